@@ -1,0 +1,60 @@
+//! `iot`: the command line of the iot-auth crates.
+//!
+//! This is the only crate of the workspace that does I/O: it reads arguments, files and the
+//! clock, and prints. Every decision is made by the library crates.
+//!
+//! Exit status (the contract interop checks rely on): 0 = success or accepted,
+//! 1 = checked and rejected (the reason is printed), 2 = bad usage or unreadable input.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod output;
+
+/// The outcome of a command, mapped to the process exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Exit {
+    /// Success, or the credential was accepted (status 0).
+    Ok,
+    /// The input was checked and rejected; the reason was printed (status 1).
+    Rejected,
+    /// Bad usage or unreadable input (status 2).
+    BadInput,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> Self {
+        match exit {
+            Exit::Ok => Self::SUCCESS,
+            Exit::Rejected => Self::from(1),
+            Exit::BadInput => Self::from(2),
+        }
+    }
+}
+
+#[derive(Debug, Parser)]
+#[command(name = "iot", version, about = "Azure IoT Hub and DPS attestation, authentication and provisioning, offline")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    // Command groups are wired here, one line each (see ../README.md for the list).
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // clap prints help/version to stdout with exit 0, and usage errors to stderr.
+            let usage_error = err.use_stderr();
+            let _ = err.print();
+            return if usage_error { Exit::BadInput.into() } else { Exit::Ok.into() };
+        }
+    };
+    let exit = match cli.command {};
+    exit.into()
+}
