@@ -1,0 +1,147 @@
+//! The crate's error type: configuration and API-use errors. Registration outcomes are not
+//! errors; they are decision values that say why.
+
+use crate::{AttestationType, EnrollmentRef};
+
+/// What went wrong while loading or changing DPS data.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An identifier breaks the rules of reference §4.
+    #[error("invalid {kind} id '{id}': {reason}")]
+    InvalidId {
+        /// What the identifier names (`registration`, `device`, `enrollment group`, ...).
+        kind: &'static str,
+        /// The identifier (clipped).
+        id: String,
+        /// The broken rule.
+        reason: &'static str,
+    },
+    /// The ID scope is empty or not ASCII alphanumeric (§4).
+    #[error("invalid id scope '{scope}'")]
+    InvalidIdScope {
+        /// The scope (clipped).
+        scope: String,
+    },
+    /// A linked hub's host name is empty or too long.
+    #[error("invalid linked hub host name '{host}'")]
+    InvalidHubHost {
+        /// The host name (clipped).
+        host: String,
+    },
+    /// A symmetric key is not standard base64 (§8.1).
+    #[error("{enrollment}: symmetric key is not base64")]
+    KeyNotBase64 {
+        /// The enrollment.
+        enrollment: EnrollmentRef,
+    },
+    /// A symmetric key decodes to a size outside 16..=64 bytes (§8.1).
+    #[error("{enrollment}: symmetric key is {len} bytes, expected 16 to 64")]
+    KeyLength {
+        /// The enrollment.
+        enrollment: EnrollmentRef,
+        /// Decoded length.
+        len: usize,
+    },
+    /// A required attestation or policy field is missing (§8.1).
+    #[error("{enrollment}: missing {field}")]
+    MissingAttestation {
+        /// The enrollment.
+        enrollment: EnrollmentRef,
+        /// The missing field.
+        field: &'static str,
+    },
+    /// The attestation type is not allowed here (TPM groups, `none`) (§8.1).
+    #[error("{enrollment}: attestation type {kind:?} is not supported here")]
+    UnsupportedAttestation {
+        /// The enrollment.
+        enrollment: EnrollmentRef,
+        /// The type.
+        kind: AttestationType,
+    },
+    /// A `static` policy must name exactly one hub (§8.2).
+    #[error("{enrollment}: static allocation needs exactly one hub, found {count}")]
+    StaticPolicyHubCount {
+        /// The enrollment.
+        enrollment: EnrollmentRef,
+        /// Hubs named.
+        count: usize,
+    },
+    /// An enrollment names a hub that is not linked to the instance (§8.2).
+    #[error("{enrollment}: hub '{hub}' is not linked to the DPS instance")]
+    HubNotLinked {
+        /// The enrollment.
+        enrollment: EnrollmentRef,
+        /// The hub.
+        hub: String,
+    },
+    /// `custom` cannot be the instance's default policy (§8.2).
+    #[error("custom allocation cannot be the instance default policy")]
+    CustomDefaultPolicy,
+    /// A linked hub's allocation weight is outside 1..=1000 (§8.2).
+    #[error("linked hub '{hub}': allocation weight {weight} is outside 1..=1000")]
+    AllocationWeight {
+        /// The hub.
+        hub: String,
+        /// The weight.
+        weight: u32,
+    },
+    /// Two items share an identifier that must be unique.
+    #[error("duplicate {what} '{id}'")]
+    Duplicate {
+        /// What kind of item.
+        what: &'static str,
+        /// The identifier.
+        id: String,
+    },
+    /// A certificate appears in more than one enrollment (§7.5).
+    #[error("certificate {thumbprint} is in both {first} and {second}")]
+    DuplicateCertificate {
+        /// SHA-256 thumbprint of the certificate.
+        thumbprint: String,
+        /// The enrollment that has it.
+        first: EnrollmentRef,
+        /// The enrollment that also wants it.
+        second: EnrollmentRef,
+    },
+    /// A service limit (§5.5) would be exceeded.
+    #[error("too many {what}: {count}, the limit is {max}")]
+    TooMany {
+        /// What is counted.
+        what: &'static str,
+        /// How many there would be.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// An enrollment's certificate cannot be parsed.
+    #[error("{enrollment}: bad certificate: {reason}")]
+    Certificate {
+        /// The enrollment (or CA name as a group reference).
+        enrollment: EnrollmentRef,
+        /// Parser message.
+        reason: String,
+    },
+    /// A registered CA's certificate cannot be parsed or added.
+    #[error("registered CA '{name}': {reason}")]
+    CaCertificate {
+        /// CA name.
+        name: String,
+        /// Parser message.
+        reason: String,
+    },
+    /// A `caReferences` entry names no registered CA.
+    #[error("{enrollment}: CA reference '{name}' is not registered")]
+    UnknownCaReference {
+        /// The enrollment.
+        enrollment: EnrollmentRef,
+        /// The name.
+        name: String,
+    },
+    /// No such enrollment.
+    #[error("{enrollment} not found")]
+    NotFound {
+        /// The enrollment asked for.
+        enrollment: EnrollmentRef,
+    },
+}

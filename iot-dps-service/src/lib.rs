@@ -1,0 +1,30 @@
+#![doc = include_str!("../README.md")]
+
+mod allocation;
+mod enrollment;
+mod error;
+mod ids;
+mod instance;
+mod record;
+mod validate;
+
+pub use allocation::{
+    AllocationRequest, AllocationResponse, DeviceRuntimeContext, HubLatency, allocate_geo_latency,
+    allocate_hashed, candidate_hubs, hashed_score,
+};
+pub use enrollment::{
+    AllocationPolicy, Attestation, AttestationType, CustomAllocationDefinition, DeviceCapabilities,
+    EnrollmentGroup, EnrollmentRef, EnrollmentSettings, IndividualEnrollment, InitialTwin, KeyText,
+    ProvisioningStatus, ReprovisionPolicy, SymmetricKeyAttestation, TpmAttestation, TwinProperties,
+    X509Attestation, X509CaReferences, X509CertificateWithInfo, X509Certificates,
+};
+pub use error::Error;
+pub use ids::{
+    MAX_DEVICE_ID_LEN, MAX_REGISTRATION_ID_LEN, MAX_X509_REGISTRATION_ID_LEN, validate_device_id,
+    validate_registration_id,
+};
+pub use instance::{DpsCertificate, DpsInstance, LinkedHub, MAX_CERTIFICATES, MAX_LINKED_HUBS};
+pub use record::{
+    KeySlotName, RecordCredential, RecordStatus, RecordSubstatus, RegistrationRecord,
+};
+pub use validate::KEY_LEN_RANGE;

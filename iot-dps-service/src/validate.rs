@@ -1,0 +1,271 @@
+//! Validation of enrollments when they are loaded or changed (reference
+//! ../shared/reference/azure-iot-protocol.md §4, §8.1, §8.2).
+
+use base64::Engine as _;
+
+use crate::ids::{validate_device_id, validate_registration_id};
+use crate::{
+    AllocationPolicy, Attestation, AttestationType, DpsInstance, EnrollmentGroup, EnrollmentRef,
+    EnrollmentSettings, Error, IndividualEnrollment, KeyText,
+};
+
+/// Symmetric-key size range in decoded bytes (§8.1).
+pub const KEY_LEN_RANGE: core::ops::RangeInclusive<usize> = 16..=64;
+
+impl IndividualEnrollment {
+    /// Checks the rules that concern this enrollment alone and its hubs (§4, §8.1, §8.2).
+    /// Cross-enrollment rules (unique IDs and certificates) are checked by
+    /// [`crate::ProvisioningService`].
+    ///
+    /// # Errors
+    /// The first broken rule.
+    pub fn validate(&self, dps: &DpsInstance) -> Result<(), Error> {
+        validate_registration_id(&self.registration_id)?;
+        if let Some(device_id) = &self.device_id {
+            validate_device_id(device_id)?;
+        }
+        let who = EnrollmentRef::Individual(self.registration_id.clone());
+        check_attestation(&who, &self.attestation, false)?;
+        check_settings(&who, &self.settings, dps)
+    }
+}
+
+impl EnrollmentGroup {
+    /// Checks the rules that concern this group alone and its hubs (§4, §8.1, §8.2).
+    ///
+    /// # Errors
+    /// The first broken rule.
+    pub fn validate(&self, dps: &DpsInstance) -> Result<(), Error> {
+        validate_registration_id(&self.enrollment_group_id).map_err(|e| match e {
+            Error::InvalidId { id, reason, .. } => Error::InvalidId {
+                kind: "enrollment group",
+                id,
+                reason,
+            },
+            other => other,
+        })?;
+        let who = EnrollmentRef::Group(self.enrollment_group_id.clone());
+        check_attestation(&who, &self.attestation, true)?;
+        check_settings(&who, &self.settings, dps)
+    }
+}
+
+/// Decodes a base64 enrollment key and checks its size (§8.1: 16..=64 bytes).
+pub(crate) fn decode_key(
+    who: &EnrollmentRef,
+    key: &KeyText,
+) -> Result<zeroize::Zeroizing<Vec<u8>>, Error> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(key.secret_text())
+        .map_err(|_| Error::KeyNotBase64 {
+            enrollment: who.clone(),
+        })?;
+    let bytes = zeroize::Zeroizing::new(bytes);
+    if !KEY_LEN_RANGE.contains(&bytes.len()) {
+        return Err(Error::KeyLength {
+            enrollment: who.clone(),
+            len: bytes.len(),
+        });
+    }
+    Ok(bytes)
+}
+
+fn check_attestation(who: &EnrollmentRef, att: &Attestation, group: bool) -> Result<(), Error> {
+    let missing = |field: &'static str| Error::MissingAttestation {
+        enrollment: who.clone(),
+        field,
+    };
+    match att.kind {
+        AttestationType::SymmetricKey => {
+            let keys = att
+                .symmetric_key
+                .as_ref()
+                .ok_or_else(|| missing("symmetricKey"))?;
+            decode_key(who, &keys.primary_key)?;
+            decode_key(who, &keys.secondary_key)?;
+        }
+        AttestationType::X509 => {
+            let x = att.x509.as_ref().ok_or_else(|| missing("x509"))?;
+            let has = |c: &Option<crate::X509Certificates>| {
+                c.as_ref()
+                    .is_some_and(|c| c.primary.as_ref().is_some_and(|p| p.certificate.is_some()))
+            };
+            let has_refs = x
+                .ca_references
+                .as_ref()
+                .is_some_and(|r| r.primary.is_some());
+            let ok = if group {
+                // Groups hold a signing (root or intermediate) certificate or a CA reference (§7.5).
+                x.client_certificates.is_none() && (has(&x.signing_certificates) || has_refs)
+            } else {
+                // Individual enrollments hold the device certificate or a CA reference (§7.5).
+                x.signing_certificates.is_none() && (has(&x.client_certificates) || has_refs)
+            };
+            if !ok {
+                return Err(missing(if group {
+                    "x509.signingCertificates.primary or x509.caReferences.primary"
+                } else {
+                    "x509.clientCertificates.primary or x509.caReferences.primary"
+                }));
+            }
+        }
+        AttestationType::Tpm if !group => {
+            att.tpm.as_ref().ok_or_else(|| missing("tpm"))?;
+        }
+        kind => {
+            return Err(Error::UnsupportedAttestation {
+                enrollment: who.clone(),
+                kind,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn check_settings(
+    who: &EnrollmentRef,
+    s: &EnrollmentSettings,
+    dps: &DpsInstance,
+) -> Result<(), Error> {
+    for hub in &s.iot_hubs {
+        if dps.linked_hub(hub).is_none() {
+            return Err(Error::HubNotLinked {
+                enrollment: who.clone(),
+                hub: hub.clone(),
+            });
+        }
+    }
+    match s.allocation_policy.unwrap_or(dps.allocation_policy) {
+        AllocationPolicy::Static if s.iot_hubs.len() != 1 => Err(Error::StaticPolicyHubCount {
+            enrollment: who.clone(),
+            count: s.iot_hubs.len(),
+        }),
+        AllocationPolicy::Custom if s.custom_allocation_definition.is_none() => {
+            Err(Error::MissingAttestation {
+                enrollment: who.clone(),
+                field: "customAllocationDefinition",
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{LinkedHub, X509Attestation, X509CaReferences};
+
+    const K16: &str = "AAECAwQFBgcICQoLDA0ODw==";
+
+    fn dps() -> DpsInstance {
+        let mut d = DpsInstance::new("0ne00000001");
+        d.linked_hubs = vec![
+            LinkedHub::new("test.azure-devices.net"),
+            LinkedHub::new("prod.azure-devices.net"),
+        ];
+        d
+    }
+
+    fn sym(reg: &str, primary: &str) -> IndividualEnrollment {
+        IndividualEnrollment {
+            registration_id: reg.into(),
+            device_id: None,
+            attestation: Attestation::symmetric_key(primary, K16),
+            settings: EnrollmentSettings::default(),
+        }
+    }
+
+    #[test]
+    fn key_sizes_are_16_to_64_bytes() {
+        assert_eq!(sym("a", K16).validate(&dps()), Ok(()));
+        let k64 = base64::engine::general_purpose::STANDARD.encode([7u8; 64]);
+        assert_eq!(sym("a", &k64).validate(&dps()), Ok(()));
+        let k15 = base64::engine::general_purpose::STANDARD.encode([7u8; 15]);
+        let who = EnrollmentRef::Individual("a".into());
+        assert_eq!(
+            sym("a", &k15).validate(&dps()),
+            Err(Error::KeyLength {
+                enrollment: who.clone(),
+                len: 15
+            })
+        );
+        let k65 = base64::engine::general_purpose::STANDARD.encode([7u8; 65]);
+        assert_eq!(
+            sym("a", &k65).validate(&dps()),
+            Err(Error::KeyLength {
+                enrollment: who.clone(),
+                len: 65
+            })
+        );
+        assert_eq!(
+            sym("a", "not base64!").validate(&dps()),
+            Err(Error::KeyNotBase64 { enrollment: who })
+        );
+    }
+
+    #[test]
+    fn static_policy_needs_exactly_one_linked_hub() {
+        let mut e = sym("dev", K16);
+        e.settings.allocation_policy = Some(AllocationPolicy::Static);
+        assert!(matches!(
+            e.validate(&dps()),
+            Err(Error::StaticPolicyHubCount { count: 0, .. })
+        ));
+        e.settings.iot_hubs = vec![
+            "test.azure-devices.net".into(),
+            "prod.azure-devices.net".into(),
+        ];
+        assert!(matches!(
+            e.validate(&dps()),
+            Err(Error::StaticPolicyHubCount { count: 2, .. })
+        ));
+        e.settings.iot_hubs = vec!["prod.azure-devices.net".into()];
+        assert_eq!(e.validate(&dps()), Ok(()));
+        e.settings.iot_hubs = vec!["other.azure-devices.net".into()];
+        assert!(matches!(
+            e.validate(&dps()),
+            Err(Error::HubNotLinked { .. })
+        ));
+    }
+
+    #[test]
+    fn ids_and_attestation_shapes_are_checked() {
+        assert!(matches!(
+            sym("bad id", K16).validate(&dps()),
+            Err(Error::InvalidId { .. })
+        ));
+        let mut e = sym("dev", K16);
+        e.device_id = Some("a/b".into());
+        assert!(matches!(
+            e.validate(&dps()),
+            Err(Error::InvalidId { kind: "device", .. })
+        ));
+        let group = EnrollmentGroup {
+            enrollment_group_id: "g".into(),
+            attestation: Attestation::x509(X509Attestation::default()),
+            settings: EnrollmentSettings::default(),
+        };
+        assert!(matches!(
+            group.validate(&dps()),
+            Err(Error::MissingAttestation { .. })
+        ));
+        let refs = X509Attestation {
+            ca_references: Some(X509CaReferences {
+                primary: Some("root".into()),
+                secondary: None,
+            }),
+            ..X509Attestation::default()
+        };
+        let group = EnrollmentGroup {
+            attestation: Attestation::x509(refs),
+            ..group
+        };
+        assert_eq!(group.validate(&dps()), Ok(()));
+        let mut custom = sym("dev", K16);
+        custom.settings.allocation_policy = Some(AllocationPolicy::Custom);
+        assert!(matches!(
+            custom.validate(&dps()),
+            Err(Error::MissingAttestation { .. })
+        ));
+    }
+}
