@@ -1,0 +1,167 @@
+//! The crate's one error type: everything that can be wrong with configuration data (identities,
+//! policies, hub settings) or with a transport's identity claim (MQTT user name, AMQP SASL user
+//! name).
+//!
+//! Connect *decisions* never return this type: they return [`crate::Decision`] with a
+//! [`crate::DenyReason`].
+
+use std::string::String;
+
+/// Which kind of identifier an [`Error::InvalidId`] is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdKind {
+    /// An IoT Hub device ID.
+    Device,
+    /// An IoT Hub module ID.
+    Module,
+    /// A shared access policy (key) name.
+    Policy,
+    /// A hub host name.
+    HostName,
+    /// A registered CA certificate's name.
+    Certificate,
+}
+
+impl core::fmt::Display for IdKind {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::Device => "device ID",
+            Self::Module => "module ID",
+            Self::Policy => "policy name",
+            Self::HostName => "host name",
+            Self::Certificate => "certificate name",
+        })
+    }
+}
+
+/// Why a key slot (`primaryKey` / `secondaryKey`) or thumbprint slot is named in an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Slot {
+    /// The primary key or thumbprint.
+    Primary,
+    /// The secondary key or thumbprint.
+    Secondary,
+}
+
+impl core::fmt::Display for Slot {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::Primary => "primary",
+            Self::Secondary => "secondary",
+        })
+    }
+}
+
+/// Errors in identities, hub settings or transport identity claims.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An identifier is empty, too long or holds a character outside its allowed set
+    /// (azure-iot-protocol.md §4).
+    #[error("invalid {kind} {id:?}: {reason}")]
+    InvalidId {
+        /// Which identifier.
+        kind: IdKind,
+        /// The offending text (IDs are not secret).
+        id: String,
+        /// What is wrong, e.g. "longer than 128 characters".
+        reason: String,
+    },
+    /// A symmetric key is missing, is not canonical base64, or does not decode to 16..=64
+    /// bytes (azure-iot-protocol.md §1.2).
+    #[error("{slot} key of {owner:?} is invalid: {reason}")]
+    InvalidKey {
+        /// Device/module ID or policy name that owns the key.
+        owner: String,
+        /// Primary or secondary key.
+        slot: Slot,
+        /// What is wrong (never the key itself).
+        reason: String,
+    },
+    /// A thumbprint is not 40 (SHA-1) or 64 (SHA-256) hex digits, or the primary and
+    /// secondary thumbprints differ in length (azure-iot-protocol.md §7.1).
+    #[error("thumbprint of {owner:?} is invalid: {reason}")]
+    InvalidThumbprint {
+        /// Device/module ID that owns the thumbprint.
+        owner: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The identity's `authentication` block does not fit its `type` (for example `sas`
+    /// without `symmetricKey`, or `selfSigned` without a primary thumbprint).
+    #[error("authentication of {owner:?} does not fit type {auth_type:?}: {reason}")]
+    AuthenticationMismatch {
+        /// Device/module ID.
+        owner: String,
+        /// The declared `authentication.type`.
+        auth_type: String,
+        /// What is missing or superfluous.
+        reason: String,
+    },
+    /// The `statusReason` is longer than 128 characters (azure-iot-protocol.md §7.1).
+    #[error("statusReason of {owner:?} is longer than 128 characters")]
+    StatusReasonTooLong {
+        /// Device/module ID.
+        owner: String,
+    },
+    /// A shared access policy's rights text holds an unknown right.
+    #[error(
+        "unknown access right {right:?} (expected RegistryRead, RegistryWrite, ServiceConnect or DeviceConnect)"
+    )]
+    UnknownRight {
+        /// The unknown word.
+        right: String,
+    },
+    /// The same identity or policy appears twice.
+    #[error("duplicate {kind} {id:?}")]
+    Duplicate {
+        /// Which kind of identifier.
+        kind: IdKind,
+        /// The duplicated ID (`device/module` for modules).
+        id: String,
+    },
+    /// A module identity names a device that is not in the registry.
+    #[error("module {module_id:?} names device {device_id:?}, which is not in the registry")]
+    ParentMissing {
+        /// The device ID.
+        device_id: String,
+        /// The module ID.
+        module_id: String,
+    },
+    /// A registered CA certificate could not be loaded.
+    #[error("certificate {name:?} could not be loaded: {reason}")]
+    InvalidCertificate {
+        /// The certificate's name.
+        name: String,
+        /// The `iot-x509` error text.
+        reason: String,
+    },
+    /// The MQTT CONNECT user name does not have the shape
+    /// `{host}/{deviceId}[/{moduleId}]/?{query}` (azure-iot-protocol.md §6.1).
+    #[error("malformed MQTT user name: {reason}")]
+    MalformedUserName {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The AMQP SASL PLAIN user name is neither `{deviceId}@sas.{hub}` nor
+    /// `{policy}@sas.root.{hub}` (azure-iot-protocol.md §1.6).
+    #[error("malformed AMQP SASL user name: {reason}")]
+    MalformedSaslUserName {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A JSON document (identity, hub file) could not be read.
+    #[error("invalid JSON: {message}")]
+    Json {
+        /// serde_json's message (with line and column).
+        message: String,
+    },
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(err: serde_json::Error) -> Self {
+        Self::Json {
+            message: err.to_string(),
+        }
+    }
+}
