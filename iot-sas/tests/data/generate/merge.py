@@ -7,12 +7,18 @@ Before writing, cross-checks that need no Rust code and fail the generation on m
   (shared/reference/azure-iot-protocol.md section 3: docs how-to-legacy-device-symm-key and
   azure-iot-cli-extension tests);
 * tokens that the reference (section 1.8) lists for the same inputs come out identical;
-* where python and node produce the same `sr` text, they produce the same `sig`.
+* where python and node produce the same `sr` text, they produce the same `sig`;
+* every `sig` equals a stdlib HMAC-SHA256 over `sr` + LF + `se` with the case key, and `sr`
+  percent-decodes to `plain_resource` (reference section 1.2).
 Output is deterministic: fixed key order, no timestamps except the constant GENERATED_ON.
 """
 
+import base64
+import hashlib
+import hmac
 import json
 import sys
+from urllib.parse import unquote
 
 # Date the SDK versions were pinned and the vectors first generated. A constant so that a rerun
 # reproduces the file byte for byte; change it only together with requirements.txt/package.json.
@@ -61,6 +67,11 @@ def main():
             if want is not None:
                 assert case["key"] == want, (case["registration_id"], case["key"], want)
         f = fields(case["token"])
+        mac = hmac.new(base64.b64decode(case["key"], validate=True),
+                       (f["sr"] + "\n" + f["se"]).encode("utf-8"), hashlib.sha256).digest()
+        assert unquote(f["sig"]) == base64.b64encode(mac).decode("ascii"), case["token"]
+        assert unquote(f["sr"]) == case["plain_resource"], case["token"]
+        assert f["se"] == str(case["expiry"]), case["token"]
         want_sig = REFERENCE_SIGS.get(f["sr"])
         if want_sig is not None and case["expiry"] in (1578941692, 1663119026):
             assert f["sig"] == want_sig, (case["token"], want_sig)
