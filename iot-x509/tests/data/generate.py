@@ -1,0 +1,338 @@
+#!/usr/bin/env python3
+"""Fixture generator for iot-x509's OpenSSL agreement tests.
+
+Independent of our Rust code: certificates are made with Python `cryptography` (tested with
+48.0), and the expected results are produced by the OpenSSL command line (tested with 3.0):
+`openssl x509 -fingerprint -sha1/-sha256` and
+`openssl verify -auth_level 2 -purpose sslclient [-partial_chain] -attime AT`.
+
+Validity dates are fixed, so the meaning of every fixture is deterministic; keys (and therefore
+bytes, thumbprints and signatures) differ on each run. Re-run and commit all outputs together:
+
+    python3 iot-x509/tests/data/generate.py
+
+Writes iot-x509/tests/data/openssl/*.pem|*.der and manifest.json there.
+"""
+
+import datetime as dt
+import json
+import os
+import subprocess
+import tempfile
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "openssl")
+UTC = dt.timezone.utc
+AT = int(dt.datetime(2026, 6, 1, tzinfo=UTC).timestamp())  # verification time for every case
+
+CA_VALID = (dt.datetime(2024, 1, 1, tzinfo=UTC), dt.datetime(2044, 1, 1, tzinfo=UTC))
+LEAF_VALID = (dt.datetime(2025, 1, 1, tzinfo=UTC), dt.datetime(2035, 1, 1, tzinfo=UTC))
+EXPIRED = (dt.datetime(2020, 1, 1, tzinfo=UTC), dt.datetime(2021, 1, 1, tzinfo=UTC))
+FUTURE = (dt.datetime(2030, 1, 1, tzinfo=UTC), dt.datetime(2040, 1, 1, tzinfo=UTC))
+
+_serial = [0x1000]
+
+
+def ec_key():
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def rsa_key():
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def name(*cns, org=None):
+    attrs = []
+    if org:
+        attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, org))
+    attrs += [x509.NameAttribute(NameOID.COMMON_NAME, cn) for cn in cns]
+    return x509.Name(attrs)
+
+
+def make(subject, key, issuer_name, issuer_key, validity, ca, eku=("client",), hash_alg=None,
+         ku=True):
+    """certGen.sh profiles (reference 7.4): CA = v3_ca, leaf = usr_cert."""
+    _serial[0] += 1
+    b = (x509.CertificateBuilder()
+         .subject_name(subject)
+         .issuer_name(issuer_name)
+         .public_key(key.public_key())
+         .serial_number(_serial[0])
+         .not_valid_before(validity[0])
+         .not_valid_after(validity[1])
+         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
+                        critical=False))
+    if ku:
+        if ca:
+            b = b.add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False,
+                                              key_encipherment=False, data_encipherment=False,
+                                              key_agreement=False, key_cert_sign=True,
+                                              crl_sign=True, encipher_only=False,
+                                              decipher_only=False), critical=True)
+        else:
+            b = b.add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True,
+                                              key_encipherment=True, data_encipherment=False,
+                                              key_agreement=False, key_cert_sign=False,
+                                              crl_sign=False, encipher_only=False,
+                                              decipher_only=False), critical=True)
+    if eku:
+        usages = {"client": ExtendedKeyUsageOID.CLIENT_AUTH,
+                  "server": ExtendedKeyUsageOID.SERVER_AUTH,
+                  "email": ExtendedKeyUsageOID.EMAIL_PROTECTION}
+        b = b.add_extension(x509.ExtendedKeyUsage([usages[u] for u in eku]), critical=False)
+    return b.sign(issuer_key, hash_alg or hashes.SHA256())
+
+
+def write_cert(fname, cert):
+    with open(os.path.join(OUT, fname), "wb") as f:
+        f.write(cert.public_bytes(serialization.Encoding.PEM))
+    return fname
+
+
+def write_bundle(fname, certs):
+    with open(os.path.join(OUT, fname), "wb") as f:
+        for c in certs:
+            f.write(c.public_bytes(serialization.Encoding.PEM))
+    return fname
+
+
+def sha1_signed(issuer, issuer_key, fname, cn):
+    """cryptography 48 refuses SHA-1 signatures, so `openssl ca -md sha1` signs this one."""
+    with tempfile.TemporaryDirectory() as d:
+        key = rsa_key()
+        csr = (x509.CertificateSigningRequestBuilder().subject_name(name(cn))
+               .sign(key, hashes.SHA256()))
+        open(os.path.join(d, "csr.pem"), "wb").write(csr.public_bytes(serialization.Encoding.PEM))
+        open(os.path.join(d, "ca.pem"), "wb").write(issuer.public_bytes(serialization.Encoding.PEM))
+        open(os.path.join(d, "ca.key"), "wb").write(issuer_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption()))
+        open(os.path.join(d, "index.txt"), "w").close()
+        open(os.path.join(d, "serial"), "w").write("5A01\n")
+        open(os.path.join(d, "ca.cnf"), "w").write(f"""
+[ca]
+default_ca = test
+[test]
+dir = {d}
+database = {d}/index.txt
+new_certs_dir = {d}
+serial = {d}/serial
+policy = anything
+unique_subject = no
+[anything]
+commonName = supplied
+[usr_cert]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,nonRepudiation,digitalSignature,keyEncipherment
+extendedKeyUsage = clientAuth,emailProtection
+""")
+        rc, out = openssl("ca", "-batch", "-config", os.path.join(d, "ca.cnf"), "-cert",
+                          os.path.join(d, "ca.pem"), "-keyfile", os.path.join(d, "ca.key"),
+                          "-md", "sha1", "-extensions", "usr_cert", "-startdate",
+                          "20250101000000Z", "-enddate", "20350101000000Z", "-notext",
+                          "-in", os.path.join(d, "csr.pem"), "-out", os.path.join(OUT, fname))
+        assert rc == 0, out
+
+
+def openssl(*args):
+    p = subprocess.run(["openssl", *args], capture_output=True, text=True)
+    return p.returncode, (p.stdout + p.stderr).strip()
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    for f in os.listdir(OUT):
+        os.remove(os.path.join(OUT, f))
+
+    root_key, int_key, rsa_root_key, other_key = ec_key(), ec_key(), rsa_key(), ec_key()
+    root = make(name("iot-x509 test root EC", org="iot-x509 fixtures"), root_key,
+                name("iot-x509 test root EC", org="iot-x509 fixtures"), root_key, CA_VALID, True,
+                eku=None)
+    inter = make(name("iot-x509 test intermediate EC"), int_key, root.subject, root_key, CA_VALID,
+                 True, eku=None)
+    rsa_root = make(name("iot-x509 test root RSA"), rsa_root_key, name("iot-x509 test root RSA"),
+                    rsa_root_key, CA_VALID, True, eku=None)
+    other_root = make(name("iot-x509 untrusted root"), other_key, name("iot-x509 untrusted root"),
+                      other_key, CA_VALID, True, eku=None)
+    expired_inter = make(name("iot-x509 expired intermediate"), int_key, root.subject, root_key,
+                         EXPIRED, True, eku=None)
+    fake_issuer_key = ec_key()
+    not_ca = make(name("iot-x509 not a CA"), fake_issuer_key, root.subject, root_key, LEAF_VALID,
+                  False, eku=("client",))
+
+    files = {
+        "root-ec": write_cert("root-ec.pem", root),
+        "intermediate-ec": write_cert("intermediate-ec.pem", inter),
+        "root-rsa": write_cert("root-rsa.pem", rsa_root),
+        "untrusted-root": write_cert("untrusted-root.pem", other_root),
+        "expired-intermediate": write_cert("expired-intermediate.pem", expired_inter),
+        "not-ca-issuer": write_cert("not-ca-issuer.pem", not_ca),
+    }
+
+    def leaf(fname, cn, issuer, issuer_key, validity=LEAF_VALID, key=None, **kw):
+        key = key or ec_key()
+        cert = make(name(*cn) if isinstance(cn, tuple) else name(cn), key, issuer.subject,
+                    issuer_key, validity, False, **kw)
+        write_cert(fname, cert)
+        return cert, key
+
+    cases = []
+
+    def case(case_name, leaf_file, chain, trust, expect, partial=False, device_id=None):
+        cases.append(dict(name=case_name, leaf=leaf_file, chain=chain, trust=trust,
+                          partial_chain=partial, expect=expect, device_id=device_id))
+
+    ec_leaf, ec_leaf_key = leaf("device-ec.pem", "device-ec", root, root_key)
+    case("ec-direct-from-root", "device-ec.pem", [], ["root-ec.pem"], "Ok", device_id="device-ec")
+    rsa_leaf_key = rsa_key()
+    leaf("device-rsa.pem", "device-rsa", rsa_root, rsa_root_key, key=rsa_leaf_key)
+    case("rsa-direct-from-root", "device-rsa.pem", [], ["root-rsa.pem"], "Ok",
+         device_id="device-rsa")
+    via, _ = leaf("device-via-intermediate.pem", "device-via-int", inter, int_key)
+    write_bundle("device-via-intermediate.bundle.pem", [via, inter])
+    case("via-intermediate", "device-via-intermediate.pem", ["intermediate-ec.pem"],
+         ["root-ec.pem"], "Ok", device_id="device-via-int")
+    case("intermediate-as-anchor", "device-via-intermediate.pem", [], ["intermediate-ec.pem"],
+         "Ok", partial=True)
+    case("intermediate-as-anchor-with-chain", "device-via-intermediate.pem",
+         ["intermediate-ec.pem"], ["intermediate-ec.pem"], "Ok", partial=True)
+    case("missing-intermediate", "device-via-intermediate.pem", [], ["root-ec.pem"],
+         "UnknownIssuer")
+    leaf("device-expired.pem", "device-expired", root, root_key, validity=EXPIRED)
+    case("expired-leaf", "device-expired.pem", [], ["root-ec.pem"], "Expired")
+    leaf("device-not-yet-valid.pem", "device-future", root, root_key, validity=FUTURE)
+    case("not-yet-valid-leaf", "device-not-yet-valid.pem", [], ["root-ec.pem"], "NotYetValid")
+    leaf("device-via-expired-intermediate.pem", "device-via-expired-int", expired_inter, int_key)
+    case("expired-intermediate", "device-via-expired-intermediate.pem",
+         ["expired-intermediate.pem"], ["root-ec.pem"], "Expired")
+    leaf("device-server-auth-only.pem", "device-server", root, root_key, eku=("server",))
+    case("server-auth-only-eku", "device-server-auth-only.pem", [], ["root-ec.pem"],
+         "NotClientAuth")
+    leaf("device-no-eku.pem", "device-no-eku", root, root_key, eku=None)
+    case("no-eku", "device-no-eku.pem", [], ["root-ec.pem"], "Ok")
+    leaf("device-client-and-email-eku.pem", "device-certgen", root, root_key,
+         eku=("client", "email"))
+    case("certgen-profile-eku", "device-client-and-email-eku.pem", [], ["root-ec.pem"], "Ok")
+    leaf("device-untrusted-root.pem", "device-untrusted", other_root, other_key)
+    case("untrusted-root", "device-untrusted-root.pem", [], ["root-ec.pem"], "UnknownIssuer")
+    leaf("device-issuer-not-ca.pem", "device-bad-issuer", not_ca, fake_issuer_key)
+    case("issuer-not-ca", "device-issuer-not-ca.pem", ["not-ca-issuer.pem"], ["root-ec.pem"],
+         "IssuerNotCa")
+    # Forged issuer: issuer name copied from the trusted root, signed by another key.
+    forger_key = ec_key()
+    forged = make(name("device-forged"), ec_key(), root.subject, forger_key, LEAF_VALID, False)
+    write_cert("device-forged-issuer.pem", forged)
+    case("forged-issuer-name", "device-forged-issuer.pem", [], ["root-ec.pem"], "BadSignature")
+    self_key = ec_key()
+    self_signed = make(name("device-self-signed"), self_key, name("device-self-signed"), self_key,
+                       LEAF_VALID, False)
+    write_cert("device-self-signed.pem", self_signed)
+    case("self-signed-device", "device-self-signed.pem", [], ["root-ec.pem"], "UnknownIssuer")
+    sha1_signed(rsa_root, rsa_root_key, "device-sha1-signed.pem", "device-sha1")
+    case("sha1-signed-leaf", "device-sha1-signed.pem", [], ["root-rsa.pem"],
+         "UnsupportedAlgorithm")
+    leaf("device-two-cns.pem", ("device-a", "device-b"), root, root_key)
+    case("two-common-names", "device-two-cns.pem", [], ["root-ec.pem"], "Ok")
+    leaf("module.pem", "device-1/module-a", root, root_key)
+    case("module-leaf", "module.pem", [], ["root-ec.pem"], "Ok")
+    case("ec-leaf-wrong-trust-rsa-root", "device-ec.pem", [], ["root-rsa.pem"], "UnknownIssuer")
+    case("two-roots-trusted", "device-rsa.pem", [], ["root-ec.pem", "root-rsa.pem"], "Ok")
+
+    # Non-certificate inputs (for parse tests).
+    with open(os.path.join(OUT, "device-ec.der"), "wb") as f:
+        f.write(ec_leaf.public_bytes(serialization.Encoding.DER))
+    with open(os.path.join(OUT, "device-ec.key.pem"), "wb") as f:
+        f.write(ec_leaf_key.private_bytes(serialization.Encoding.PEM,
+                                          serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
+    with open(os.path.join(OUT, "device-ec.key.der"), "wb") as f:
+        f.write(ec_leaf_key.private_bytes(serialization.Encoding.DER,
+                                          serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
+    csr = (x509.CertificateSigningRequestBuilder().subject_name(name("device-ec"))
+           .sign(ec_leaf_key, hashes.SHA256()))
+    with open(os.path.join(OUT, "device-ec.csr.pem"), "wb") as f:
+        f.write(csr.public_bytes(serialization.Encoding.PEM))
+
+    # Proof of possession (reference 7.4): verification certificates for root-ec.
+    code = "0A1B2C3D4E5F60718293A4B5C6D7E8F9A0B1C2D3E4F5A6B7"
+    pops = []
+
+    def pop(fname, cn, signer_key, expect):
+        cert = make(name(cn), ec_key(), root.subject, signer_key, (LEAF_VALID[0],
+                    dt.datetime(2026, 7, 1, tzinfo=UTC)), False, eku=("client", "email"))
+        write_cert(fname, cert)
+        pops.append(dict(cert=fname, ca="root-ec.pem", code=code, expect=expect))
+
+    pop("pop-right.pem", code, root_key, "Ok")
+    pop("pop-wrong-key.pem", code, other_key, "PopBadSignature")
+    pop("pop-wrong-cn.pem", "FFFF" + code[4:], root_key, "PopCodeMismatch")
+
+    # OpenSSL's verdicts.
+    for c in cases:
+        with tempfile.NamedTemporaryFile("wb", suffix=".pem", delete=False) as trust:
+            for t in c["trust"]:
+                trust.write(open(os.path.join(OUT, t), "rb").read())
+        # -auth_level 2 (112-bit security): refuses SHA-1 signatures and RSA < 2048 bits, the
+        # same algorithm floor as rustls-webpki.
+        args = ["verify", "-auth_level", "2", "-attime", str(AT), "-purpose", "sslclient",
+                "-CAfile", trust.name]
+        untrusted = None
+        if c["chain"]:
+            with tempfile.NamedTemporaryFile("wb", suffix=".pem", delete=False) as untrusted:
+                for t in c["chain"]:
+                    untrusted.write(open(os.path.join(OUT, t), "rb").read())
+            args += ["-untrusted", untrusted.name]
+        if c["partial_chain"]:
+            args.append("-partial_chain")
+        rc, out = openssl(*args, os.path.join(OUT, c["leaf"]))
+        os.unlink(trust.name)
+        if untrusted:
+            os.unlink(untrusted.name)
+        out = out.replace(trust.name, "TRUST").replace(OUT + "/", "")
+        c["openssl_ok"] = rc == 0
+        c["openssl_output"] = out
+        c["openssl_command"] = "openssl " + " ".join(
+            a if a != trust.name else "<trust>" for a in args if not (untrusted and a == untrusted.name)
+        )
+    for p in pops:
+        rc, out = openssl("verify", "-attime", str(AT), "-partial_chain", "-CAfile",
+                          os.path.join(OUT, p["ca"]), os.path.join(OUT, p["cert"]))
+        _, subject = openssl("x509", "-in", os.path.join(OUT, p["cert"]), "-noout", "-subject",
+                             "-nameopt", "RFC2253")
+        p["openssl_signature_ok"] = rc == 0
+        p["openssl_output"] = out.replace(OUT + "/", "")
+        p["openssl_subject"] = subject
+        p["openssl_ok"] = rc == 0 and subject == "subject=CN=" + p["code"]
+
+    fingerprints = {}
+    for f in sorted(os.listdir(OUT)):
+        if f.endswith(".pem") and not f.endswith(".key.pem") and not f.endswith(".csr.pem") \
+                and not f.endswith(".bundle.pem"):
+            _, sha1 = openssl("x509", "-in", os.path.join(OUT, f), "-noout", "-fingerprint",
+                              "-sha1")
+            _, sha256 = openssl("x509", "-in", os.path.join(OUT, f), "-noout", "-fingerprint",
+                                "-sha256")
+            fingerprints[f] = dict(sha1=sha1, sha256=sha256)
+    _, version = openssl("version")
+    manifest = dict(
+        source="generated by generate.py: certificates by Python cryptography, expected "
+               "values by the OpenSSL CLI",
+        openssl_version=version, at=AT, fingerprints=fingerprints, chains=cases, pop=pops)
+    with open(os.path.join(OUT, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=2)
+        f.write("\n")
+    for c in cases:
+        print(f'{c["name"]:40} openssl={"ok" if c["openssl_ok"] else "REJECT"} expect={c["expect"]}')
+    for p in pops:
+        print(f'{p["cert"]:40} openssl={"ok" if p["openssl_ok"] else "REJECT"} expect={p["expect"]}')
+
+
+if __name__ == "__main__":
+    main()
