@@ -13,7 +13,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::{Error, Slot};
 use crate::id::{validate_device_id, validate_module_id};
-use crate::thumbprint::Thumbprint;
+use iot_x509::Thumbprint;
 
 /// Minimum decoded length of a device or module symmetric key (azure-iot-protocol.md §1.2).
 pub const MIN_KEY_LEN: usize = 16;
@@ -487,12 +487,12 @@ mod tests {
     fn thumbprint_pair_rules() {
         let sha1 = Thumbprint::from_hex("97388663832D0393C9246CAB4FBA2C8677185A25").unwrap();
         let sha256 = Thumbprint::from_hex(&"AB".repeat(32)).unwrap();
-        let err = DeviceIdentity::self_signed("d", sha1.clone(), Some(sha256))
+        let err = DeviceIdentity::self_signed("d", sha1, Some(sha256))
             .validate()
             .unwrap_err();
         assert!(matches!(err, Error::InvalidThumbprint { .. }), "{err}");
         assert!(
-            DeviceIdentity::self_signed("d", sha1.clone(), Some(sha1))
+            DeviceIdentity::self_signed("d", sha1, Some(sha1))
                 .validate()
                 .is_ok()
         );

@@ -1,15 +1,27 @@
 #![doc = include_str!("../README.md")]
 
 mod amqp;
+mod authorize;
+mod decision;
 mod error;
+mod hub;
 mod id;
 mod identity;
+mod keys;
 mod mqtt;
 mod policy;
-mod thumbprint;
+mod registry;
 
 pub use amqp::SaslUserName;
+pub use authorize::{authorize, authorize_service};
+pub use decision::{
+    Allow, AuthMethod, ConnectRequest, Decision, DenyReason, Presented, ServiceAllow, Transport,
+};
 pub use error::{Error, IdKind, Slot};
+pub use hub::{
+    CertificateDocument, CertificateProperties, DEFAULT_CLOCK_SKEW_SECS, HubDocument, HubPolicy,
+    HubSettings,
+};
 pub use id::{
     ID_SPECIAL_CHARS, MAX_ID_LEN, MAX_POLICY_NAME_LEN, hub_name, validate_device_id,
     validate_host_name, validate_module_id, validate_policy_name,
@@ -18,6 +30,11 @@ pub use identity::{
     Authentication, AuthenticationType, Capabilities, DeviceIdentity, IdentityStatus,
     MAX_IDENTITY_KEY_LEN, MAX_STATUS_REASON_LEN, MIN_KEY_LEN, SymmetricKey, X509Thumbprint,
 };
+pub use keys::PreKeyedKeys;
 pub use mqtt::{MAX_USERNAME_LEN, MqttClientId, MqttUserName};
 pub use policy::{AccessRights, SharedAccessPolicy};
-pub use thumbprint::{Thumbprint, ThumbprintAlgorithm};
+pub use registry::{InMemoryRegistry, Registry, RegistryEntry};
+
+// Types of the dependencies that appear in this crate's API.
+pub use iot_sas::KeySlot;
+pub use iot_x509::{CertificateDer, ChainError, Thumbprint, ThumbprintAlgorithm, ThumbprintMatch};

@@ -84,7 +84,7 @@ impl<'a> MqttUserName<'a> {
     ///
     /// A device or module ID that itself begins with `?` makes the text ambiguous; the first
     /// segment after the device ID that begins with `?` is taken as the query. The connect
-    /// decision (`authorize`) resolves the ambiguity with the client ID instead.
+    /// decision ([`crate::authorize`]) resolves the ambiguity with the client ID instead.
     ///
     /// Known query keys may appear at most once; unknown keys are kept in [`Self::query`].
     pub fn parse(text: &'a str) -> Result<Self, Error> {

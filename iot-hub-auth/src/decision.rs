@@ -1,0 +1,472 @@
+//! Inputs and outputs of a connect decision: the transport, what the protocol claims, the
+//! credential, and the [`Decision`] with one [`DenyReason`] per rule (azure-iot-protocol.md §9).
+
+use std::borrow::Cow;
+
+use iot_sas::KeySlot;
+use iot_x509::{CertificateDer, ChainError, ThumbprintMatch};
+
+use crate::identity::{AuthenticationType, DeviceIdentity};
+use crate::policy::AccessRights;
+
+/// How the device reached the hub (azure-iot-protocol.md §6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Transport {
+    /// MQTT over TLS, port 8883.
+    Mqtt,
+    /// MQTT over WebSocket, port 443 (`/$iothub/websocket`).
+    MqttWs,
+    /// AMQP over TLS, port 5671.
+    Amqp,
+    /// AMQP over WebSocket, port 443.
+    AmqpWs,
+    /// HTTPS, port 443.
+    Https,
+}
+
+impl Transport {
+    /// Every transport.
+    pub const ALL: [Self; 5] = [
+        Self::Mqtt,
+        Self::MqttWs,
+        Self::Amqp,
+        Self::AmqpWs,
+        Self::Https,
+    ];
+
+    /// The name used on the command line: `mqtt`, `mqtt-ws`, `amqp`, `amqp-ws`, `https`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Mqtt => "mqtt",
+            Self::MqttWs => "mqtt-ws",
+            Self::Amqp => "amqp",
+            Self::AmqpWs => "amqp-ws",
+            Self::Https => "https",
+        }
+    }
+
+    /// Whether the transport runs over WebSockets.
+    pub fn is_websocket(self) -> bool {
+        matches!(self, Self::MqttWs | Self::AmqpWs)
+    }
+
+    /// Whether the transport is MQTT (plain or WebSocket).
+    pub fn is_mqtt(self) -> bool {
+        matches!(self, Self::Mqtt | Self::MqttWs)
+    }
+
+    /// Whether the transport is AMQP (plain or WebSocket).
+    pub fn is_amqp(self) -> bool {
+        matches!(self, Self::Amqp | Self::AmqpWs)
+    }
+}
+
+impl core::fmt::Display for Transport {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl core::str::FromStr for Transport {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| {
+                format!("unknown transport {s:?} (expected mqtt, mqtt-ws, amqp, amqp-ws or https)")
+            })
+    }
+}
+
+/// One connection attempt, as the hub sees it. Fields a transport does not have stay `None`.
+///
+/// * MQTT: `client_id` and `username` from CONNECT; `password` = SAS token, or absent for X.509.
+/// * AMQP: `username` = SASL PLAIN user name and `password` = token; with CBS or X.509 (no
+///   SASL PLAIN) set `device_id` / `module_id` to the identity the link names. With a policy
+///   user name (`{policy}@sas.root.{hub}`), `device_id` names the device being connected.
+/// * HTTPS: `device_id` (and `module_id`) from the request path, URL-decoded;
+///   `password` = the `Authorization` header.
+/// * X.509 on any transport: `client_chain` = the TLS client chain, leaf first.
+#[derive(Clone, Copy, Debug)]
+pub struct ConnectRequest<'a> {
+    /// The transport.
+    pub transport: Transport,
+    /// MQTT client ID.
+    pub client_id: Option<&'a str>,
+    /// MQTT user name or AMQP SASL PLAIN user name.
+    pub username: Option<&'a str>,
+    /// SAS token text.
+    pub password: Option<&'a str>,
+    /// TLS client certificate chain (DER), leaf first; empty when none was presented.
+    pub client_chain: &'a [CertificateDer<'a>],
+    /// Device ID named by the HTTPS path or the AMQP link.
+    pub device_id: Option<&'a str>,
+    /// Module ID named by the HTTPS path or the AMQP link.
+    pub module_id: Option<&'a str>,
+}
+
+impl<'a> ConnectRequest<'a> {
+    /// A request with only the transport set.
+    pub fn new(transport: Transport) -> Self {
+        Self {
+            transport,
+            client_id: None,
+            username: None,
+            password: None,
+            client_chain: &[],
+            device_id: None,
+            module_id: None,
+        }
+    }
+
+    /// An MQTT (TLS) CONNECT with client ID and user name.
+    pub fn mqtt(client_id: &'a str, username: &'a str) -> Self {
+        Self {
+            client_id: Some(client_id),
+            username: Some(username),
+            ..Self::new(Transport::Mqtt)
+        }
+    }
+
+    /// An AMQP SASL PLAIN connection.
+    pub fn amqp_sasl(username: &'a str, token: &'a str) -> Self {
+        Self {
+            username: Some(username),
+            password: Some(token),
+            ..Self::new(Transport::Amqp)
+        }
+    }
+
+    /// An HTTPS request for `device_id` (URL-decoded from the path).
+    pub fn https(device_id: &'a str) -> Self {
+        Self {
+            device_id: Some(device_id),
+            ..Self::new(Transport::Https)
+        }
+    }
+
+    /// The same request over another transport.
+    #[must_use]
+    pub fn over(mut self, transport: Transport) -> Self {
+        self.transport = transport;
+        self
+    }
+
+    /// The same request with a SAS token.
+    #[must_use]
+    pub fn with_password(mut self, token: &'a str) -> Self {
+        self.password = Some(token);
+        self
+    }
+
+    /// The same request with a TLS client chain (leaf first).
+    #[must_use]
+    pub fn with_client_chain(mut self, chain: &'a [CertificateDer<'a>]) -> Self {
+        self.client_chain = chain;
+        self
+    }
+
+    /// The same request naming a device (and module) explicitly.
+    #[must_use]
+    pub fn with_identity(mut self, device_id: &'a str, module_id: Option<&'a str>) -> Self {
+        self.device_id = Some(device_id);
+        self.module_id = module_id;
+        self
+    }
+}
+
+/// How an allowed connection authenticated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuthMethod<'a> {
+    /// A SAS token signed with the identity's own primary or secondary key.
+    DeviceKey(KeySlot),
+    /// A SAS token signed with a shared access policy's key.
+    Policy {
+        /// The policy name.
+        name: &'a str,
+        /// Which of the policy's keys signed.
+        key: KeySlot,
+    },
+    /// A `selfSigned` certificate matching the primary or secondary thumbprint.
+    Thumbprint(ThumbprintMatch),
+    /// A `certificateAuthority` chain anchored at this registered, verified CA.
+    Ca {
+        /// The CA's registered name.
+        name: Cow<'a, str>,
+    },
+}
+
+impl core::fmt::Display for AuthMethod<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::DeviceKey(slot) => write!(f, "{} device key", slot_name(*slot)),
+            Self::Policy { name, key } => write!(f, "{} key of policy {name}", slot_name(*key)),
+            Self::Thumbprint(ThumbprintMatch::Primary) => f.write_str("primary thumbprint"),
+            Self::Thumbprint(ThumbprintMatch::Secondary) => f.write_str("secondary thumbprint"),
+            Self::Ca { name } => write!(f, "certificate chain to CA {name}"),
+        }
+    }
+}
+
+fn slot_name(slot: KeySlot) -> &'static str {
+    match slot {
+        KeySlot::Primary => "primary",
+        KeySlot::Secondary => "secondary",
+    }
+}
+
+/// An allowed connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Allow<'a> {
+    /// The registry identity that connected.
+    pub identity: &'a DeviceIdentity,
+    /// How it authenticated.
+    pub method: AuthMethod<'a>,
+    /// What the connection may do: `DeviceConnect` for device connections (§1.6).
+    pub rights: AccessRights,
+    /// Unix seconds after which the hub must drop the connection: the token's `se`, or the
+    /// earliest `notAfter` of the certificate path (§1.7, §7.3).
+    pub valid_until: u64,
+}
+
+/// Which credential the device presented.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Presented {
+    /// A SAS token signed with a device or module key (no `skn`).
+    DeviceToken,
+    /// A TLS client certificate.
+    ClientCertificate,
+    /// Nothing.
+    Nothing,
+}
+
+impl core::fmt::Display for Presented {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::DeviceToken => "a SAS token signed with a device key",
+            Self::ClientCertificate => "a client certificate",
+            Self::Nothing => "no credential",
+        })
+    }
+}
+
+/// Why a connection (or service request) was refused: one variant per rule of
+/// azure-iot-protocol.md §9. `Display` says what to fix.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DenyReason {
+    /// The identity fields are missing or malformed (MQTT client ID / user name, AMQP SASL
+    /// user name, HTTPS path).
+    #[error(
+        "identity claim rejected: {0}; send the identity as the transport requires (reference §6)"
+    )]
+    MalformedClaim(crate::Error),
+    /// The device or module is not in the registry (never created, or deleted).
+    #[error("identity {identity} is not registered in the hub; create it in the identity registry")]
+    UnknownIdentity {
+        /// `deviceId` or `deviceId/moduleId`.
+        identity: String,
+    },
+    /// The identity's `status` is `disabled`.
+    #[error("identity {identity} is disabled{}; set its status to enabled", reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default())]
+    Disabled {
+        /// `deviceId` or `deviceId/moduleId`.
+        identity: String,
+        /// `statusReason`, if any.
+        reason: Option<String>,
+    },
+    /// The credential does not fit `authentication.type` (a `sas` identity must present a SAS
+    /// token, X.509 identities a client certificate; `none` never connects).
+    #[error(
+        "identity {identity} authenticates with type {auth_type} but presented {presented}; use the credential its authentication type requires"
+    )]
+    CredentialMismatch {
+        /// `deviceId` or `deviceId/moduleId`.
+        identity: String,
+        /// The registered type.
+        auth_type: AuthenticationType,
+        /// What was presented.
+        presented: Presented,
+    },
+    /// SAS is switched off on the hub for this kind of connection.
+    #[error(
+        "SAS authentication is disabled on this hub ({setting} is true); use X.509 or change {setting}"
+    )]
+    SasDisabled {
+        /// `disableDeviceSAS`, `disableModuleSAS` or `disableLocalAuth`.
+        setting: &'static str,
+    },
+    /// The password is not a well-formed SAS token.
+    #[error(
+        "malformed SAS token: {0}; send `SharedAccessSignature sr=...&sig=...&se=...[&skn=...]`"
+    )]
+    MalformedToken(iot_sas::Error),
+    /// The token's `se` is in the past (beyond the allowed clock skew).
+    #[error(
+        "SAS token expired at {expiry} (now {now}, skew {skew} s); sign a new token with a later expiry"
+    )]
+    TokenExpired {
+        /// The token's `se`.
+        expiry: u64,
+        /// The decision time.
+        now: u64,
+        /// The allowed clock skew.
+        skew: u64,
+    },
+    /// Neither key produced the token's signature.
+    #[error(
+        "SAS token signature does not match the {signer}'s primary or secondary key; sign with the current key over the exact `sr` and `se`"
+    )]
+    BadSignature {
+        /// `identity dev-1` or `policy device`.
+        signer: String,
+    },
+    /// The token's `sr` does not name (or, for policy tokens, cover) the identity's resource.
+    #[error("SAS token resource {resource:?} does not cover {expected:?}; sign for `{expected}`")]
+    TokenScope {
+        /// The token's `sr` as received.
+        resource: String,
+        /// The resource the connection needs.
+        expected: String,
+    },
+    /// `skn` names a policy the hub does not have.
+    #[error(
+        "shared access policy {name:?} does not exist on this hub; use an existing policy name in skn"
+    )]
+    UnknownPolicy {
+        /// The `skn` value.
+        name: String,
+    },
+    /// A service token carries no `skn`: only policy tokens may call service APIs.
+    #[error("service requests need a token signed with a shared access policy (skn=...)")]
+    NotAPolicyToken,
+    /// The policy lacks a right the operation needs (`DeviceConnect` for device connects).
+    #[error(
+        "policy {policy} has rights {granted} but {required} is required; grant it or use another policy"
+    )]
+    PolicyLacksRights {
+        /// Policy name.
+        policy: String,
+        /// Needed rights.
+        required: AccessRights,
+        /// Rights of the policy.
+        granted: AccessRights,
+    },
+    /// The AMQP user name `{policy}@sas.root.{hub}` names another policy than the token's `skn`.
+    #[error(
+        "SASL user name names policy {user_name_policy:?} but the token was signed by {token_policy:?}; make them agree"
+    )]
+    PolicyNameMismatch {
+        /// Policy in the user name.
+        user_name_policy: String,
+        /// `skn` of the token (empty if absent).
+        token_policy: String,
+    },
+    /// The certificate's thumbprint is neither the primary nor the secondary thumbprint.
+    #[error(
+        "client certificate thumbprints (SHA-1 {sha1}, SHA-256 {sha256}) match neither registered thumbprint of {identity}; register this certificate's thumbprint"
+    )]
+    ThumbprintMismatch {
+        /// `deviceId` or `deviceId/moduleId`.
+        identity: String,
+        /// SHA-1 of the presented leaf.
+        sha1: String,
+        /// SHA-256 of the presented leaf.
+        sha256: String,
+    },
+    /// The certificate chain was refused.
+    #[error("client certificate chain rejected: {0}")]
+    ChainRejected(ChainError),
+    /// The leaf's subject CN is not `deviceId` (or `deviceId/moduleId`).
+    #[error(
+        "certificate subject CN {found:?} does not match {expected:?}; issue the device certificate with CN={expected}"
+    )]
+    CnMismatch {
+        /// What the CN must be.
+        expected: String,
+        /// The CN found (`None`: no single CN).
+        found: Option<String>,
+    },
+    /// The chain reaches a registered CA whose proof of possession is not complete.
+    #[error("CA {ca_name} is registered but not verified; complete proof of possession for it")]
+    CaNotVerified {
+        /// The CA's name.
+        ca_name: String,
+    },
+    /// A `certificateAuthority` device connected over WebSockets while `x509CaOverWebSockets`
+    /// is false (the default).
+    #[error(
+        "X.509 CA authentication over {transport} is refused by this hub (setting x509CaOverWebSockets is false, the default); connect over mqtt or amqp, or set x509CaOverWebSockets to true"
+    )]
+    X509CaOverWebSockets {
+        /// The WebSocket transport used.
+        transport: Transport,
+    },
+    /// The MQTT user name (or AMQP user name) names another identity than the client ID (or
+    /// link).
+    #[error(
+        "user name names {user_name:?} but the client ID names {client_id:?}; both must be the same deviceId[/moduleId]"
+    )]
+    ClientIdMismatch {
+        /// Identity in the user name.
+        user_name: String,
+        /// Identity in the client ID / link / path.
+        client_id: String,
+    },
+    /// The user name names another hub.
+    #[error(
+        "user name names hub {found:?} but this hub is {expected:?}; put the hub host name in the user name"
+    )]
+    HostNameMismatch {
+        /// The hub's host name.
+        expected: String,
+        /// What the user name says.
+        found: String,
+    },
+}
+
+/// The outcome of [`crate::authorize`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision<'a> {
+    /// Connect.
+    Allow(Allow<'a>),
+    /// Refuse, with the reason.
+    Deny(DenyReason),
+}
+
+impl<'a> Decision<'a> {
+    /// Whether the connection is allowed.
+    pub fn is_allowed(&self) -> bool {
+        matches!(self, Self::Allow(_))
+    }
+
+    /// The allow details, if allowed.
+    pub fn allowed(&self) -> Option<&Allow<'a>> {
+        match self {
+            Self::Allow(a) => Some(a),
+            Self::Deny(_) => None,
+        }
+    }
+
+    /// The deny reason, if denied.
+    pub fn denied(&self) -> Option<&DenyReason> {
+        match self {
+            Self::Allow(_) => None,
+            Self::Deny(r) => Some(r),
+        }
+    }
+}
+
+/// An allowed back-end (service) request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceAllow<'a> {
+    /// The policy that signed the token.
+    pub policy: &'a str,
+    /// Which of its keys.
+    pub key: KeySlot,
+    /// The policy's rights.
+    pub rights: AccessRights,
+    /// The token's `se`.
+    pub valid_until: u64,
+}

@@ -1,0 +1,335 @@
+//! The identity registry: a trait so embedders can back it with their own store, and an
+//! in-memory implementation that holds a million identities (azure-iot-protocol.md §9: the
+//! registry entry must exist and be enabled on every connect).
+//!
+//! [`InMemoryRegistry`] keeps, beside each `sas` identity, its keys already base64-decoded and
+//! pre-keyed for HMAC-SHA256 ([`PreKeyedKeys`]), so a connect decision does no base64
+//! decoding, no key schedule and no allocation.
+
+use std::collections::HashMap;
+
+use crate::error::{Error, IdKind};
+use crate::identity::{AuthenticationType, DeviceIdentity, IdentityStatus};
+use crate::keys::PreKeyedKeys;
+
+/// What a registry returns for one identity: the identity and, optionally, its symmetric keys
+/// pre-keyed for verification.
+#[derive(Clone, Copy, Debug)]
+pub struct RegistryEntry<'a> {
+    /// The identity.
+    pub identity: &'a DeviceIdentity,
+    /// Pre-keyed primary and secondary keys of a `sas` identity. `None` makes
+    /// [`crate::authorize`] decode the keys from the identity on each call (correct, slower).
+    pub keys: Option<&'a PreKeyedKeys>,
+}
+
+/// Looks up device and module identities.
+pub trait Registry {
+    /// The identity `device_id` (module `module_id`), if registered.
+    fn get(&self, device_id: &str, module_id: Option<&str>) -> Option<&DeviceIdentity>;
+
+    /// The identity plus its optional pre-keyed keys. The default implementation wraps
+    /// [`Self::get`] without keys; stores that can keep [`PreKeyedKeys`] should override it.
+    fn lookup(&self, device_id: &str, module_id: Option<&str>) -> Option<RegistryEntry<'_>> {
+        self.get(device_id, module_id)
+            .map(|identity| RegistryEntry {
+                identity,
+                keys: None,
+            })
+    }
+}
+
+impl<R: Registry + ?Sized> Registry for &R {
+    fn get(&self, device_id: &str, module_id: Option<&str>) -> Option<&DeviceIdentity> {
+        (**self).get(device_id, module_id)
+    }
+    fn lookup(&self, device_id: &str, module_id: Option<&str>) -> Option<RegistryEntry<'_>> {
+        (**self).lookup(device_id, module_id)
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Stored {
+    identity: DeviceIdentity,
+    keys: Option<Box<PreKeyedKeys>>,
+}
+
+impl Stored {
+    fn new(identity: DeviceIdentity) -> Result<Self, Error> {
+        identity.validate()?;
+        let keys = prepare_keys(&identity)?.map(Box::new);
+        Ok(Self { identity, keys })
+    }
+
+    fn entry(&self) -> RegistryEntry<'_> {
+        RegistryEntry {
+            identity: &self.identity,
+            keys: self.keys.as_deref(),
+        }
+    }
+}
+
+/// Pre-keys the symmetric keys of a `sas` identity (`None` for other types).
+pub(crate) fn prepare_keys(identity: &DeviceIdentity) -> Result<Option<PreKeyedKeys>, Error> {
+    let auth = &identity.authentication;
+    let (AuthenticationType::Sas, Some(keys)) = (auth.r#type, &auth.symmetric_key) else {
+        return Ok(None);
+    };
+    PreKeyedKeys::from_base64(
+        &identity.display_id(),
+        &keys.primary_key,
+        &keys.secondary_key,
+    )
+    .map(Some)
+}
+
+#[derive(Clone, Debug)]
+struct DeviceSlot {
+    device: Stored,
+    modules: HashMap<String, Stored>,
+}
+
+/// An in-memory registry keyed by (device ID, module ID).
+///
+/// Devices live in one hash map, each with its own (initially unallocated) map of modules, so
+/// lookups by `&str` need no allocation. Every `sas` identity is stored with its
+/// [`PreKeyedKeys`].
+///
+/// ```
+/// use iot_hub_auth::{DeviceIdentity, InMemoryRegistry, Registry};
+/// let mut registry = InMemoryRegistry::new();
+/// registry
+///     .upsert(DeviceIdentity::sas(
+///         "dev-1",
+///         "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+///         "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=",
+///     ))
+///     .unwrap();
+/// assert!(registry.get("dev-1", None).is_some());
+/// registry.remove("dev-1", None);
+/// assert!(registry.get("dev-1", None).is_none());
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct InMemoryRegistry {
+    devices: HashMap<String, DeviceSlot>,
+    modules: usize,
+}
+
+impl InMemoryRegistry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty registry with room for `devices` devices.
+    pub fn with_capacity(devices: usize) -> Self {
+        Self {
+            devices: HashMap::with_capacity(devices),
+            modules: 0,
+        }
+    }
+
+    /// Validates the identity and inserts or replaces it. A module's device must already be
+    /// registered. Replacing a device keeps its modules.
+    pub fn upsert(&mut self, identity: DeviceIdentity) -> Result<(), Error> {
+        let stored = Stored::new(identity)?;
+        match stored.identity.module_id.clone() {
+            None => {
+                let device_id = stored.identity.device_id.clone();
+                match self.devices.get_mut(&device_id) {
+                    Some(slot) => slot.device = stored,
+                    None => {
+                        self.devices.insert(
+                            device_id,
+                            DeviceSlot {
+                                device: stored,
+                                modules: HashMap::new(),
+                            },
+                        );
+                    }
+                }
+            }
+            Some(module_id) => {
+                let Some(slot) = self.devices.get_mut(&stored.identity.device_id) else {
+                    return Err(Error::ParentMissing {
+                        device_id: stored.identity.device_id.clone(),
+                        module_id,
+                    });
+                };
+                if slot.modules.insert(module_id, stored).is_none() {
+                    self.modules = self.modules.saturating_add(1);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Inserts a new identity; fails with [`Error::Duplicate`] if it already exists.
+    pub fn insert(&mut self, identity: DeviceIdentity) -> Result<(), Error> {
+        if self
+            .get(&identity.device_id, identity.module_id.as_deref())
+            .is_some()
+        {
+            return Err(Error::Duplicate {
+                kind: if identity.module_id.is_some() {
+                    IdKind::Module
+                } else {
+                    IdKind::Device
+                },
+                id: identity.display_id(),
+            });
+        }
+        self.upsert(identity)
+    }
+
+    /// Removes an identity (a device takes its modules with it) and returns it. The next
+    /// connect of that identity is refused ([`crate::DenyReason::UnknownIdentity`]).
+    pub fn remove(&mut self, device_id: &str, module_id: Option<&str>) -> Option<DeviceIdentity> {
+        match module_id {
+            None => self.devices.remove(device_id).map(|slot| {
+                self.modules = self.modules.saturating_sub(slot.modules.len());
+                slot.device.identity
+            }),
+            Some(m) => {
+                let removed = self.devices.get_mut(device_id)?.modules.remove(m)?;
+                self.modules = self.modules.saturating_sub(1);
+                Some(removed.identity)
+            }
+        }
+    }
+
+    /// Sets `status` and `statusReason`; returns `false` if the identity is not registered.
+    pub fn set_status(
+        &mut self,
+        device_id: &str,
+        module_id: Option<&str>,
+        status: IdentityStatus,
+        reason: Option<&str>,
+    ) -> bool {
+        let Some(slot) = self.devices.get_mut(device_id) else {
+            return false;
+        };
+        let stored = match module_id {
+            None => &mut slot.device,
+            Some(m) => match slot.modules.get_mut(m) {
+                Some(s) => s,
+                None => return false,
+            },
+        };
+        stored.identity.status = status;
+        stored.identity.status_reason = reason.map(Into::into);
+        true
+    }
+
+    /// Number of identities (devices plus modules).
+    pub fn len(&self) -> usize {
+        self.devices.len().saturating_add(self.modules)
+    }
+
+    /// Whether the registry is empty.
+    pub fn is_empty(&self) -> bool {
+        self.devices.is_empty()
+    }
+
+    /// Every identity, devices before their modules, in no particular device order.
+    pub fn iter(&self) -> impl Iterator<Item = &DeviceIdentity> {
+        self.devices.values().flat_map(|slot| {
+            core::iter::once(&slot.device.identity)
+                .chain(slot.modules.values().map(|s| &s.identity))
+        })
+    }
+
+    fn stored(&self, device_id: &str, module_id: Option<&str>) -> Option<&Stored> {
+        let slot = self.devices.get(device_id)?;
+        match module_id {
+            None => Some(&slot.device),
+            Some(m) => slot.modules.get(m),
+        }
+    }
+}
+
+impl Registry for InMemoryRegistry {
+    fn get(&self, device_id: &str, module_id: Option<&str>) -> Option<&DeviceIdentity> {
+        self.stored(device_id, module_id).map(|s| &s.identity)
+    }
+
+    fn lookup(&self, device_id: &str, module_id: Option<&str>) -> Option<RegistryEntry<'_>> {
+        self.stored(device_id, module_id).map(Stored::entry)
+    }
+}
+
+impl FromIterator<DeviceIdentity> for Result<InMemoryRegistry, Error> {
+    fn from_iter<I: IntoIterator<Item = DeviceIdentity>>(iter: I) -> Self {
+        let mut registry = InMemoryRegistry::new();
+        let mut pending_modules = Vec::new();
+        for identity in iter {
+            if identity.module_id.is_some() {
+                pending_modules.push(identity);
+            } else {
+                registry.insert(identity)?;
+            }
+        }
+        for module in pending_modules {
+            registry.insert(module)?;
+        }
+        Ok(registry)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const K1: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    const K2: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
+
+    #[test]
+    fn devices_and_modules() {
+        let mut r = InMemoryRegistry::new();
+        let module = DeviceIdentity::sas("d", K1, K2).into_module("m");
+        assert!(matches!(
+            r.upsert(module.clone()),
+            Err(Error::ParentMissing { .. })
+        ));
+        r.upsert(DeviceIdentity::sas("d", K1, K2)).unwrap();
+        r.upsert(module).unwrap();
+        assert_eq!(r.len(), 2);
+        assert!(r.lookup("d", Some("m")).unwrap().keys.is_some());
+        assert!(r.get("d", Some("x")).is_none());
+        assert!(r.get("D", None).is_none(), "device IDs are case-sensitive");
+        assert!(matches!(
+            r.insert(DeviceIdentity::sas("d", K1, K2)),
+            Err(Error::Duplicate {
+                kind: IdKind::Device,
+                ..
+            })
+        ));
+        assert!(r.set_status("d", Some("m"), IdentityStatus::Disabled, Some("x")));
+        assert!(!r.get("d", Some("m")).unwrap().is_enabled());
+        assert!(!r.set_status("nope", None, IdentityStatus::Disabled, None));
+        assert_eq!(r.iter().count(), 2);
+        assert!(r.remove("d", None).is_some());
+        assert_eq!(r.len(), 0);
+        assert!(r.get("d", Some("m")).is_none());
+    }
+
+    #[test]
+    fn invalid_identities_are_refused() {
+        let mut r = InMemoryRegistry::new();
+        assert!(r.upsert(DeviceIdentity::sas("d", "AAAA", K2)).is_err());
+        assert!(r.is_empty());
+        let ca = DeviceIdentity::certificate_authority("c");
+        r.upsert(ca).unwrap();
+        assert!(r.lookup("c", None).unwrap().keys.is_none());
+    }
+
+    #[test]
+    fn from_iterator_orders_modules_after_devices() {
+        let ids = vec![
+            DeviceIdentity::sas("d", K1, K2).into_module("m"),
+            DeviceIdentity::sas("d", K1, K2),
+        ];
+        let r: Result<InMemoryRegistry, Error> = ids.into_iter().collect();
+        assert_eq!(r.unwrap().len(), 2);
+    }
+}
