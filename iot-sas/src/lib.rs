@@ -1,0 +1,33 @@
+#![doc = include_str!("../README.md")]
+#![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+#[cfg(any(test, feature = "std"))]
+extern crate std;
+
+mod connection_string;
+mod derive;
+mod error;
+mod key;
+mod percent;
+mod renew;
+mod resource;
+mod sign;
+mod signer;
+mod token;
+mod verify;
+
+pub use connection_string::{ConnectionString, Credential, MAX_CONNECTION_STRING_LEN};
+pub use derive::derive_device_key;
+pub use error::{Base64Error, ConnectionStringError, Error, ExpiryError, SignatureError};
+pub use key::{MAX_KEY_LEN, SharedAccessKey};
+pub use renew::{expiry_from_ttl, should_renew};
+pub use resource::{ResourceUri, encode_resource, resource_covers, resource_matches};
+#[cfg(feature = "alloc")]
+pub use sign::sign;
+pub use sign::{max_token_len, sign_encoded_into, sign_into};
+pub use signer::{Signature, Signer};
+pub use token::{MAX_TOKEN_LEN, SasToken};
+pub use verify::{DEFAULT_SKEW_SECS, KeySlot, Verified, Verifier};

@@ -1,0 +1,158 @@
+//! Percent-encoding and -decoding shared by tokens and resources (no allocation).
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
+
+/// Everything except the RFC 3986 unreserved set `A-Z a-z 0-9 - _ . ~` is escaped: the
+/// canonical encoding of azure-sdk-for-c and the python device SDK (`quote(safe="")`),
+/// reference §1.3 and `rust-ecosystem.md` §2.5. percent-encoding writes upper-case hex.
+pub(crate) const CANONICAL: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Value of an ASCII hex digit (either case).
+pub(crate) const fn hex_value(byte: u8) -> Option<u8> {
+    match byte {
+        b'0'..=b'9' => Some(byte - b'0'),
+        b'a'..=b'f' => Some(byte - b'a' + 10),
+        b'A'..=b'F' => Some(byte - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// The escape at the start of `bytes` (`%XX`, either hex case), if it is one.
+pub(crate) fn escape_at(bytes: &[u8]) -> Option<u8> {
+    match bytes {
+        [b'%', hi, lo, ..] => Some(hex_value(*hi)? << 4 | hex_value(*lo)?),
+        _ => None,
+    }
+}
+
+/// One decoded byte and whether it came from a `%XX` escape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Decoded {
+    pub(crate) byte: u8,
+    pub(crate) escaped: bool,
+}
+
+/// Decodes `%XX` escapes (either hex case) from a byte iterator. A `%` that is not followed by
+/// two hex digits is passed through literally, like `percent_encoding::percent_decode` and
+/// .NET's `UrlDecode`: iot-sdk-c sends device IDs raw and `%` is a legal device-ID character
+/// (reference §1.3, §4). `+` is never turned into a space here.
+#[derive(Clone, Debug)]
+pub(crate) struct Decode<I> {
+    inner: I,
+    pending: [u8; 2],
+    pending_len: u8,
+}
+
+impl<I: Iterator<Item = u8>> Decode<I> {
+    pub(crate) fn new(inner: I) -> Self {
+        Self {
+            inner,
+            pending: [0; 2],
+            pending_len: 0,
+        }
+    }
+
+    fn pull(&mut self) -> Option<u8> {
+        if self.pending_len > 0 {
+            let byte = self.pending[0];
+            self.pending[0] = self.pending[1];
+            self.pending_len -= 1;
+            Some(byte)
+        } else {
+            self.inner.next()
+        }
+    }
+}
+
+impl<I: Iterator<Item = u8>> Iterator for Decode<I> {
+    type Item = Decoded;
+
+    fn next(&mut self) -> Option<Decoded> {
+        let byte = self.pull()?;
+        if byte != b'%' {
+            return Some(Decoded {
+                byte,
+                escaped: false,
+            });
+        }
+        let Some(hi) = self.pull() else {
+            return Some(Decoded {
+                byte,
+                escaped: false,
+            });
+        };
+        let Some(hi_value) = hex_value(hi) else {
+            self.push_front(&[hi]);
+            return Some(Decoded {
+                byte,
+                escaped: false,
+            });
+        };
+        let Some(lo) = self.pull() else {
+            self.push_front(&[hi]);
+            return Some(Decoded {
+                byte,
+                escaped: false,
+            });
+        };
+        match hex_value(lo) {
+            Some(lo_value) => Some(Decoded {
+                byte: hi_value << 4 | lo_value,
+                escaped: true,
+            }),
+            None => {
+                self.push_front(&[hi, lo]);
+                Some(Decoded {
+                    byte,
+                    escaped: false,
+                })
+            }
+        }
+    }
+}
+
+impl<I> Decode<I> {
+    /// Only called right after `pull` emptied the pending slots, so `bytes` always fits.
+    fn push_front(&mut self, bytes: &[u8]) {
+        for (slot, byte) in self.pending.iter_mut().zip(bytes) {
+            *slot = *byte;
+        }
+        self.pending_len = bytes.len().min(2) as u8;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::vec::Vec;
+
+    fn decode(text: &str) -> Vec<u8> {
+        Decode::new(text.bytes()).map(|d| d.byte).collect()
+    }
+
+    #[test]
+    fn decodes_either_hex_case_and_keeps_plus() {
+        assert_eq!(decode("a%2Fb%2fc+d"), b"a/b/c+d");
+    }
+
+    #[test]
+    fn passes_malformed_escapes_through() {
+        assert_eq!(decode("%"), b"%");
+        assert_eq!(decode("%4"), b"%4");
+        assert_eq!(decode("%zz%41"), b"%zzA");
+        assert_eq!(decode("%4%41"), b"%4A");
+        assert_eq!(decode("a%%41"), b"a%A");
+    }
+
+    #[test]
+    fn double_decoding_unwraps_two_levels() {
+        let twice: Vec<u8> = Decode::new(Decode::new("dev%2523x".bytes()).map(|d| d.byte))
+            .map(|d| d.byte)
+            .collect();
+        assert_eq!(twice, b"dev#x");
+    }
+}

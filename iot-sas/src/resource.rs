@@ -1,0 +1,451 @@
+//! Resource URIs (`sr`): builders, the canonical encoding, and scope matching.
+
+use core::fmt::{self, Write as _};
+
+use percent_encoding::utf8_percent_encode;
+
+use crate::percent::{CANONICAL, Decode, escape_at};
+
+/// A plain (not yet encoded) resource a token is signed for (reference §1.5).
+///
+/// `Display` writes the canonical encoded `sr`: the whole plain string encoded with the RFC 3986
+/// unreserved set and upper-case hex, so `/` becomes `%2F` (what the python device SDK and
+/// azure-sdk-for-c produce, §1.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ResourceUri<'a> {
+    /// `{host}/devices/{device_id}`: a device signing with its own key, or a device-scoped policy
+    /// token.
+    Device {
+        /// IoT hub host name, e.g. `myhub.azure-devices.net`.
+        host: &'a str,
+        /// Device ID.
+        device_id: &'a str,
+    },
+    /// `{host}/devices/{device_id}/modules/{module_id}`.
+    Module {
+        /// IoT hub host name.
+        host: &'a str,
+        /// Device ID.
+        device_id: &'a str,
+        /// Module ID.
+        module_id: &'a str,
+    },
+    /// `{host}`: hub-wide (back-end service policies such as `iothubowner`, and the csharp SDK
+    /// when a device connection string names a policy).
+    Hub {
+        /// IoT hub (or DPS service) host name.
+        host: &'a str,
+    },
+    /// `{host}/devices`: a gateway (protocol gateway, token service) scope covering every device.
+    Devices {
+        /// IoT hub host name.
+        host: &'a str,
+    },
+    /// `{id_scope}/registrations/{registration_id}`: DPS device registration, no host name.
+    DpsRegistration {
+        /// DPS ID scope, e.g. `0ne00002193`.
+        id_scope: &'a str,
+        /// Registration ID.
+        registration_id: &'a str,
+    },
+}
+
+impl ResourceUri<'_> {
+    /// Writes the plain, unencoded resource (`myhub.azure-devices.net/devices/dev1`).
+    ///
+    /// # Errors
+    ///
+    /// Whatever `out` returns.
+    pub fn write_plain(&self, out: &mut impl fmt::Write) -> fmt::Result {
+        match *self {
+            Self::Device { host, device_id } => write!(out, "{host}/devices/{device_id}"),
+            Self::Module {
+                host,
+                device_id,
+                module_id,
+            } => {
+                write!(out, "{host}/devices/{device_id}/modules/{module_id}")
+            }
+            Self::Hub { host } => out.write_str(host),
+            Self::Devices { host } => write!(out, "{host}/devices"),
+            Self::DpsRegistration {
+                id_scope,
+                registration_id,
+            } => {
+                write!(out, "{id_scope}/registrations/{registration_id}")
+            }
+        }
+    }
+}
+
+impl fmt::Display for ResourceUri<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_plain(&mut Encoder(f))
+    }
+}
+
+/// A `fmt::Write` adapter that writes the canonical encoding of whatever goes through it.
+struct Encoder<'w, W>(&'w mut W);
+
+impl<W: fmt::Write> fmt::Write for Encoder<'_, W> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for chunk in utf8_percent_encode(s, CANONICAL) {
+            self.0.write_str(chunk)?;
+        }
+        Ok(())
+    }
+}
+
+/// The canonical encoding of a plain resource: RFC 3986 unreserved characters
+/// (`A-Z a-z 0-9 - _ . ~`) kept, every other byte of the UTF-8 text as `%XX` with upper-case
+/// hex (reference §1.3, `rust-ecosystem.md` §2.5). `/` becomes `%2F`.
+///
+/// azure-sdk-for-c writes the DPS separators as lower-case `%2fregistrations%2f`; this encoder
+/// writes `%2F` like the python SDK. Both verify: the MAC covers `sr` as sent (§1.4.1).
+pub fn encode_resource(plain: &str) -> impl fmt::Display + '_ {
+    utf8_percent_encode(plain, CANONICAL)
+}
+
+/// True when the decoded `sr` names exactly the resource `plain` (same segments, see
+/// [`resource_covers`] for how a segment is compared).
+pub fn resource_matches(sr_raw: &str, plain: &str) -> bool {
+    let sr_count = segment_count(sr_raw);
+    sr_count > 0
+        && sr_count == plain_segment_count(plain)
+        && first_difference(sr_raw, plain).is_none()
+}
+
+/// True when the decoded `sr` is a path-segment prefix of the plain resource being accessed,
+/// compared case-insensitively (reference §1.4.5).
+///
+/// * `sr` is percent-decoded once (either hex case); `%2F`, `%2f` and raw `/` all separate
+///   segments. A trailing `/` on either side is ignored; an `sr` without any segment covers
+///   nothing.
+/// * By segment, not by character: `hub/devices/dev1` covers `hub/devices/dev1/modules/m` but
+///   not `hub/devices/dev10`; `hub/devices` covers every device.
+/// * ASCII case-insensitive: identity-service lower-cases the whole audience (§1.3).
+/// * A raw `+` in `sr` matches `+` or a space (form encoders write a space as `+`); `%2B`
+///   matches only `+` and `%20` only a space.
+/// * A segment also matches when it equals the plain segment after a second percent-decoding:
+///   the csharp SDK encodes device and module IDs twice (§1.3, §1.4.6). For an ID that itself
+///   contains `%XX` this makes `a%2541` (device `a%41`) also cover device `aA`; the services'
+///   behaviour there is open (§10.3), and both identities would need the same key.
+pub fn resource_covers(sr_raw: &str, plain: &str) -> bool {
+    first_difference(sr_raw, plain).is_none()
+}
+
+/// `None` when `sr_raw` covers `plain`, else the index of the first `sr` segment that differs
+/// or has no counterpart.
+pub(crate) fn first_difference(sr_raw: &str, plain: &str) -> Option<usize> {
+    let sr_count = segment_count(sr_raw);
+    if sr_count == 0 {
+        return Some(0);
+    }
+    let mut plain_segments = plain.as_bytes().split(|&b| b == b'/');
+    for (index, sr_segment) in RawSegments::new(sr_raw.as_bytes())
+        .take(sr_count)
+        .enumerate()
+    {
+        match plain_segments.next() {
+            Some(plain_segment) if segment_matches(sr_segment, plain_segment) => {}
+            _ => return Some(index),
+        }
+    }
+    None
+}
+
+/// Number of segments once trailing empty ones are dropped.
+fn segment_count(sr_raw: &str) -> usize {
+    let mut count = 0;
+    for (index, segment) in RawSegments::new(sr_raw.as_bytes()).enumerate() {
+        if !segment.is_empty() {
+            count = index + 1;
+        }
+    }
+    count
+}
+
+fn plain_segment_count(plain: &str) -> usize {
+    let mut count = 0;
+    for (index, segment) in plain.split('/').enumerate() {
+        if !segment.is_empty() {
+            count = index + 1;
+        }
+    }
+    count
+}
+
+/// Splits raw `sr` bytes at raw `/` and at `%2F` / `%2f`, treating each `%XX` escape as one
+/// unit (so `%252F` is not a separator at this level).
+struct RawSegments<'a> {
+    rest: Option<&'a [u8]>,
+}
+
+impl<'a> RawSegments<'a> {
+    fn new(raw: &'a [u8]) -> Self {
+        Self { rest: Some(raw) }
+    }
+}
+
+impl<'a> Iterator for RawSegments<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let rest = self.rest?;
+        let mut i = 0;
+        while let Some(&byte) = rest.get(i) {
+            let (separator, width) = match escape_at(rest.get(i..).unwrap_or_default()) {
+                Some(decoded) => (decoded == b'/', 3),
+                None => (byte == b'/', 1),
+            };
+            if separator {
+                self.rest = rest.get(i + width..);
+                return rest.get(..i);
+            }
+            i += width;
+        }
+        self.rest = None;
+        Some(rest)
+    }
+}
+
+fn segment_matches(sr_segment: &[u8], plain_segment: &[u8]) -> bool {
+    let once = Decode::new(sr_segment.iter().copied());
+    if decoded_equals(once.clone(), plain_segment, true) {
+        return true;
+    }
+    // Second level: device IDs cannot contain spaces (§4), so `+` is only `+` here.
+    decoded_equals(Decode::new(once.map(|d| d.byte)), plain_segment, false)
+}
+
+fn decoded_equals(
+    mut decoded: impl Iterator<Item = crate::percent::Decoded>,
+    plain: &[u8],
+    raw_plus_is_space: bool,
+) -> bool {
+    let mut plain = plain.iter();
+    loop {
+        match (decoded.next(), plain.next()) {
+            (None, None) => return true,
+            (Some(d), Some(&p)) => {
+                let same = d.byte.eq_ignore_ascii_case(&p)
+                    || (raw_plus_is_space && d.byte == b'+' && !d.escaped && p == b' ');
+                if !same {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+    }
+}
+
+/// Writes into a caller buffer and counts the bytes a complete write needs.
+pub(crate) struct SliceWriter<'b> {
+    pub(crate) buf: &'b mut [u8],
+    pub(crate) len: usize,
+}
+
+impl fmt::Write for SliceWriter<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len.saturating_add(s.len());
+        if let Some(dest) = self.buf.get_mut(self.len..end) {
+            dest.copy_from_slice(s.as_bytes());
+        }
+        self.len = end;
+        Ok(())
+    }
+}
+
+impl SliceWriter<'_> {
+    pub(crate) fn overflowed(&self) -> bool {
+        self.len > self.buf.len()
+    }
+}
+
+/// Counts the bytes of a formatted value without storing them.
+pub(crate) fn formatted_len(value: &impl fmt::Display) -> usize {
+    struct Counter(usize);
+    impl fmt::Write for Counter {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            self.0 = self.0.saturating_add(s.len());
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    let _ = write!(counter, "{value}");
+    counter.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::string::ToString;
+
+    const HOST: &str = "myiothub.azure-devices.net";
+
+    #[test]
+    fn sdk_for_c_hub_device_formatting_vector() {
+        // reference §1.8, sdk-for-c test_az_iot_hub_client_sas.c
+        let r = ResourceUri::Device {
+            host: HOST,
+            device_id: "my_device",
+        };
+        assert_eq!(
+            r.to_string(),
+            "myiothub.azure-devices.net%2Fdevices%2Fmy_device"
+        );
+    }
+
+    #[test]
+    fn sdk_for_c_hub_module_formatting_vector() {
+        let r = ResourceUri::Module {
+            host: HOST,
+            device_id: "my_device",
+            module_id: "my_module",
+        };
+        assert_eq!(
+            r.to_string(),
+            "myiothub.azure-devices.net%2Fdevices%2Fmy_device%2Fmodules%2Fmy_module"
+        );
+    }
+
+    #[test]
+    fn dps_formatting_is_python_form_not_sdk_for_c_lower_case_separators() {
+        let r = ResourceUri::DpsRegistration {
+            id_scope: "0neFEEDC0DE",
+            registration_id: "myRegistrationId",
+        };
+        // python `quote(safe="")`: upper-case %2F; sdk-for-c writes `%2fregistrations%2f`.
+        assert_eq!(
+            r.to_string(),
+            "0neFEEDC0DE%2Fregistrations%2FmyRegistrationId"
+        );
+        assert_ne!(
+            r.to_string(),
+            "0neFEEDC0DE%2fregistrations%2fmyRegistrationId"
+        );
+        assert!(resource_matches(
+            "0neFEEDC0DE%2fregistrations%2fmyRegistrationId",
+            "0neFEEDC0DE/registrations/myRegistrationId"
+        ));
+    }
+
+    #[test]
+    fn hub_and_devices_scopes() {
+        assert_eq!(ResourceUri::Hub { host: HOST }.to_string(), HOST);
+        assert_eq!(
+            ResourceUri::Devices { host: HOST }.to_string(),
+            "myiothub.azure-devices.net%2Fdevices"
+        );
+        let mut plain = std::string::String::new();
+        ResourceUri::Devices { host: HOST }
+            .write_plain(&mut plain)
+            .unwrap();
+        assert_eq!(plain, "myiothub.azure-devices.net/devices");
+    }
+
+    #[test]
+    fn canonical_encoding_matches_reference_table() {
+        // reference §1.3 "Example encodings", RFC 3986 row.
+        let input = "a-b.c+d%e_f#g*h?i!j(k)l,m:n=o@p$q'r;s~t u/v";
+        let expected =
+            "a-b.c%2Bd%25e_f%23g%2Ah%3Fi%21j%28k%29l%2Cm%3An%3Do%40p%24q%27r%3Bs~t%20u%2Fv";
+        assert_eq!(encode_resource(input).to_string(), expected);
+        assert_eq!(encode_resource("é").to_string(), "%C3%A9");
+    }
+
+    #[test]
+    fn covers_by_segment_not_by_character() {
+        let sr = "hub%2Fdevices%2Fdev1";
+        assert!(resource_covers(sr, "hub/devices/dev1"));
+        assert!(resource_covers(sr, "hub/devices/dev1/modules/m1"));
+        assert!(!resource_covers(sr, "hub/devices/dev10"));
+        assert!(!resource_covers(sr, "hub/devices"));
+        assert!(resource_covers("hub%2Fdevices", "hub/devices/any"));
+        assert!(resource_covers("hub", "hub/devices/any"));
+        assert!(!resource_covers("hub", "hubx/devices/any"));
+        assert_eq!(first_difference(sr, "hub/devices/dev10"), Some(2));
+        assert_eq!(first_difference(sr, "hub/devices"), Some(2));
+        assert_eq!(first_difference(sr, "other/devices/dev1"), Some(0));
+    }
+
+    #[test]
+    fn trailing_slashes_are_ignored_and_empty_sr_covers_nothing() {
+        assert!(resource_covers("hub%2Fdevices%2F", "hub/devices/dev1"));
+        assert!(resource_matches("hub/devices/dev1/", "hub/devices/dev1"));
+        assert!(resource_matches("hub/devices/dev1", "hub/devices/dev1/"));
+        assert!(!resource_covers("/", "hub"));
+        assert!(!resource_covers("%2F%2f", "hub"));
+        assert!(!resource_covers("hub//devices", "hub/devices"));
+    }
+
+    #[test]
+    fn case_insensitive_and_lower_case_escapes() {
+        assert!(resource_matches(
+            "myiothub.azure-devices.net%2fdevices%2fmy_device",
+            "MyIotHub.azure-devices.net/devices/My_Device"
+        ));
+        assert!(resource_matches(
+            "myiothub.azure-devices.net/devices/my_device",
+            "myiothub.azure-devices.net/devices/MY_DEVICE"
+        ));
+    }
+
+    #[test]
+    fn matches_is_exact_segment_count() {
+        assert!(!resource_matches("hub%2Fdevices", "hub/devices/dev1"));
+        assert!(!resource_matches("hub%2Fdevices%2Fdev1", "hub/devices"));
+        assert!(resource_matches("hub%2Fdevices%2Fdev1", "hub/devices/dev1"));
+    }
+
+    #[test]
+    fn plus_space_and_escaped_plus() {
+        assert!(resource_matches("hub/devices/a+b", "hub/devices/a b"));
+        assert!(resource_matches("hub/devices/a+b", "hub/devices/a+b"));
+        assert!(resource_matches("hub/devices/a%2Bb", "hub/devices/a+b"));
+        assert!(!resource_matches("hub/devices/a%2Bb", "hub/devices/a b"));
+        assert!(resource_matches("hub/devices/a%20b", "hub/devices/a b"));
+        assert!(!resource_matches("hub/devices/a%20b", "hub/devices/a+b"));
+    }
+
+    #[test]
+    fn dotnet_double_encoded_ids() {
+        // WebUtility.UrlEncode("hub/devices/" + UrlEncode("dev#1")) (reference §1.3).
+        assert!(resource_matches(
+            "hub%2Fdevices%2Fdev%25231",
+            "hub/devices/dev#1"
+        ));
+        assert!(resource_matches(
+            "hub%2Fdevices%2Fdev%252B1",
+            "hub/devices/dev+1"
+        ));
+        // an escaped separator inside a double-encoded ID is not a separator at the first level
+        assert!(!resource_matches(
+            "hub%2Fdevices%2Fa%252Fb",
+            "hub/devices/a/b"
+        ));
+        assert!(resource_matches(
+            "hub%2Fdevices%2Fa%252Fb",
+            "hub/devices/a%2Fb"
+        ));
+    }
+
+    #[test]
+    fn odd_percent_signs_compare_literally() {
+        assert!(resource_matches("hub/devices/a%zz", "hub/devices/a%zz"));
+        assert!(resource_matches("hub/devices/100%", "hub/devices/100%"));
+    }
+
+    #[test]
+    fn slice_writer_counts_overflow() {
+        let mut buf = [0u8; 4];
+        let mut w = SliceWriter {
+            buf: &mut buf,
+            len: 0,
+        };
+        write!(w, "abcdef").unwrap();
+        assert!(w.overflowed());
+        assert_eq!(w.len, 6);
+        assert_eq!(formatted_len(&encode_resource("a/b")), 5);
+    }
+}

@@ -1,0 +1,435 @@
+//! Token verification with pre-keyed primary and secondary keys (reference §1.4).
+
+use crate::resource::first_difference;
+use crate::{Error, SasToken, SharedAccessKey};
+
+/// Default clock skew in seconds: 5 minutes, csharp `SharedAccessSignatureConstants.MaxClockSkew`
+/// as used by EdgeHub (reference §1.4.4). The services' own tolerance is not published (§10.1).
+pub const DEFAULT_SKEW_SECS: u64 = 300;
+
+/// Which key produced the token's MAC.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KeySlot {
+    /// The primary key.
+    Primary,
+    /// The secondary key (tried only after the primary failed, §1.4.3).
+    Secondary,
+}
+
+/// A successful verification.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Verified {
+    /// The key that matched.
+    pub key: KeySlot,
+    /// The token's expiry in Unix seconds (for scheduling disconnects or renewals).
+    pub expiry: u64,
+}
+
+/// Verifies tokens against a primary and an optional secondary key, allocation-free.
+///
+/// Both keys are pre-keyed HMAC-SHA256 states ([`SharedAccessKey`]), cloned per token.
+/// The checks run in the order of reference §1.4:
+///
+/// 1. MAC over the raw `sr` + `"\n"` + raw `se`, compared in constant time with the primary key,
+///    then the secondary key ([`Error::SignatureMismatch`]);
+/// 2. expiry: refused when `se + skew < now` ([`Error::Expired`]);
+/// 3. if a resource is given, the decoded `sr` must be a case-insensitive path-segment prefix of
+///    it ([`resource_covers`](crate::resource_covers), [`Error::ResourceMismatch`]).
+///
+/// The MAC comes first so that an unauthenticated token learns nothing from the other checks.
+#[derive(Clone, Debug)]
+pub struct Verifier {
+    primary: SharedAccessKey,
+    secondary: Option<SharedAccessKey>,
+    skew_secs: u64,
+}
+
+impl Verifier {
+    /// A verifier with the default skew ([`DEFAULT_SKEW_SECS`]).
+    pub fn new(primary: SharedAccessKey, secondary: Option<SharedAccessKey>) -> Self {
+        Self {
+            primary,
+            secondary,
+            skew_secs: DEFAULT_SKEW_SECS,
+        }
+    }
+
+    /// Sets the tolerated clock skew in seconds (0 = refuse as soon as `now > se`).
+    #[must_use]
+    pub fn with_skew(mut self, skew_secs: u64) -> Self {
+        self.skew_secs = skew_secs;
+        self
+    }
+
+    /// The tolerated clock skew in seconds.
+    pub fn skew_secs(&self) -> u64 {
+        self.skew_secs
+    }
+
+    /// Verifies an already parsed token at time `now` (Unix seconds) and, when `resource` is
+    /// given, checks that the token covers that plain resource (e.g.
+    /// `myhub.azure-devices.net/devices/dev1`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SignatureMismatch`], [`Error::Expired`] or [`Error::ResourceMismatch`].
+    pub fn verify(
+        &self,
+        token: &SasToken<'_>,
+        resource: Option<&str>,
+        now: u64,
+    ) -> Result<Verified, Error> {
+        let key = if token.verify_signature(&self.primary).is_ok() {
+            KeySlot::Primary
+        } else {
+            match &self.secondary {
+                Some(secondary) if token.verify_signature(secondary).is_ok() => KeySlot::Secondary,
+                _ => return Err(Error::SignatureMismatch),
+            }
+        };
+        token.check_expiry(now, self.skew_secs)?;
+        if let Some(segment) =
+            resource.and_then(|plain| first_difference(token.resource_raw(), plain))
+        {
+            return Err(Error::ResourceMismatch { segment });
+        }
+        Ok(Verified {
+            key,
+            expiry: token.expiry(),
+        })
+    }
+
+    /// Parses `text` and verifies it: [`SasToken::parse`] then [`verify`](Self::verify).
+    ///
+    /// # Errors
+    ///
+    /// Any parse error, then as [`verify`](Self::verify).
+    pub fn verify_str(
+        &self,
+        text: &str,
+        resource: Option<&str>,
+        now: u64,
+    ) -> Result<Verified, Error> {
+        self.verify(&SasToken::parse(text)?, resource, now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const V1_KEY: &str = "NMgJDvdKTxjLi+xBxxkDDEwDJxEvOE5u8BiT0mVgPeg=";
+    const SE: u64 = 1_578_941_692;
+    const DEVICE: &str = "myiothub.azure-devices.net/devices/my_device";
+
+    fn v1() -> SharedAccessKey {
+        SharedAccessKey::from_base64(V1_KEY).unwrap()
+    }
+
+    fn other() -> SharedAccessKey {
+        SharedAccessKey::from_bytes(b"some other key").unwrap()
+    }
+
+    /// A token from the complete vectors of reference §1.8 (key V1, `se` 1578941692): the `sr`
+    /// spelling and the base64 `sig` are copied from the table.
+    fn vector(sr: &str, sig_base64: &str) -> std::string::String {
+        let sig = sig_base64
+            .replace('+', "%2B")
+            .replace('/', "%2F")
+            .replace('=', "%3D");
+        std::format!("SharedAccessSignature sr={sr}&sig={sig}&se={SE}")
+    }
+
+    fn verify(text: &str, resource: &str) -> Result<Verified, Error> {
+        Verifier::new(v1(), None).verify_str(text, Some(resource), SE)
+    }
+
+    const OK: Result<Verified, Error> = Ok(Verified {
+        key: KeySlot::Primary,
+        expiry: SE,
+    });
+
+    #[test]
+    fn spelling_rfc3986_upper_case() {
+        let t = vector(
+            "myiothub.azure-devices.net%2Fdevices%2Fmy_device",
+            "dIMMdDDBGFR8eqAfYkiMxoOphaFMPtMgj7Wg/YB1AvU=",
+        );
+        assert_eq!(verify(&t, DEVICE), OK);
+    }
+
+    #[test]
+    fn spelling_module() {
+        let t = vector(
+            "myiothub.azure-devices.net%2Fdevices%2Fmy_device%2Fmodules%2Fmy_module",
+            "iAQRxkGTvQpFKsLRYZsj0xf8UcgKBbNZhWDb5pCSK9o=",
+        );
+        assert_eq!(
+            verify(
+                &t,
+                "myiothub.azure-devices.net/devices/my_device/modules/my_module"
+            ),
+            OK
+        );
+        assert_eq!(
+            verify(&t, DEVICE),
+            Err(Error::ResourceMismatch { segment: 3 })
+        );
+    }
+
+    #[test]
+    fn spelling_raw_slashes_iot_sdk_c() {
+        let t = vector(
+            "myiothub.azure-devices.net/devices/my_device",
+            "B7zGUtyWMtt6IhHOU+a6GCOSMwkpkTgAXFFGABDd88M=",
+        );
+        assert_eq!(verify(&t, DEVICE), OK);
+    }
+
+    #[test]
+    fn spelling_lower_case_escapes() {
+        let t = vector(
+            "myiothub.azure-devices.net%2fdevices%2fmy_device",
+            "WO/69FPFL8u2esaf7RepSUhwEuBwuYgVlqGlOzRLmS0=",
+        );
+        assert_eq!(verify(&t, DEVICE), OK);
+    }
+
+    #[test]
+    fn spelling_lower_cased_audience_identity_service() {
+        // The §1.8 vector's sr is already all lower case; it must also open a mixed-case
+        // request (identity-service lower-cases the audience, §1.3).
+        let t = vector(
+            "myiothub.azure-devices.net%2fdevices%2fmy_device",
+            "WO/69FPFL8u2esaf7RepSUhwEuBwuYgVlqGlOzRLmS0=",
+        );
+        assert_eq!(
+            verify(&t, "MyIotHub.Azure-Devices.net/devices/My_Device"),
+            OK
+        );
+    }
+
+    #[test]
+    fn spelling_hub_service_policy() {
+        let t = std::format!(
+            "{}&skn=iothubowner",
+            vector(
+                "myiothub.azure-devices.net",
+                "jNLd5fT1OOOh8Q3GOXfi+CbnqvMsE7+lpEsBASuS/KI="
+            )
+        );
+        assert_eq!(verify(&t, DEVICE), OK);
+        assert_eq!(verify(&t, "myiothub.azure-devices.net"), OK);
+    }
+
+    #[test]
+    fn spelling_dps_upper_python() {
+        let t = vector(
+            "0neFEEDC0DE%2Fregistrations%2FmyRegistrationId",
+            "/t1VzEUrQ62f+J+7chJSaFx3rh6pGwFWik1rI4kqc7E=",
+        );
+        assert_eq!(verify(&t, "0neFEEDC0DE/registrations/myRegistrationId"), OK);
+    }
+
+    #[test]
+    fn spelling_dps_sdk_for_c_lower_separators() {
+        let t = vector(
+            "0neFEEDC0DE%2fregistrations%2fmyRegistrationId",
+            "9ElmiQtRHaJo7RnzVGdIHFyBOY3rYMUQXVSzqaJhJ4s=",
+        );
+        assert_eq!(verify(&t, "0neFEEDC0DE/registrations/myRegistrationId"), OK);
+    }
+
+    #[test]
+    fn spelling_dps_raw_node() {
+        let t = vector(
+            "0neFEEDC0DE/registrations/myRegistrationId",
+            "ad+y+8CaG7/Llhlx9g+tidAW4jsUwb6AluSr0p0mxfk=",
+        );
+        assert_eq!(verify(&t, "0neFEEDC0DE/registrations/myRegistrationId"), OK);
+        // registration IDs are case-insensitive in DPS (§4), and the audience compare is too
+        assert_eq!(verify(&t, "0nefeedc0de/registrations/myregistrationid"), OK);
+    }
+
+    #[test]
+    fn spelling_docs_v5_mixed_case_hub_token() {
+        // reference §1.8 V5 (docs iot-dps-https-sym-key-support), an independent known answer.
+        let key = SharedAccessKey::from_base64("18RQk/hOPJR9EbsJlk2j8WA6vWaj/yi+oaYg7zmxfQNdOyMSu+SJ8O7TSlZhDJCYmn4rzEiVKIzNiVAWjLxrGA==").unwrap();
+        let t = "SharedAccessSignature sr=MyExampleHub.azure-devices.net%2Fdevices%2Fmy-symkey-device&sig=f%2BwW8XOKeJOtiPc9Iwjc4OpExvPM7NlhM9qxN2a1aAM%3D&se=1663119026";
+        assert_eq!(
+            Verifier::new(key, None).verify_str(
+                t,
+                Some("myexamplehub.azure-devices.net/devices/my-symkey-device"),
+                1_663_119_026
+            ),
+            Ok(Verified {
+                key: KeySlot::Primary,
+                expiry: 1_663_119_026
+            })
+        );
+    }
+
+    #[test]
+    fn spelling_node_v2_and_v4_known_answers() {
+        // reference §1.8 V2: key "password", message `uri\n12345`.
+        let key = SharedAccessKey::from_base64("cGFzc3dvcmQ=").unwrap();
+        let t = "SharedAccessSignature sr=uri&sig=kcWxXAK2OAaAoq2oCkaGzX2NMqDB8nCyNuq2fPYCDhk%3D&se=12345";
+        assert_eq!(
+            Verifier::new(key, None)
+                .verify_str(t, Some("uri"), 12_345)
+                .map(|v| v.key),
+            Ok(KeySlot::Primary)
+        );
+        // V4: node decodes the text `key` leniently to bytes 91 EC; we take the bytes directly.
+        let key = SharedAccessKey::from_bytes(&[0x91, 0xec]).unwrap();
+        let t = "SharedAccessSignature sr=host%2Fdevices%2Fdevice&sig=wM3XiP6gD960IxP7J5WHqnxQHEcWC6YaQCtoMT%2BkKHc%3D&se=12345";
+        assert_eq!(
+            Verifier::new(key, None)
+                .verify_str(t, Some("host/devices/device"), 12_345)
+                .map(|v| v.key),
+            Ok(KeySlot::Primary)
+        );
+    }
+
+    /// Spellings without a published vector: the sig was computed independently with Python's
+    /// standard library (key V1, se 1578941692):
+    ///
+    /// ```text
+    /// python3 -c 'import hmac,hashlib,base64,sys; k=base64.b64decode("NMgJDvdKTxjLi+xBxxkDDEwDJxEvOE5u8BiT0mVgPeg=");
+    ///   print(base64.b64encode(hmac.new(k,(sys.argv[1]+"\n1578941692").encode(),hashlib.sha256).digest()).decode())' SR
+    /// ```
+    #[test]
+    fn spelling_dotnet_double_encoded_id() {
+        // WebUtility.UrlEncode("myiothub.azure-devices.net/devices/" + UrlEncode("dev#1")), §1.3.
+        let t = vector(
+            "myiothub.azure-devices.net%2Fdevices%2Fdev%25231",
+            "vSpK3bRX5+7gVvRb9t3Rh/TmorksAIdeeNMX+ym98Cc=",
+        );
+        assert_eq!(verify(&t, "myiothub.azure-devices.net/devices/dev#1"), OK);
+        assert_eq!(verify(&t, "myiothub.azure-devices.net/devices/dev%231"), OK);
+        assert_eq!(
+            verify(&t, "myiothub.azure-devices.net/devices/dev#2"),
+            Err(Error::ResourceMismatch { segment: 2 })
+        );
+    }
+
+    #[test]
+    fn spelling_plus_for_space_quote_plus() {
+        // python-service `quote_plus("myiothub.azure-devices.net/devices/a b")`, §1.3.
+        let t = vector(
+            "myiothub.azure-devices.net%2Fdevices%2Fa+b",
+            "yd+he08vNJ7Jgi89KiUisDyDyqrzT2jxVsbykJTqSf8=",
+        );
+        assert_eq!(verify(&t, "myiothub.azure-devices.net/devices/a b"), OK);
+        assert_eq!(verify(&t, "myiothub.azure-devices.net/devices/a+b"), OK);
+    }
+
+    #[test]
+    fn every_spelling_has_a_different_mac() {
+        // reference §1.4.1: re-encoding sr before the MAC would break all but one spelling.
+        let t = vector(
+            "myiothub.azure-devices.net/devices/my_device",
+            "dIMMdDDBGFR8eqAfYkiMxoOphaFMPtMgj7Wg/YB1AvU=",
+        );
+        assert_eq!(verify(&t, DEVICE), Err(Error::SignatureMismatch));
+    }
+
+    #[test]
+    fn secondary_key_is_tried_after_primary() {
+        let t = vector(
+            "myiothub.azure-devices.net%2Fdevices%2Fmy_device",
+            "dIMMdDDBGFR8eqAfYkiMxoOphaFMPtMgj7Wg/YB1AvU=",
+        );
+        let v = Verifier::new(other(), Some(v1()));
+        assert_eq!(
+            v.verify_str(&t, None, SE),
+            Ok(Verified {
+                key: KeySlot::Secondary,
+                expiry: SE
+            })
+        );
+        let v = Verifier::new(v1(), Some(other()));
+        assert_eq!(
+            v.verify_str(&t, None, SE).map(|v| v.key),
+            Ok(KeySlot::Primary)
+        );
+        let v = Verifier::new(other(), Some(other()));
+        assert_eq!(v.verify_str(&t, None, SE), Err(Error::SignatureMismatch));
+        let v = Verifier::new(other(), None);
+        assert_eq!(v.verify_str(&t, None, SE), Err(Error::SignatureMismatch));
+    }
+
+    #[test]
+    fn expiry_uses_configurable_skew() {
+        let t = vector(
+            "myiothub.azure-devices.net%2Fdevices%2Fmy_device",
+            "dIMMdDDBGFR8eqAfYkiMxoOphaFMPtMgj7Wg/YB1AvU=",
+        );
+        let v = Verifier::new(v1(), None);
+        assert_eq!(v.skew_secs(), 300);
+        assert!(v.verify_str(&t, None, SE + 300).is_ok());
+        assert_eq!(
+            v.verify_str(&t, None, SE + 301),
+            Err(Error::Expired {
+                expiry: SE,
+                now: SE + 301,
+                skew: 300
+            })
+        );
+        let strict = Verifier::new(v1(), None).with_skew(0);
+        assert!(strict.verify_str(&t, None, SE).is_ok());
+        assert_eq!(
+            strict.verify_str(&t, None, SE + 1),
+            Err(Error::Expired {
+                expiry: SE,
+                now: SE + 1,
+                skew: 0
+            })
+        );
+    }
+
+    #[test]
+    fn signature_is_checked_before_expiry_and_resource() {
+        let t = vector(
+            "myiothub.azure-devices.net%2Fdevices%2Fmy_device",
+            "dIMMdDDBGFR8eqAfYkiMxoOphaFMPtMgj7Wg/YB1AvU=",
+        );
+        let v = Verifier::new(other(), None);
+        assert_eq!(
+            v.verify_str(&t, Some("elsewhere"), u64::MAX),
+            Err(Error::SignatureMismatch)
+        );
+        let v = Verifier::new(v1(), None);
+        assert!(matches!(
+            v.verify_str(&t, Some("elsewhere"), u64::MAX),
+            Err(Error::Expired { .. })
+        ));
+    }
+
+    #[test]
+    fn resource_prefix_by_segment() {
+        let t = vector(
+            "myiothub.azure-devices.net%2Fdevices%2Fmy_device",
+            "dIMMdDDBGFR8eqAfYkiMxoOphaFMPtMgj7Wg/YB1AvU=",
+        );
+        assert_eq!(
+            verify(
+                &t,
+                "myiothub.azure-devices.net/devices/my_device/modules/m1"
+            ),
+            OK
+        );
+        assert_eq!(
+            verify(&t, "myiothub.azure-devices.net/devices/my_device10"),
+            Err(Error::ResourceMismatch { segment: 2 })
+        );
+        assert_eq!(
+            verify(&t, "otherhub.azure-devices.net/devices/my_device"),
+            Err(Error::ResourceMismatch { segment: 0 })
+        );
+        assert_eq!(
+            verify(&t, "myiothub.azure-devices.net/devices"),
+            Err(Error::ResourceMismatch { segment: 2 })
+        );
+    }
+}
