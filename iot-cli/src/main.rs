@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod output;
+mod x509;
 
 /// The outcome of a command, mapped to the process exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,7 +35,11 @@ impl From<Exit> for ExitCode {
 }
 
 #[derive(Debug, Parser)]
-#[command(name = "iot", version, about = "Azure IoT Hub and DPS attestation, authentication and provisioning, offline")]
+#[command(
+    name = "iot",
+    version,
+    about = "Azure IoT Hub and DPS attestation, authentication and provisioning, offline"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -43,6 +48,11 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     // Command groups are wired here, one line each (see ../README.md for the list).
+    /// X.509: thumbprints, chain verification, proof of possession, test PKI.
+    X509 {
+        #[command(subcommand)]
+        cmd: x509::Command,
+    },
 }
 
 fn main() -> ExitCode {
@@ -52,9 +62,15 @@ fn main() -> ExitCode {
             // clap prints help/version to stdout with exit 0, and usage errors to stderr.
             let usage_error = err.use_stderr();
             let _ = err.print();
-            return if usage_error { Exit::BadInput.into() } else { Exit::Ok.into() };
+            return if usage_error {
+                Exit::BadInput.into()
+            } else {
+                Exit::Ok.into()
+            };
         }
     };
-    let exit = match cli.command {};
+    let exit = match cli.command {
+        Command::X509 { cmd } => x509::run(cmd),
+    };
     exit.into()
 }

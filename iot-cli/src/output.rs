@@ -5,7 +5,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// Current Unix time in seconds, unless `override_secs` (`--now` / `--at`) was given.
 pub(crate) fn now_or(override_secs: Option<u64>) -> u64 {
     override_secs.unwrap_or_else(|| {
-        SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
     })
 }
 

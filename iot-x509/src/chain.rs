@@ -83,6 +83,27 @@ pub enum ChainError {
     Malformed(String),
 }
 
+impl ChainError {
+    /// A stable snake_case code for the reason (`expired`, `unknown_issuer`, ...), for logs
+    /// and JSON output.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Expired { .. } => "expired",
+            Self::NotYetValid { .. } => "not_yet_valid",
+            Self::UnknownIssuer => "unknown_issuer",
+            Self::CaNotVerified { .. } => "ca_not_verified",
+            Self::NotClientAuth => "not_client_auth",
+            Self::IssuerNotCa => "issuer_not_ca",
+            Self::LeafIsCa => "leaf_is_ca",
+            Self::BadSignature => "bad_signature",
+            Self::PathTooLong => "path_too_long",
+            Self::UnsupportedAlgorithm => "unsupported_algorithm",
+            Self::NameConstraintViolation => "name_constraint_violation",
+            Self::Malformed(_) => "malformed",
+        }
+    }
+}
+
 /// Verifies a device's client certificate chain against the verified CAs of `cas`
 /// (reference §7.3): rustls-webpki path building with the `clientAuth` EKU (required only when
 /// the extension is present), at the caller's time `now` (Unix seconds), without revocation

@@ -76,7 +76,8 @@ pub enum Error {
     },
     /// Proof of possession: the verification certificate's CN is not the verification code.
     #[error(
-        "verification certificate common name {common_name:?} is not the verification code `{code}`"
+        "verification certificate common name `{}` is not the verification code `{code}`",
+        common_name.as_deref().unwrap_or("<none or several>")
     )]
     PopCodeMismatch {
         /// The CN found (`None` when there is none, or several).
