@@ -68,7 +68,6 @@ pub fn validate_device_id(id: &str) -> Result<(), Error> {
 }
 
 /// Registration IDs are case-insensitive (§4): the key used for lookups.
-#[allow(dead_code)]
 pub(crate) fn fold(id: &str) -> String {
     id.to_ascii_lowercase()
 }

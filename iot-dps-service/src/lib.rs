@@ -1,17 +1,25 @@
 #![doc = include_str!("../README.md")]
 
 mod allocation;
+mod attest;
+mod decision;
 mod enrollment;
 mod error;
 mod ids;
 mod instance;
 mod record;
+mod register;
+mod reprovision;
+mod response;
+mod revocation;
+mod service;
 mod validate;
 
 pub use allocation::{
     AllocationRequest, AllocationResponse, DeviceRuntimeContext, HubLatency, allocate_geo_latency,
     allocate_hashed, candidate_hubs, hashed_score,
 };
+pub use decision::{HubChange, RegistrationFailure, TwinChange};
 pub use enrollment::{
     AllocationPolicy, Attestation, AttestationType, CustomAllocationDefinition, DeviceCapabilities,
     EnrollmentGroup, EnrollmentRef, EnrollmentSettings, IndividualEnrollment, InitialTwin, KeyText,
@@ -26,5 +34,16 @@ pub use ids::{
 pub use instance::{DpsCertificate, DpsInstance, LinkedHub, MAX_CERTIFICATES, MAX_LINKED_HUBS};
 pub use record::{
     KeySlotName, RecordCredential, RecordStatus, RecordSubstatus, RegistrationRecord,
+};
+pub use register::{
+    Decision, DpsTransport, PendingAllocation, RegisterStep, RegistrationOutcome,
+    RegistrationRequest,
+};
+pub use reprovision::{PreviousAssignment, Reprovision, TwinPlan, decide_reprovision};
+pub use response::{DeviceResponse, iso8601};
+pub use revocation::{RevocationAction, RevocationPlan, RevocationWarning};
+pub use service::{
+    DEFAULT_TOKEN_SKEW_SECS, MAX_INDIVIDUAL_ENROLLMENTS, MAX_SYMMETRIC_KEY_GROUPS, MAX_X509_GROUPS,
+    ProvisioningService,
 };
 pub use validate::KEY_LEN_RANGE;

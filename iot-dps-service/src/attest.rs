@@ -1,0 +1,311 @@
+//! Attestation: which enrollment a registration belongs to, and whether the credential
+//! proves it (reference ../shared/reference/azure-iot-protocol.md §3, §7.5, §9).
+
+use iot_sas::{SasToken, SharedAccessKey, derive_device_key, resource_matches};
+use iot_x509::{CertificateDer, CertificateInfo};
+use zeroize::Zeroizing;
+
+use crate::ids::{MAX_X509_REGISTRATION_ID_LEN, fold, validate_registration_id};
+use crate::service::{ProvisioningService, hex_upper, same_enrollment, sha256};
+use crate::{
+    AttestationType, EnrollmentRef, EnrollmentSettings, KeySlotName, ProvisioningStatus,
+    RecordCredential, RegistrationFailure,
+};
+
+/// The credential the hub identity gets (§7.5, §9 step 4).
+#[derive(Clone, Debug)]
+pub(crate) enum HubCredential {
+    /// `sas` with these base64 keys (individual keys, or derived keys for groups).
+    Sas {
+        primary: Zeroizing<String>,
+        secondary: Zeroizing<String>,
+    },
+    /// `selfSigned` with these SHA-256 thumbprints (upper-case hex).
+    SelfSigned { primary: String, secondary: String },
+}
+
+/// A device that proved it belongs to an enrollment.
+#[derive(Clone, Debug)]
+pub(crate) struct Attested {
+    pub(crate) enrollment: EnrollmentRef,
+    pub(crate) registration_id: String,
+    pub(crate) device_id: String,
+    pub(crate) settings: EnrollmentSettings,
+    pub(crate) hub_credential: HubCredential,
+    pub(crate) record_credential: RecordCredential,
+    /// Leaf and, for groups, the enrollment's certificate (for the response's `x509`).
+    pub(crate) leaf_der: Option<Vec<u8>>,
+    pub(crate) signing_der: Option<Vec<u8>>,
+    /// The device's custom payload from its register body (§5.3).
+    pub(crate) payload: Option<serde_json::Value>,
+}
+
+impl Attested {
+    pub(crate) fn disabled(&self) -> bool {
+        self.settings.provisioning_status == ProvisioningStatus::Disabled
+    }
+}
+
+impl ProvisioningService {
+    /// Symmetric-key attestation (§9 step 1): `sr`, `skn`, the individual enrollment first,
+    /// else each symmetric-key group with the derived key; never the group key itself (§3).
+    pub(crate) fn attest_symmetric_key(
+        &self,
+        registration_id: &str,
+        token_text: &str,
+        now: u64,
+    ) -> Result<Attested, RegistrationFailure> {
+        let token = SasToken::parse(token_text).map_err(RegistrationFailure::Token)?;
+        if let Some(skn) = token.key_name().filter(|k| *k != "registration") {
+            return Err(RegistrationFailure::KeyName {
+                key_name: crate::ids::clip(skn),
+            });
+        }
+        let expected = format!(
+            "{}/registrations/{}",
+            self.instance.id_scope, registration_id
+        );
+        if !resource_matches(token.resource_raw(), &expected) {
+            return Err(RegistrationFailure::ResourceMismatch { expected });
+        }
+        let (attested, _) = if let Some(entry) = self.individuals.get(&fold(registration_id)) {
+            let e = &entry.enrollment;
+            let who = EnrollmentRef::Individual(e.registration_id.clone());
+            let (AttestationType::SymmetricKey, Some(keys)) =
+                (&e.attestation.kind, &e.attestation.symmetric_key)
+            else {
+                return Err(RegistrationFailure::WrongAttestation {
+                    enrollment: who,
+                    presented: "symmetricKey",
+                });
+            };
+            let slot = [
+                (KeySlotName::Primary, &keys.primary_key),
+                (KeySlotName::Secondary, &keys.secondary_key),
+            ]
+            .into_iter()
+            .find(|(_, text)| {
+                SharedAccessKey::from_base64(text.secret_text())
+                    .is_ok_and(|k| token.verify_signature(&k).is_ok())
+            })
+            .map(|(slot, _)| slot)
+            .ok_or(RegistrationFailure::KeyMismatch {
+                enrollment: who.clone(),
+            })?;
+            let attested = Attested {
+                enrollment: who,
+                registration_id: registration_id.to_owned(),
+                device_id: e
+                    .device_id
+                    .clone()
+                    .unwrap_or_else(|| registration_id.to_owned()),
+                settings: e.settings.clone(),
+                hub_credential: HubCredential::Sas {
+                    primary: Zeroizing::new(keys.primary_key.secret_text().to_owned()),
+                    secondary: Zeroizing::new(keys.secondary_key.secret_text().to_owned()),
+                },
+                record_credential: RecordCredential::SymmetricKey { slot },
+                leaf_der: None,
+                signing_der: None,
+                payload: None,
+            };
+            (attested, slot)
+        } else {
+            self.attest_with_groups(registration_id, &token)?
+        };
+        token
+            .check_expiry(now, self.token_skew_secs)
+            .map_err(RegistrationFailure::Token)?;
+        Ok(attested)
+    }
+
+    /// Tries each symmetric-key group in order: derive the device key from the primary,
+    /// then the secondary group key (one HMAC each with the pre-keyed group key), and check
+    /// the token with it.
+    fn attest_with_groups(
+        &self,
+        registration_id: &str,
+        token: &SasToken<'_>,
+    ) -> Result<(Attested, KeySlotName), RegistrationFailure> {
+        for entry in &self.groups {
+            let Some(keys) = &entry.keys else { continue };
+            for (slot, group_key) in [
+                (KeySlotName::Primary, &keys.primary),
+                (KeySlotName::Secondary, &keys.secondary),
+            ] {
+                let device_key = derive_device_key(group_key, registration_id);
+                if token.verify_signature(&device_key).is_err() {
+                    continue;
+                }
+                let other = match slot {
+                    KeySlotName::Primary => &keys.secondary,
+                    KeySlotName::Secondary => &keys.primary,
+                };
+                let other_key = derive_device_key(other, registration_id);
+                let (primary, secondary) = match slot {
+                    KeySlotName::Primary => (device_key.to_base64(), other_key.to_base64()),
+                    KeySlotName::Secondary => (other_key.to_base64(), device_key.to_base64()),
+                };
+                let attested = Attested {
+                    enrollment: EnrollmentRef::Group(entry.group.enrollment_group_id.clone()),
+                    registration_id: registration_id.to_owned(),
+                    device_id: registration_id.to_owned(),
+                    settings: entry.group.settings.clone(),
+                    hub_credential: HubCredential::Sas { primary, secondary },
+                    record_credential: RecordCredential::SymmetricKey { slot },
+                    leaf_der: None,
+                    signing_der: None,
+                    payload: None,
+                };
+                return Ok((attested, slot));
+            }
+        }
+        Err(RegistrationFailure::NoEnrollment {
+            registration_id: crate::ids::clip(registration_id),
+        })
+    }
+
+    /// X.509 attestation (§7.5): registration ID = leaf CN; an individual enrollment holding
+    /// the leaf is used as is (self-signed leaves included); otherwise the chain must reach
+    /// a verified CA and the first certificate of the path (leaf towards root) that has an
+    /// enrollment decides. Returns whether a CA chain was needed.
+    pub(crate) fn attest_x509(
+        &self,
+        registration_id: &str,
+        chain: &[CertificateDer<'_>],
+        now: u64,
+    ) -> Result<(Attested, bool), RegistrationFailure> {
+        let cert_err = |reason: String| RegistrationFailure::Certificate { reason };
+        let Some((leaf, intermediates)) = chain.split_first() else {
+            return Err(RegistrationFailure::MissingCredential);
+        };
+        let info = CertificateInfo::parse(leaf).map_err(|e| cert_err(e.to_string()))?;
+        let cn = info
+            .common_name()
+            .ok_or_else(|| cert_err("no subject common name".to_owned()))?
+            .to_owned();
+        if cn.len() > MAX_X509_REGISTRATION_ID_LEN {
+            return Err(cert_err("common name longer than 64 characters".to_owned()));
+        }
+        validate_registration_id(&cn).map_err(|e| cert_err(e.to_string()))?;
+        if cn != registration_id {
+            return Err(RegistrationFailure::RegistrationIdNotCommonName {
+                registration_id: crate::ids::clip(registration_id),
+                common_name: cn,
+            });
+        }
+        let leaf_digest = sha256(leaf);
+        let leaf_hex = hex_upper(&leaf_digest);
+        // 1. An individual enrollment that holds this very leaf.
+        if let Some(EnrollmentRef::Individual(id)) = self.by_cert.get(&leaf_digest)
+            && let Some(entry) = self.individuals.get(&fold(id))
+        {
+            if !info.is_valid_at(now) {
+                return Err(cert_err(format!(
+                    "outside its validity period ({}..{}) at {now}",
+                    info.not_before(),
+                    info.not_after()
+                )));
+            }
+            let e = &entry.enrollment;
+            let thumb = |i: usize| {
+                entry
+                    .client_certs
+                    .get(i)
+                    .map_or_else(|| leaf_hex.clone(), |d| hex_upper(&sha256(d)))
+            };
+            let attested = Attested {
+                enrollment: EnrollmentRef::Individual(e.registration_id.clone()),
+                registration_id: cn.clone(),
+                device_id: e.device_id.clone().unwrap_or_else(|| cn.clone()),
+                settings: e.settings.clone(),
+                hub_credential: HubCredential::SelfSigned {
+                    primary: thumb(0),
+                    secondary: thumb(1),
+                },
+                record_credential: RecordCredential::X509 {
+                    sha256_thumbprint: leaf_hex.clone(),
+                },
+                leaf_der: Some(leaf.to_vec()),
+                signing_der: None,
+                payload: None,
+            };
+            return Ok((attested, false));
+        }
+        // 2. Otherwise the chain must reach a verified CA.
+        let verified = iot_x509::verify_client_chain(&self.cas, leaf, intermediates, now)
+            .map_err(RegistrationFailure::Chain)?;
+        let self_signed = |primary: &str| HubCredential::SelfSigned {
+            primary: primary.to_owned(),
+            secondary: primary.to_owned(),
+        };
+        // 2a. An individual enrollment for the registration ID takes precedence over groups:
+        // a disabled one blocks the device (§7.6 "one device in a group"), an enabled one must
+        // reference the CA that anchored the chain.
+        if let Some(entry) = self.individuals.get(&fold(&cn)) {
+            let e = &entry.enrollment;
+            let who = EnrollmentRef::Individual(e.registration_id.clone());
+            let refs = e
+                .attestation
+                .x509
+                .as_ref()
+                .and_then(|x| x.ca_references.as_ref());
+            let references_ca = e.attestation.kind == AttestationType::X509
+                && refs.is_some_and(|r| {
+                    r.primary
+                        .iter()
+                        .chain(r.secondary.iter())
+                        .any(|n| *n == verified.ca_name)
+                });
+            let disabled = e.settings.provisioning_status == ProvisioningStatus::Disabled;
+            if !references_ca && !disabled {
+                return Err(RegistrationFailure::CertificateMismatch { enrollment: who });
+            }
+            let attested = Attested {
+                enrollment: who,
+                registration_id: cn.clone(),
+                device_id: e.device_id.clone().unwrap_or_else(|| cn.clone()),
+                settings: e.settings.clone(),
+                hub_credential: self_signed(&leaf_hex),
+                record_credential: RecordCredential::X509 {
+                    sha256_thumbprint: leaf_hex.clone(),
+                },
+                leaf_der: Some(leaf.to_vec()),
+                signing_der: self.ca_der.get(&verified.ca_name).cloned(),
+                payload: None,
+            };
+            return Ok((attested, true));
+        }
+        // 2b. Groups, walking the verified path from the leaf's issuer to the CA.
+        for cert in verified.path.iter().skip(1) {
+            let Some(owner @ EnrollmentRef::Group(_)) = self.by_cert.get(&sha256(cert)) else {
+                continue;
+            };
+            let Some(entry) = self.groups.iter().find(|g| {
+                same_enrollment(
+                    &EnrollmentRef::Group(g.group.enrollment_group_id.clone()),
+                    owner,
+                )
+            }) else {
+                continue;
+            };
+            let attested = Attested {
+                enrollment: owner.clone(),
+                registration_id: cn.clone(),
+                device_id: cn.clone(),
+                settings: entry.group.settings.clone(),
+                hub_credential: self_signed(&leaf_hex),
+                record_credential: RecordCredential::X509 {
+                    sha256_thumbprint: leaf_hex.clone(),
+                },
+                leaf_der: Some(leaf.to_vec()),
+                signing_der: Some(cert.to_vec()),
+                payload: None,
+            };
+            return Ok((attested, true));
+        }
+        Err(RegistrationFailure::NoEnrollment {
+            registration_id: cn,
+        })
+    }
+}

@@ -1,0 +1,203 @@
+//! Registration decisions as values: why a registration failed, and what the hubs must do
+//! (reference ../shared/reference/azure-iot-protocol.md §5.4, §7.5, §8.3, §9).
+
+use iot_hub_auth::DeviceIdentity;
+use serde::Serialize;
+
+use crate::{EnrollmentRef, InitialTwin};
+
+/// Why DPS refused or could not complete a registration. Every variant maps to the
+/// service's 6-digit extended error code ([`RegistrationFailure::error_code`], §5.4).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegistrationFailure {
+    /// The request is malformed: bad registration ID, unparsable body, user name or body
+    /// naming another registration ID.
+    #[error("bad request: {reason}")]
+    BadRequest {
+        /// What is wrong.
+        reason: String,
+    },
+    /// No credential: neither a SAS token nor a client certificate.
+    #[error("no credential: send a SAS token or a client certificate")]
+    MissingCredential,
+    /// Both a SAS token and a client certificate were sent (strict choice: ambiguous).
+    #[error("both a SAS token and a client certificate were sent")]
+    AmbiguousCredential,
+    /// TPM attestation is not decided by this crate (and not supported over MQTT, §5.1).
+    #[error("tpm attestation is not supported")]
+    TpmNotSupported,
+    /// The SAS token does not parse, is expired, or its signature does not match.
+    #[error("sas token rejected: {0}")]
+    Token(iot_sas::Error),
+    /// `skn` is present and is not `registration` (§1.5 note on DPS `skn`).
+    #[error("sas token key name '{key_name}' is not 'registration'")]
+    KeyName {
+        /// The `skn` received.
+        key_name: String,
+    },
+    /// The token's decoded `sr` is not `{idScope}/registrations/{registrationId}` (§9).
+    #[error("sas token resource does not match '{expected}'")]
+    ResourceMismatch {
+        /// The resource required.
+        expected: String,
+    },
+    /// No enrollment accepts this credential: no individual enrollment for the registration
+    /// ID and no symmetric-key group whose derived key signed the token, or no X.509
+    /// enrollment for any certificate of the chain (§7.5, §9).
+    #[error("no enrollment matches registration '{registration_id}'")]
+    NoEnrollment {
+        /// The registration ID.
+        registration_id: String,
+    },
+    /// An individual enrollment exists for the registration ID but its keys did not sign
+    /// the token. Groups are not tried: the individual enrollment takes precedence (§7.6).
+    #[error("{enrollment}: the token is not signed with its primary or secondary key")]
+    KeyMismatch {
+        /// The enrollment.
+        enrollment: EnrollmentRef,
+    },
+    /// An individual enrollment exists for the registration ID (the leaf CN) but holds
+    /// neither this leaf nor a reference to the CA that anchored the chain. Groups are not
+    /// tried: the individual enrollment takes precedence (§7.6).
+    #[error(
+        "{enrollment}: the certificate is neither its device certificate nor issued by its referenced ca"
+    )]
+    CertificateMismatch {
+        /// The enrollment.
+        enrollment: EnrollmentRef,
+    },
+    /// The enrollment uses another attestation mechanism than the device.
+    #[error("{enrollment} does not use {presented} attestation")]
+    WrongAttestation {
+        /// The enrollment.
+        enrollment: EnrollmentRef,
+        /// What the device presented (`symmetricKey` or `x509`).
+        presented: &'static str,
+    },
+    /// The client certificate chain does not reach a verified CA (§7.5).
+    #[error("certificate chain rejected: {0}")]
+    Chain(iot_x509::ChainError),
+    /// The leaf certificate is unusable: unparsable, no CN, CN not a valid registration ID,
+    /// or outside its validity period.
+    #[error("device certificate rejected: {reason}")]
+    Certificate {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The registration ID (MQTT client ID, HTTPS path) is not the leaf CN (§5.1, §7.5).
+    #[error("registration id '{registration_id}' is not the certificate CN '{common_name}'")]
+    RegistrationIdNotCommonName {
+        /// Presented registration ID.
+        registration_id: String,
+        /// Leaf CN.
+        common_name: String,
+    },
+    /// CA-signed X.509 over WebSockets while the instance keeps the historical restriction
+    /// (`x509_ca_over_websockets = false`, §6.4).
+    #[error("x.509 ca attestation over websockets is disabled on this instance")]
+    X509CaOverWebSockets,
+    /// No hub to allocate: no candidate hub for the enrollment (§5.4 code 400208).
+    #[error("{enrollment}: no iot hub is configured for allocation")]
+    NoHub {
+        /// The enrollment.
+        enrollment: EnrollmentRef,
+    },
+    /// The custom allocation webhook failed or answered a hub outside `linkedHubs` (§8.2,
+    /// code 400207).
+    #[error("custom allocation failed: {reason}")]
+    CustomAllocation {
+        /// What went wrong, e.g. `status code: 400`.
+        reason: String,
+    },
+}
+
+impl RegistrationFailure {
+    /// The 6-digit extended code (§5.4): 400xxx bad request, 401002 unauthorized /
+    /// invalid certificate, 400207 custom allocation failed, 400208 no hub.
+    pub fn error_code(&self) -> u32 {
+        match self {
+            Self::BadRequest { .. } | Self::TpmNotSupported => 400_004,
+            Self::NoHub { .. } => 400_208,
+            Self::CustomAllocation { .. } => 400_207,
+            _ => 401_002,
+        }
+    }
+
+    /// The HTTP / MQTT status: the extended code divided by 1000 (§5.4).
+    pub fn status_code(&self) -> u16 {
+        u16::try_from(self.error_code() / 1000).unwrap_or(500)
+    }
+
+    /// Whether the device was authenticated before the failure: the failure is then
+    /// reported as a `failed` registration (recorded), otherwise as an error body with no
+    /// operation and no record change.
+    pub fn after_attestation(&self) -> bool {
+        matches!(self, Self::NoHub { .. } | Self::CustomAllocation { .. })
+    }
+}
+
+/// What the hub's twin should become (§8.1, §8.3).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum TwinChange {
+    /// Apply this twin (the enrollment's `initialTwin`, or the webhook's): initial
+    /// assignment and reset-style reprovisioning.
+    Initial {
+        /// The twin.
+        twin: InitialTwin,
+    },
+    /// Copy the twin and device data from the device's old hub (migrate).
+    MigrateFrom {
+        /// The old hub.
+        hub: String,
+        /// The device ID there.
+        device_id: String,
+    },
+    /// Leave the twin as it is (same hub, migrate; or never-reprovision).
+    Keep,
+}
+
+/// One change a hub must apply so that its registry matches a DPS decision (§7.5, §7.6,
+/// §8.3).
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a handful per registration; matching on it stays simple"
+)]
+pub enum HubChange {
+    /// Create or update the device in `hub`.
+    Upsert {
+        /// Hub host name.
+        hub: String,
+        /// The identity: `sas` with the key the device attested with (the derived key for
+        /// groups), or `selfSigned` with the leaf's SHA-256 thumbprint (§7.5).
+        identity: DeviceIdentity,
+        /// What to do with the twin.
+        twin: TwinChange,
+    },
+    /// Delete the device from `hub` (it moved away, or the enrollment was deleted).
+    Remove {
+        /// Hub host name.
+        hub: String,
+        /// Device ID.
+        device_id: String,
+    },
+    /// Disable the device in `hub` (revocation of a disabled enrollment, §7.6).
+    Disable {
+        /// Hub host name.
+        hub: String,
+        /// Device ID.
+        device_id: String,
+    },
+}
+
+impl HubChange {
+    /// The hub this change is for.
+    pub fn hub(&self) -> &str {
+        match self {
+            Self::Upsert { hub, .. } | Self::Remove { hub, .. } | Self::Disable { hub, .. } => hub,
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! What the device receives (iot-dps-proto types, reference
+//! ../shared/reference/azure-iot-protocol.md §5.4) and the hub identities DPS creates (§7.5,
+//! §9 step 4).
+
+use iot_dps_proto::{
+    DeviceRegistrationResult, ErrorBody, RegistrationOperationStatus, RegistrationStatus,
+    Substatus, SymmetricKeyRegistrationResult, X509CertificateInfo, X509RegistrationResult,
+};
+use iot_hub_auth::{
+    Authentication, AuthenticationType, Capabilities, DeviceIdentity, IdentityStatus, SymmetricKey,
+    Thumbprint, X509Thumbprint,
+};
+
+use crate::attest::{Attested, HubCredential};
+use crate::reprovision::{Reprovision, TwinPlan};
+use crate::{
+    EnrollmentRef, HubChange, InitialTwin, ProvisioningService, RegistrationFailure,
+    RegistrationRecord, TwinChange,
+};
+
+/// The body of the answer to the device.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one per registration; matching on it stays simple"
+)]
+pub enum DeviceResponse {
+    /// A RegistrationOperationStatus (status 200/202): assigned, disabled or failed.
+    Operation(RegistrationOperationStatus),
+    /// An error body (4xx): the device was not authenticated or the request was bad.
+    Error(ErrorBody),
+}
+
+impl DeviceResponse {
+    /// The JSON bytes to send (MQTT payload or HTTPS body).
+    pub fn to_json(&self) -> Vec<u8> {
+        let bytes = match self {
+            Self::Operation(op) => serde_json::to_vec(op),
+            Self::Error(err) => serde_json::to_vec(err),
+        };
+        bytes.unwrap_or_default()
+    }
+
+    /// The operation status, if this is one.
+    pub fn operation(&self) -> Option<&RegistrationOperationStatus> {
+        match self {
+            Self::Operation(op) => Some(op),
+            Self::Error(_) => None,
+        }
+    }
+}
+
+/// Unix seconds as DPS writes times: ISO 8601 UTC with 7 fractional digits (§5.4).
+pub fn iso8601(secs: u64) -> String {
+    let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX / 2);
+    let rem = secs % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.0000000Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+pub(crate) fn success_response(
+    service: &ProvisioningService,
+    attested: &Attested,
+    record: &RegistrationRecord,
+    operation_id: &str,
+    payload: Option<serde_json::Value>,
+) -> DeviceResponse {
+    let _ = service;
+    let group_id = match &attested.enrollment {
+        EnrollmentRef::Group(id) => Some(id.clone()),
+        EnrollmentRef::Individual(_) => None,
+    };
+    let (x509, symmetric_key) = match &attested.leaf_der {
+        Some(leaf) => {
+            let result = X509RegistrationResult {
+                certificate_info: certificate_info(leaf),
+                enrollment_group_id: group_id,
+                signing_certificate_info: attested
+                    .signing_der
+                    .as_deref()
+                    .and_then(certificate_info),
+            };
+            (Some(result), None)
+        }
+        None => (
+            None,
+            Some(SymmetricKeyRegistrationResult {
+                enrollment_group_id: group_id,
+            }),
+        ),
+    };
+    let state = DeviceRegistrationResult {
+        registration_id: Some(record.registration_id.clone()),
+        created_date_time_utc: Some(iso8601(record.created)),
+        assigned_hub: Some(record.assigned_hub.clone()),
+        device_id: Some(record.device_id.clone()),
+        status: Some(RegistrationStatus::Assigned),
+        substatus: record.substatus.map(|s| Substatus::from_wire(s.as_str())),
+        last_updated_date_time_utc: Some(iso8601(record.last_updated)),
+        etag: Some(record.etag()),
+        payload,
+        x509,
+        symmetric_key,
+        ..DeviceRegistrationResult::default()
+    };
+    DeviceResponse::Operation(RegistrationOperationStatus {
+        operation_id: operation_id.to_owned(),
+        status: RegistrationStatus::Assigned,
+        registration_state: Some(state),
+    })
+}
+
+pub(crate) fn failed_response(
+    record: &RegistrationRecord,
+    failure: &RegistrationFailure,
+    operation_id: &str,
+) -> DeviceResponse {
+    let state = DeviceRegistrationResult {
+        registration_id: Some(record.registration_id.clone()),
+        created_date_time_utc: Some(iso8601(record.created)),
+        status: Some(RegistrationStatus::Failed),
+        last_updated_date_time_utc: Some(iso8601(record.last_updated)),
+        error_code: Some(failure.error_code()),
+        error_message: Some(failure.to_string()),
+        etag: Some(record.etag()),
+        ..DeviceRegistrationResult::default()
+    };
+    DeviceResponse::Operation(RegistrationOperationStatus {
+        operation_id: operation_id.to_owned(),
+        status: RegistrationStatus::Failed,
+        registration_state: Some(state),
+    })
+}
+
+/// The certificate summary in DPS's JSON shape (same as `iot_x509::X509CertificateInfo`).
+fn certificate_info(der: &[u8]) -> Option<X509CertificateInfo> {
+    let info = iot_x509::CertificateInfo::parse(der).ok()?;
+    let value = serde_json::to_value(info.to_x509_certificate_info(der)).ok()?;
+    serde_json::from_value(value).ok()
+}
+
+/// The hub identity for an attested device (§7.5, §9 step 4).
+pub(crate) fn identity(attested: &Attested, device_id: &str) -> DeviceIdentity {
+    let authentication = match &attested.hub_credential {
+        HubCredential::Sas { primary, secondary } => Authentication {
+            r#type: AuthenticationType::Sas,
+            symmetric_key: Some(SymmetricKey {
+                primary_key: primary.to_string(),
+                secondary_key: secondary.to_string(),
+            }),
+            x509_thumbprint: None,
+        },
+        // DPS registers X.509 devices as selfSigned with SHA-256 thumbprints, copying the
+        // primary into the secondary slot when there is one certificate (§7.1, §7.5).
+        HubCredential::SelfSigned { primary, secondary } => Authentication {
+            r#type: AuthenticationType::SelfSigned,
+            symmetric_key: None,
+            x509_thumbprint: Some(X509Thumbprint {
+                primary_thumbprint: Thumbprint::from_hex(primary).ok(),
+                secondary_thumbprint: Thumbprint::from_hex(secondary).ok(),
+            }),
+        },
+    };
+    DeviceIdentity {
+        device_id: device_id.to_owned(),
+        module_id: None,
+        status: IdentityStatus::Enabled,
+        status_reason: None,
+        authentication,
+        capabilities: Capabilities {
+            iot_edge: attested.settings.capabilities.iot_edge,
+        },
+    }
+}
+
+pub(crate) fn hub_changes(
+    attested: &Attested,
+    plan: &Reprovision,
+    initial_twin: InitialTwin,
+) -> Vec<HubChange> {
+    let twin = match plan.twin {
+        TwinPlan::Initial => TwinChange::Initial { twin: initial_twin },
+        TwinPlan::Keep => TwinChange::Keep,
+        TwinPlan::Migrate => match &plan.remove {
+            Some((hub, device_id)) => TwinChange::MigrateFrom {
+                hub: hub.clone(),
+                device_id: device_id.clone(),
+            },
+            None => TwinChange::Keep,
+        },
+    };
+    let mut changes = vec![HubChange::Upsert {
+        hub: plan.hub.clone(),
+        identity: identity(attested, &plan.device_id),
+        twin,
+    }];
+    if let Some((hub, device_id)) = &plan.remove {
+        changes.push(HubChange::Remove {
+            hub: hub.clone(),
+            device_id: device_id.clone(),
+        });
+    }
+    changes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso8601_matches_known_dates() {
+        assert_eq!(iso8601(0), "1970-01-01T00:00:00.0000000Z");
+        assert_eq!(iso8601(1_586_488_273), "2020-04-10T03:11:13.0000000Z");
+        assert_eq!(iso8601(951_782_400), "2000-02-29T00:00:00.0000000Z");
+        assert_eq!(iso8601(1_700_000_000), "2023-11-14T22:13:20.0000000Z");
+    }
+}
