@@ -6,7 +6,7 @@ use percent_encoding::utf8_percent_encode;
 
 use crate::percent::CANONICAL;
 use crate::resource::{SliceWriter, formatted_len};
-use crate::token::PREFIX;
+use crate::token::{MAX_TOKEN_LEN, PREFIX};
 use crate::{Error, ResourceUri, Signer};
 
 /// Largest `&sig=` value: 44 base64 characters, each possibly escaped as `%XX`.
@@ -22,7 +22,9 @@ const MAX_SIG_TEXT: usize = 44 * 3;
 ///
 /// # Errors
 ///
-/// [`Error::InvalidKeyName`]; [`Error::SignerFailed`]; [`Error::BufferTooSmall`] with a
+/// [`Error::InvalidKeyName`]; [`Error::EmptyValue`] for an empty resource;
+/// [`Error::TokenTooLong`] when the token would exceed [`MAX_TOKEN_LEN`](crate::MAX_TOKEN_LEN)
+/// (no verifier would accept it); [`Error::SignerFailed`]; [`Error::BufferTooSmall`] with a
 /// sufficient size (exact when `out` could hold the resource part, else an upper bound that
 /// assumes every `sig` character escaped).
 pub fn sign_into<'b, S: Signer>(
@@ -69,7 +71,7 @@ pub fn sign_encoded_into<'b, S: Signer>(
 ///
 /// # Errors
 ///
-/// [`Error::InvalidKeyName`] or [`Error::SignerFailed`].
+/// As [`sign_into`], except [`Error::BufferTooSmall`].
 #[cfg(feature = "alloc")]
 pub fn sign<S: Signer>(
     signer: &S,
@@ -134,6 +136,9 @@ fn write_token<'b, S: Signer>(
         });
     }
     let sr_end = w.len;
+    if sr_end == PREFIX.len() + 3 {
+        return Err(Error::EmptyValue { field: "sr" });
+    }
     let sr_bytes = w.buf.get(PREFIX.len() + 3..sr_end).unwrap_or_default();
     let signature = signer
         .sign(&[sr_bytes, b"\n", se])
@@ -149,6 +154,12 @@ fn write_token<'b, S: Signer>(
     }
     if w.overflowed() {
         return Err(Error::BufferTooSmall { required: w.len });
+    }
+    if w.len > MAX_TOKEN_LEN {
+        return Err(Error::TokenTooLong {
+            len: w.len,
+            max: MAX_TOKEN_LEN,
+        });
     }
     let len = w.len;
     let out: &'b [u8] = out;
@@ -318,6 +329,21 @@ mod tests {
             sign_into(&v1(), &r, 1_578_941_692, None, &mut exact).unwrap(),
             full
         );
+    }
+
+    #[test]
+    fn empty_and_over_long_resources_are_refused() {
+        assert_eq!(
+            sign(&v1(), &ResourceUri::Hub { host: "" }, 1, None),
+            Err(Error::EmptyValue { field: "sr" })
+        );
+        let host = "h".repeat(MAX_TOKEN_LEN);
+        let r = ResourceUri::Hub { host: &host };
+        let mut buf = std::vec![0u8; max_token_len(&r, None)];
+        assert!(matches!(
+            sign_into(&v1(), &r, 1, None, &mut buf),
+            Err(Error::TokenTooLong { .. })
+        ));
     }
 
     #[test]
