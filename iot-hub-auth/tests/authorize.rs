@@ -1,0 +1,1010 @@
+//! Every allow path and every deny reason of `authorize` / `authorize_service`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+#[path = "support/fixtures.rs"]
+mod fixtures;
+
+use fixtures::*;
+use iot_hub_auth::{
+    AccessRights, AuthMethod, ChainError, ConnectRequest, Decision, DenyReason, DeviceIdentity,
+    IdentityStatus, KeySlot, Presented, Registry, ThumbprintMatch, Transport, authorize,
+    authorize_service,
+};
+use iot_sas::ResourceUri;
+
+const NOW: u64 = AT;
+
+fn deny(d: Decision<'_>) -> DenyReason {
+    match d {
+        Decision::Deny(r) => r,
+        Decision::Allow(a) => panic!("expected deny, got {a:?}"),
+    }
+}
+
+fn mqtt_sas<'a>(client: &'a str, user: &'a str, token: &'a str) -> ConnectRequest<'a> {
+    ConnectRequest::mqtt(client, user).with_password(token)
+}
+
+// ---------------------------------------------------------------- allow paths
+
+#[test]
+fn allow_device_key_primary_and_secondary_on_every_transport() {
+    let (hub, reg) = (hub(), registry());
+    let user = username("dev1");
+    for (key, slot) in [(K1, KeySlot::Primary), (K2, KeySlot::Secondary)] {
+        let token = device_token(key, "dev1", EXPIRY);
+        let amqp_user = "dev1@sas.contoso";
+        let requests = [
+            mqtt_sas("dev1", &user, &token),
+            mqtt_sas("dev1", &user, &token).over(Transport::MqttWs),
+            ConnectRequest::amqp_sasl(amqp_user, &token),
+            ConnectRequest::amqp_sasl(amqp_user, &token).over(Transport::AmqpWs),
+            ConnectRequest::new(Transport::Amqp)
+                .with_identity("dev1", None)
+                .with_password(&token),
+            ConnectRequest::https("dev1").with_password(&token),
+        ];
+        for req in requests {
+            let d = authorize(&hub, &reg, &req, NOW);
+            let allow = d.allowed().unwrap_or_else(|| panic!("{req:?}: {d:?}"));
+            assert_eq!(allow.identity.device_id, "dev1");
+            assert_eq!(allow.method, AuthMethod::DeviceKey(slot));
+            assert_eq!(allow.rights, AccessRights::DEVICE_CONNECT);
+            assert_eq!(
+                allow.valid_until, EXPIRY,
+                "the hub drops the connection at se"
+            );
+        }
+    }
+}
+
+#[test]
+fn allow_module_key() {
+    let (hub, reg) = (hub(), registry());
+    let token = module_token(K2, "dev1", "mod1", EXPIRY);
+    let user = username("dev1/mod1");
+    let d = authorize(&hub, &reg, &mqtt_sas("dev1/mod1", &user, &token), NOW);
+    let allow = d.allowed().unwrap();
+    assert_eq!(allow.identity.module_id.as_deref(), Some("mod1"));
+    assert_eq!(allow.method, AuthMethod::DeviceKey(KeySlot::Primary));
+    let https = ConnectRequest::https("dev1").with_identity("dev1", Some("mod1"));
+    assert!(authorize(&hub, &reg, &https.with_password(&token), NOW).is_allowed());
+}
+
+#[test]
+fn allow_policy_tokens_device_scoped_devices_wide_and_hub_wide() {
+    let (hub, reg) = (hub(), registry());
+    let user = username("dev1");
+    for resource in [
+        ResourceUri::Device {
+            host: HOST,
+            device_id: "dev1",
+        },
+        ResourceUri::Devices { host: HOST },
+        ResourceUri::Hub { host: HOST },
+    ] {
+        for (policy, key, slot) in [
+            ("device", P1, KeySlot::Primary),
+            ("iothubowner", P2, KeySlot::Secondary),
+        ] {
+            let token = policy_token(key, &resource, policy, EXPIRY);
+            let d = authorize(&hub, &reg, &mqtt_sas("dev1", &user, &token), NOW);
+            let allow = d
+                .allowed()
+                .unwrap_or_else(|| panic!("{resource:?} {policy}: {d:?}"));
+            assert_eq!(
+                allow.method,
+                AuthMethod::Policy {
+                    name: policy,
+                    key: slot
+                }
+            );
+            assert_eq!(allow.rights, AccessRights::DEVICE_CONNECT);
+        }
+    }
+    // AMQP: {policy}@sas.root.{hub} with the device named by the link.
+    let token = policy_token(P1, &ResourceUri::Devices { host: HOST }, "device", EXPIRY);
+    let req =
+        ConnectRequest::amqp_sasl("device@sas.root.contoso", &token).with_identity("dev1", None);
+    assert!(authorize(&hub, &reg, &req, NOW).is_allowed());
+    // A policy token also connects a module (segment prefix, §1.4.5).
+    let user = username("dev1/mod1");
+    let token = policy_token(
+        P1,
+        &ResourceUri::Device {
+            host: HOST,
+            device_id: "dev1",
+        },
+        "device",
+        EXPIRY,
+    );
+    assert!(authorize(&hub, &reg, &mqtt_sas("dev1/mod1", &user, &token), NOW).is_allowed());
+}
+
+#[test]
+fn allow_self_signed_thumbprints_sha256_and_sha1() {
+    let (hub, reg) = (hub(), registry());
+    for (device, file, expected) in [
+        ("self1", "device-self-signed.pem", ThumbprintMatch::Primary),
+        ("self1", "device-ec.pem", ThumbprintMatch::Secondary),
+        (
+            "self-sha1",
+            "device-self-signed.pem",
+            ThumbprintMatch::Primary,
+        ),
+    ] {
+        let certs = chain(&[file]);
+        let user = username(device);
+        for transport in Transport::ALL {
+            let req = match transport {
+                Transport::Mqtt | Transport::MqttWs => ConnectRequest::mqtt(device, &user),
+                _ => ConnectRequest::new(transport).with_identity(device, None),
+            }
+            .over(transport)
+            .with_client_chain(&certs);
+            let d = authorize(&hub, &reg, &req, NOW);
+            let allow = d
+                .allowed()
+                .unwrap_or_else(|| panic!("{device} {file} {transport}: {d:?}"));
+            assert_eq!(allow.method, AuthMethod::Thumbprint(expected));
+            let info = iot_x509::CertificateInfo::parse(certs[0].as_ref()).unwrap();
+            assert_eq!(allow.valid_until, info.not_after() as u64);
+        }
+    }
+}
+
+#[test]
+fn allow_ca_signed_direct_via_intermediate_and_module() {
+    let (hub, reg) = (hub(), registry());
+    for (client, files, ca) in [
+        ("device-ec", vec!["device-ec.pem"], "root-ec"),
+        (
+            "device-via-int",
+            vec!["device-via-intermediate.pem", "intermediate-ec.pem"],
+            "root-ec",
+        ),
+        ("device-1/module-a", vec!["module.pem"], "root-ec"),
+    ] {
+        let certs = chain(&files);
+        let user = username(client);
+        let req = ConnectRequest::mqtt(client, &user).with_client_chain(&certs);
+        let d = authorize(&hub, &reg, &req, NOW);
+        let allow = d.allowed().unwrap_or_else(|| panic!("{client}: {d:?}"));
+        match &allow.method {
+            AuthMethod::Ca { name } => assert!(name == ca || name == "intermediate-ec", "{name}"),
+            other => panic!("{other:?}"),
+        }
+        let leaf = iot_x509::CertificateInfo::parse(certs[0].as_ref()).unwrap();
+        assert!(allow.valid_until <= leaf.not_after() as u64);
+    }
+    // With the setting on, CA over WebSockets is accepted.
+    let mut hub = hub;
+    hub.x509_ca_over_websockets = true;
+    let certs = chain(&["device-ec.pem"]);
+    let user = username("device-ec");
+    let req = ConnectRequest::mqtt("device-ec", &user)
+        .over(Transport::MqttWs)
+        .with_client_chain(&certs);
+    assert!(authorize(&hub, &reg, &req, NOW).is_allowed());
+}
+
+#[test]
+fn allow_service_tokens() {
+    let hub = hub();
+    let token = policy_token(P1, &ResourceUri::Hub { host: HOST }, "service", EXPIRY);
+    let ok = authorize_service(&hub, &token, AccessRights::SERVICE_CONNECT, NOW).unwrap();
+    assert_eq!(
+        (ok.policy, ok.key, ok.valid_until),
+        ("service", KeySlot::Primary, EXPIRY)
+    );
+    let token = policy_token(P2, &ResourceUri::Hub { host: HOST }, "iothubowner", EXPIRY);
+    let ok = authorize_service(&hub, &token, AccessRights::REGISTRY_WRITE, NOW).unwrap();
+    assert_eq!(ok.rights, AccessRights::ALL);
+    assert_eq!(ok.key, KeySlot::Secondary);
+}
+
+// ---------------------------------------------------------------- seed rules
+
+#[test]
+fn seed_rule_sas_devices_are_symmetric_key_identities() {
+    let (hub, reg) = (hub(), registry());
+    // A sas identity presenting a certificate is refused...
+    let certs = chain(&["device-ec.pem"]);
+    let user = username("dev1");
+    let req = ConnectRequest::mqtt("dev1", &user).with_client_chain(&certs);
+    assert_eq!(
+        deny(authorize(&hub, &reg, &req, NOW)),
+        DenyReason::CredentialMismatch {
+            identity: "dev1".into(),
+            auth_type: iot_hub_auth::AuthenticationType::Sas,
+            presented: Presented::ClientCertificate,
+        }
+    );
+    // ...and an X.509 identity presenting a device-key token is refused.
+    let token = device_token(K1, "device-ec", EXPIRY);
+    let user = username("device-ec");
+    let r = deny(authorize(
+        &hub,
+        &reg,
+        &mqtt_sas("device-ec", &user, &token),
+        NOW,
+    ));
+    assert!(
+        matches!(
+            r,
+            DenyReason::CredentialMismatch {
+                presented: Presented::DeviceToken,
+                ..
+            }
+        ),
+        "{r}"
+    );
+}
+
+#[test]
+fn seed_rule_x509_ca_over_websockets_refused_by_default() {
+    let (hub, reg) = (hub(), registry());
+    assert!(!hub.x509_ca_over_websockets);
+    let certs = chain(&["device-ec.pem"]);
+    let user = username("device-ec");
+    for transport in [Transport::MqttWs, Transport::AmqpWs] {
+        let req = match transport {
+            Transport::MqttWs => ConnectRequest::mqtt("device-ec", &user),
+            _ => ConnectRequest::new(transport).with_identity("device-ec", None),
+        }
+        .over(transport)
+        .with_client_chain(&certs);
+        let r = deny(authorize(&hub, &reg, &req, NOW));
+        assert_eq!(r, DenyReason::X509CaOverWebSockets { transport });
+        let text = r.to_string();
+        assert!(
+            text.contains("x509CaOverWebSockets") && text.contains("default"),
+            "{text}"
+        );
+    }
+    // Plain MQTT is fine, and selfSigned over WebSockets is not affected.
+    let req = ConnectRequest::mqtt("device-ec", &user).with_client_chain(&certs);
+    assert!(authorize(&hub, &reg, &req, NOW).is_allowed());
+}
+
+#[test]
+fn seed_rule_removed_device_is_refused_on_next_connect() {
+    let hub = hub();
+    let mut reg = registry();
+    let token = device_token(K1, "dev1", EXPIRY);
+    let user = username("dev1");
+    assert!(authorize(&hub, &reg, &mqtt_sas("dev1", &user, &token), NOW).is_allowed());
+    assert!(reg.remove("dev1", None).is_some());
+    assert_eq!(
+        deny(authorize(&hub, &reg, &mqtt_sas("dev1", &user, &token), NOW)),
+        DenyReason::UnknownIdentity {
+            identity: "dev1".into()
+        }
+    );
+    // Its modules went with it.
+    let token = module_token(K2, "dev1", "mod1", EXPIRY);
+    let user = username("dev1/mod1");
+    assert!(matches!(
+        deny(authorize(
+            &hub,
+            &reg,
+            &mqtt_sas("dev1/mod1", &user, &token),
+            NOW
+        )),
+        DenyReason::UnknownIdentity { .. }
+    ));
+}
+
+// ---------------------------------------------------------------- deny reasons
+
+#[test]
+fn deny_malformed_claims() {
+    let (hub, reg) = (hub(), registry());
+    let token = device_token(K1, "dev1", EXPIRY);
+    let cases = [
+        ConnectRequest {
+            username: None,
+            ..ConnectRequest::mqtt("dev1", "")
+        }
+        .with_password(&token),
+        ConnectRequest {
+            client_id: None,
+            ..ConnectRequest::mqtt("", "x")
+        }
+        .with_password(&token),
+        mqtt_sas("dev1", "no-slash", &token),
+        mqtt_sas("", "h/d", &token),
+        ConnectRequest::new(Transport::Https).with_password(&token),
+        ConnectRequest::new(Transport::Amqp).with_password(&token),
+        ConnectRequest::amqp_sasl("dev1", &token),
+    ];
+    for req in cases {
+        let r = deny(authorize(&hub, &reg, &req, NOW));
+        assert!(matches!(r, DenyReason::MalformedClaim(_)), "{req:?}: {r}");
+    }
+}
+
+#[test]
+fn deny_unknown_identity() {
+    let (hub, reg) = (hub(), registry());
+    let token = device_token(K1, "ghost", EXPIRY);
+    let user = username("ghost");
+    let r = deny(authorize(
+        &hub,
+        &reg,
+        &mqtt_sas("ghost", &user, &token),
+        NOW,
+    ));
+    assert_eq!(
+        r,
+        DenyReason::UnknownIdentity {
+            identity: "ghost".into()
+        }
+    );
+    assert!(r.to_string().contains("create it"), "{r}");
+    // Device IDs are case-sensitive.
+    let user = username("DEV1");
+    assert!(matches!(
+        deny(authorize(&hub, &reg, &mqtt_sas("DEV1", &user, &token), NOW)),
+        DenyReason::UnknownIdentity { .. }
+    ));
+    // Unknown module of a known device.
+    let user = username("dev1/nope");
+    assert_eq!(
+        deny(authorize(
+            &hub,
+            &reg,
+            &mqtt_sas("dev1/nope", &user, &token),
+            NOW
+        )),
+        DenyReason::UnknownIdentity {
+            identity: "dev1/nope".into()
+        }
+    );
+}
+
+#[test]
+fn deny_disabled() {
+    let hub = hub();
+    let mut reg = registry();
+    let token = device_token(K1, "off", EXPIRY);
+    let user = username("off");
+    let r = deny(authorize(&hub, &reg, &mqtt_sas("off", &user, &token), NOW));
+    assert_eq!(
+        r,
+        DenyReason::Disabled {
+            identity: "off".into(),
+            reason: Some("lost in transit".into())
+        }
+    );
+    assert!(r.to_string().contains("lost in transit"), "{r}");
+    // Disabling a working device refuses its next connect; enabling restores it.
+    let token = device_token(K1, "dev1", EXPIRY);
+    let user = username("dev1");
+    reg.set_status("dev1", None, IdentityStatus::Disabled, None);
+    assert!(matches!(
+        deny(authorize(&hub, &reg, &mqtt_sas("dev1", &user, &token), NOW)),
+        DenyReason::Disabled { .. }
+    ));
+    reg.set_status("dev1", None, IdentityStatus::Enabled, None);
+    assert!(authorize(&hub, &reg, &mqtt_sas("dev1", &user, &token), NOW).is_allowed());
+}
+
+#[test]
+fn deny_credential_mismatch() {
+    let (hub, reg) = (hub(), registry());
+    // No credential at all.
+    let user = username("dev1");
+    let r = deny(authorize(
+        &hub,
+        &reg,
+        &ConnectRequest::mqtt("dev1", &user),
+        NOW,
+    ));
+    assert!(
+        matches!(
+            r,
+            DenyReason::CredentialMismatch {
+                presented: Presented::Nothing,
+                ..
+            }
+        ),
+        "{r}"
+    );
+    // An identity of type `none` never connects, whatever it presents.
+    let token = module_token(K1, "dev1", "none1", EXPIRY);
+    let user = username("dev1/none1");
+    let r = deny(authorize(
+        &hub,
+        &reg,
+        &mqtt_sas("dev1/none1", &user, &token),
+        NOW,
+    ));
+    assert!(matches!(r, DenyReason::CredentialMismatch { .. }), "{r}");
+    let certs = chain(&["device-self-signed.pem"]);
+    let req = ConnectRequest::mqtt("dev1/none1", &user).with_client_chain(&certs);
+    assert!(matches!(
+        deny(authorize(&hub, &reg, &req, NOW)),
+        DenyReason::CredentialMismatch { .. }
+    ));
+}
+
+#[test]
+fn deny_sas_disabled_by_each_setting() {
+    let reg = registry();
+    let dev_token = device_token(K1, "dev1", EXPIRY);
+    let mod_token = module_token(K2, "dev1", "mod1", EXPIRY);
+    let pol_token = policy_token(P1, &ResourceUri::Hub { host: HOST }, "device", EXPIRY);
+    let (dev_user, mod_user) = (username("dev1"), username("dev1/mod1"));
+
+    let mut hub = hub();
+    hub.disable_device_sas = true;
+    for (client, user, token) in [
+        ("dev1", &dev_user, &dev_token),
+        ("dev1/mod1", &mod_user, &mod_token),
+        ("dev1", &dev_user, &pol_token),
+    ] {
+        let r = deny(authorize(&hub, &reg, &mqtt_sas(client, user, token), NOW));
+        assert_eq!(
+            r,
+            DenyReason::SasDisabled {
+                setting: "disableDeviceSAS"
+            },
+            "{client}"
+        );
+        assert!(r.to_string().contains("disableDeviceSAS"));
+    }
+    // X.509 still works.
+    let certs = chain(&["device-ec.pem"]);
+    let user = username("device-ec");
+    assert!(
+        authorize(
+            &hub,
+            &reg,
+            &ConnectRequest::mqtt("device-ec", &user).with_client_chain(&certs),
+            NOW
+        )
+        .is_allowed()
+    );
+
+    let mut hub = fixtures::hub();
+    hub.disable_module_sas = true;
+    assert!(authorize(&hub, &reg, &mqtt_sas("dev1", &dev_user, &dev_token), NOW).is_allowed());
+    let r = deny(authorize(
+        &hub,
+        &reg,
+        &mqtt_sas("dev1/mod1", &mod_user, &mod_token),
+        NOW,
+    ));
+    assert_eq!(
+        r,
+        DenyReason::SasDisabled {
+            setting: "disableModuleSAS"
+        }
+    );
+
+    let mut hub = fixtures::hub();
+    hub.disable_local_auth = true;
+    assert!(authorize(&hub, &reg, &mqtt_sas("dev1", &dev_user, &dev_token), NOW).is_allowed());
+    let r = deny(authorize(
+        &hub,
+        &reg,
+        &mqtt_sas("dev1", &dev_user, &pol_token),
+        NOW,
+    ));
+    assert_eq!(
+        r,
+        DenyReason::SasDisabled {
+            setting: "disableLocalAuth"
+        }
+    );
+    let svc = policy_token(P1, &ResourceUri::Hub { host: HOST }, "service", EXPIRY);
+    assert_eq!(
+        authorize_service(&hub, &svc, AccessRights::SERVICE_CONNECT, NOW).unwrap_err(),
+        DenyReason::SasDisabled {
+            setting: "disableLocalAuth"
+        }
+    );
+}
+
+#[test]
+fn deny_malformed_token() {
+    let (hub, reg) = (hub(), registry());
+    let user = username("dev1");
+    for bad in [
+        "",
+        "SharedAccessSignature",
+        "sr=x&sig=y&se=1",
+        "SharedAccessSignature sr=a&se=1",
+        "SharedAccessSignature sr=a&sig=AAAA&se=notanumber",
+    ] {
+        let r = deny(authorize(&hub, &reg, &mqtt_sas("dev1", &user, bad), NOW));
+        assert!(matches!(r, DenyReason::MalformedToken(_)), "{bad:?}: {r}");
+    }
+    assert!(matches!(
+        authorize_service(&hub, "junk", AccessRights::SERVICE_CONNECT, NOW),
+        Err(DenyReason::MalformedToken(_))
+    ));
+}
+
+#[test]
+fn deny_expired_with_skew() {
+    let (mut hub, reg) = (hub(), registry());
+    let user = username("dev1");
+    let token = device_token(K1, "dev1", NOW - 301);
+    let r = deny(authorize(&hub, &reg, &mqtt_sas("dev1", &user, &token), NOW));
+    assert_eq!(
+        r,
+        DenyReason::TokenExpired {
+            expiry: NOW - 301,
+            now: NOW,
+            skew: 300
+        }
+    );
+    // Within the default 5-minute skew it is still accepted...
+    let token = device_token(K1, "dev1", NOW - 300);
+    assert!(authorize(&hub, &reg, &mqtt_sas("dev1", &user, &token), NOW).is_allowed());
+    // ...and not with zero skew.
+    hub.allowed_clock_skew_secs = 0;
+    assert!(matches!(
+        deny(authorize(&hub, &reg, &mqtt_sas("dev1", &user, &token), NOW)),
+        DenyReason::TokenExpired { .. }
+    ));
+    let svc = policy_token(P1, &ResourceUri::Hub { host: HOST }, "service", NOW - 1);
+    assert!(matches!(
+        authorize_service(&hub, &svc, AccessRights::SERVICE_CONNECT, NOW),
+        Err(DenyReason::TokenExpired { .. })
+    ));
+}
+
+#[test]
+fn deny_bad_signature() {
+    let (hub, reg) = (hub(), registry());
+    let user = username("dev1");
+    let token = device_token(K3, "dev1", EXPIRY);
+    let r = deny(authorize(&hub, &reg, &mqtt_sas("dev1", &user, &token), NOW));
+    assert_eq!(
+        r,
+        DenyReason::BadSignature {
+            signer: "identity dev1".into()
+        }
+    );
+    // A module does not accept its device's key (§1.5 OPEN: refused).
+    let token = module_token(K1, "dev1", "mod1", EXPIRY);
+    let user_m = username("dev1/mod1");
+    assert!(matches!(
+        deny(authorize(
+            &hub,
+            &reg,
+            &mqtt_sas("dev1/mod1", &user_m, &token),
+            NOW
+        )),
+        DenyReason::BadSignature { .. }
+    ));
+    // Tampered expiry.
+    let token =
+        device_token(K1, "dev1", EXPIRY).replace(&EXPIRY.to_string(), &(EXPIRY + 1).to_string());
+    assert!(matches!(
+        deny(authorize(&hub, &reg, &mqtt_sas("dev1", &user, &token), NOW)),
+        DenyReason::BadSignature { .. }
+    ));
+    // Policy token with a wrong key.
+    let token = policy_token(K3, &ResourceUri::Hub { host: HOST }, "device", EXPIRY);
+    assert_eq!(
+        deny(authorize(&hub, &reg, &mqtt_sas("dev1", &user, &token), NOW)),
+        DenyReason::BadSignature {
+            signer: "policy device".into()
+        }
+    );
+    let token = policy_token(K3, &ResourceUri::Hub { host: HOST }, "service", EXPIRY);
+    assert!(matches!(
+        authorize_service(&hub, &token, AccessRights::SERVICE_CONNECT, NOW),
+        Err(DenyReason::BadSignature { .. })
+    ));
+}
+
+#[test]
+fn deny_token_scope() {
+    let (hub, reg) = (hub(), registry());
+    let user = username("dev1");
+    // Signed with dev1's key but for another device, the hub, `devices`, a module, another hub.
+    for resource in [
+        ResourceUri::Device {
+            host: HOST,
+            device_id: "dev2",
+        },
+        ResourceUri::Device {
+            host: "other.azure-devices.net",
+            device_id: "dev1",
+        },
+        ResourceUri::Hub { host: HOST },
+        ResourceUri::Devices { host: HOST },
+        ResourceUri::Module {
+            host: HOST,
+            device_id: "dev1",
+            module_id: "mod1",
+        },
+    ] {
+        let token = iot_sas::sign(&key(K1), &resource, EXPIRY, None).unwrap();
+        let r = deny(authorize(&hub, &reg, &mqtt_sas("dev1", &user, &token), NOW));
+        match r {
+            DenyReason::TokenScope { expected, .. } => {
+                assert_eq!(expected, "contoso.azure-devices.net/devices/dev1")
+            }
+            other => panic!("{resource:?}: {other}"),
+        }
+    }
+    // A device-scoped policy token does not cover another device (segment rule: dev1 vs dev10).
+    let mut reg = reg;
+    reg.upsert(DeviceIdentity::sas("dev10", K1, K2)).unwrap();
+    let token = policy_token(
+        P1,
+        &ResourceUri::Device {
+            host: HOST,
+            device_id: "dev1",
+        },
+        "device",
+        EXPIRY,
+    );
+    let user = username("dev10");
+    assert!(matches!(
+        deny(authorize(
+            &hub,
+            &reg,
+            &mqtt_sas("dev10", &user, &token),
+            NOW
+        )),
+        DenyReason::TokenScope { .. }
+    ));
+    // A service token scoped below the hub does not cover the hub.
+    let token = policy_token(P1, &ResourceUri::Devices { host: HOST }, "service", EXPIRY);
+    assert!(matches!(
+        authorize_service(&hub, &token, AccessRights::SERVICE_CONNECT, NOW),
+        Err(DenyReason::TokenScope { .. })
+    ));
+}
+
+#[test]
+fn deny_unknown_policy_and_missing_rights() {
+    let (hub, reg) = (hub(), registry());
+    let user = username("dev1");
+    let token = policy_token(P1, &ResourceUri::Hub { host: HOST }, "nope", EXPIRY);
+    let r = deny(authorize(&hub, &reg, &mqtt_sas("dev1", &user, &token), NOW));
+    assert_eq!(
+        r,
+        DenyReason::UnknownPolicy {
+            name: "nope".into()
+        }
+    );
+    assert_eq!(
+        authorize_service(&hub, &token, AccessRights::SERVICE_CONNECT, NOW).unwrap_err(),
+        r
+    );
+    for policy in ["service", "registryRead"] {
+        let token = policy_token(P1, &ResourceUri::Hub { host: HOST }, policy, EXPIRY);
+        let r = deny(authorize(&hub, &reg, &mqtt_sas("dev1", &user, &token), NOW));
+        assert!(
+            matches!(&r, DenyReason::PolicyLacksRights { required, .. } if *required == AccessRights::DEVICE_CONNECT),
+            "{r}"
+        );
+        assert!(r.to_string().contains("DeviceConnect"), "{r}");
+    }
+    let token = policy_token(P1, &ResourceUri::Hub { host: HOST }, "registryRead", EXPIRY);
+    assert!(authorize_service(&hub, &token, AccessRights::REGISTRY_READ, NOW).is_ok());
+    assert!(matches!(
+        authorize_service(&hub, &token, AccessRights::REGISTRY_WRITE, NOW),
+        Err(DenyReason::PolicyLacksRights { .. })
+    ));
+    let device_key_token = device_token(K1, "dev1", EXPIRY);
+    assert_eq!(
+        authorize_service(&hub, &device_key_token, AccessRights::SERVICE_CONNECT, NOW).unwrap_err(),
+        DenyReason::NotAPolicyToken
+    );
+}
+
+#[test]
+fn deny_amqp_policy_name_mismatch() {
+    let (hub, reg) = (hub(), registry());
+    let token = policy_token(P1, &ResourceUri::Hub { host: HOST }, "device", EXPIRY);
+    let req = ConnectRequest::amqp_sasl("iothubowner@sas.root.contoso", &token)
+        .with_identity("dev1", None);
+    assert_eq!(
+        deny(authorize(&hub, &reg, &req, NOW)),
+        DenyReason::PolicyNameMismatch {
+            user_name_policy: "iothubowner".into(),
+            token_policy: "device".into()
+        }
+    );
+}
+
+#[test]
+fn deny_thumbprint_mismatch() {
+    let (hub, reg) = (hub(), registry());
+    let certs = chain(&["device-rsa.pem"]);
+    let user = username("self1");
+    let r = deny(authorize(
+        &hub,
+        &reg,
+        &ConnectRequest::mqtt("self1", &user).with_client_chain(&certs),
+        NOW,
+    ));
+    match &r {
+        DenyReason::ThumbprintMismatch {
+            identity, sha256, ..
+        } => {
+            assert_eq!(identity, "self1");
+            assert_eq!(*sha256, sha256_of_fixture("device-rsa.pem").to_string());
+        }
+        other => panic!("{other}"),
+    }
+    assert!(r.to_string().contains("register"), "{r}");
+}
+
+#[test]
+fn deny_chain_rejected_with_the_x509_reason() {
+    let (hub, reg) = (hub(), registry());
+    type Case<'a> = (&'a str, Vec<&'a str>, fn(&ChainError) -> bool);
+    let cases: [Case<'_>; 3] = [
+        ("device-expired", vec!["device-expired.pem"], |e| {
+            matches!(e, ChainError::Expired { .. })
+        }),
+        ("device-ec", vec!["device-forged-issuer.pem"], |e| {
+            matches!(e, ChainError::BadSignature)
+        }),
+        ("device-ec", vec!["device-untrusted-root.pem"], |e| {
+            matches!(e, ChainError::UnknownIssuer)
+        }),
+    ];
+    for (client, files, expected) in cases {
+        let certs = chain(&files);
+        let user = username(client);
+        let r = deny(authorize(
+            &hub,
+            &reg,
+            &ConnectRequest::mqtt(client, &user).with_client_chain(&certs),
+            NOW,
+        ));
+        match &r {
+            DenyReason::ChainRejected(e) => assert!(expected(e), "{client}: {e}"),
+            other => panic!("{client}: {other}"),
+        }
+    }
+    // Missing intermediate when only the root is registered.
+    let mut root_only = fixtures::hub();
+    assert!(root_only.cas.remove("intermediate-ec"));
+    let certs = chain(&["device-via-intermediate.pem"]);
+    let user = username("device-via-int");
+    let req = ConnectRequest::mqtt("device-via-int", &user).with_client_chain(&certs);
+    assert_eq!(
+        deny(authorize(&root_only, &reg, &req, NOW)),
+        DenyReason::ChainRejected(ChainError::UnknownIssuer)
+    );
+    // Garbage instead of a certificate.
+    let junk = [iot_hub_auth::CertificateDer::from(vec![
+        0x30, 0x03, 0x02, 0x01, 0x00,
+    ])];
+    let user = username("device-ec");
+    let r = deny(authorize(
+        &hub,
+        &reg,
+        &ConnectRequest::mqtt("device-ec", &user).with_client_chain(&junk),
+        NOW,
+    ));
+    assert!(
+        matches!(r, DenyReason::ChainRejected(ChainError::Malformed(_))),
+        "{r}"
+    );
+    // A selfSigned identity whose certificate has expired (valid_until would be in the past).
+    let mut reg = reg;
+    reg.upsert(DeviceIdentity::self_signed(
+        "old",
+        sha256_of_fixture("device-expired.pem"),
+        None,
+    ))
+    .unwrap();
+    let certs = chain(&["device-expired.pem"]);
+    let user = username("old");
+    let r = deny(authorize(
+        &hub,
+        &reg,
+        &ConnectRequest::mqtt("old", &user).with_client_chain(&certs),
+        NOW,
+    ));
+    assert!(
+        matches!(r, DenyReason::ChainRejected(ChainError::Expired { .. })),
+        "{r}"
+    );
+}
+
+#[test]
+fn deny_cn_mismatch() {
+    let (mut hub, mut reg) = (hub(), registry());
+    reg.upsert(DeviceIdentity::certificate_authority("someone-else"))
+        .unwrap();
+    let certs = chain(&["device-ec.pem"]);
+    let user = username("someone-else");
+    let r = deny(authorize(
+        &hub,
+        &reg,
+        &ConnectRequest::mqtt("someone-else", &user).with_client_chain(&certs),
+        NOW,
+    ));
+    assert_eq!(
+        r,
+        DenyReason::CnMismatch {
+            expected: "someone-else".into(),
+            found: Some("device-ec".into())
+        }
+    );
+    assert!(r.to_string().contains("CN=someone-else"), "{r}");
+    // Module certificate CN device-1/module-a presented for the device device-1.
+    let certs = chain(&["module.pem"]);
+    let user = username("device-1");
+    assert!(matches!(
+        deny(authorize(
+            &hub,
+            &reg,
+            &ConnectRequest::mqtt("device-1", &user).with_client_chain(&certs),
+            NOW
+        )),
+        DenyReason::CnMismatch { .. }
+    ));
+    // selfSigned: CN not checked by default (OPEN §10.4), checked with the setting.
+    reg.upsert(DeviceIdentity::self_signed(
+        "renamed",
+        sha256_of_fixture("device-ec.pem"),
+        None,
+    ))
+    .unwrap();
+    let certs = chain(&["device-ec.pem"]);
+    let user = username("renamed");
+    let req = ConnectRequest::mqtt("renamed", &user).with_client_chain(&certs);
+    assert!(authorize(&hub, &reg, &req, NOW).is_allowed());
+    hub.self_signed_requires_cn = true;
+    assert!(matches!(
+        deny(authorize(&hub, &reg, &req, NOW)),
+        DenyReason::CnMismatch { .. }
+    ));
+}
+
+#[test]
+fn deny_ca_not_verified() {
+    let (hub, reg) = (hub(), registry());
+    let certs = chain(&["device-rsa.pem"]);
+    let user = username("device-rsa");
+    let r = deny(authorize(
+        &hub,
+        &reg,
+        &ConnectRequest::mqtt("device-rsa", &user).with_client_chain(&certs),
+        NOW,
+    ));
+    assert_eq!(
+        r,
+        DenyReason::CaNotVerified {
+            ca_name: "root-rsa".into()
+        }
+    );
+    assert!(r.to_string().contains("proof of possession"), "{r}");
+    // Once verified, the same device connects.
+    let mut hub = hub;
+    hub.cas.set_verified("root-rsa", true);
+    assert!(
+        authorize(
+            &hub,
+            &reg,
+            &ConnectRequest::mqtt("device-rsa", &user).with_client_chain(&certs),
+            NOW
+        )
+        .is_allowed()
+    );
+}
+
+#[test]
+fn deny_user_name_and_client_id_disagree() {
+    let (hub, reg) = (hub(), registry());
+    let token = device_token(K1, "dev1", EXPIRY);
+    for (client, user) in [
+        ("dev1", username("dev2")),
+        ("dev1", username("dev1/mod1")),
+        ("dev1/mod1", username("dev1")),
+    ] {
+        let r = deny(authorize(&hub, &reg, &mqtt_sas(client, &user, &token), NOW));
+        assert!(
+            matches!(r, DenyReason::ClientIdMismatch { .. }),
+            "{client} {user}: {r}"
+        );
+    }
+    // AMQP: device user name vs the link's device.
+    let req = ConnectRequest::amqp_sasl("dev1@sas.contoso", &token).with_identity("dev2", None);
+    assert!(matches!(
+        deny(authorize(&hub, &reg, &req, NOW)),
+        DenyReason::ClientIdMismatch { .. }
+    ));
+}
+
+#[test]
+fn deny_host_name_mismatch() {
+    let (hub, reg) = (hub(), registry());
+    let token = device_token(K1, "dev1", EXPIRY);
+    let r = deny(authorize(
+        &hub,
+        &reg,
+        &mqtt_sas(
+            "dev1",
+            "fabrikam.azure-devices.net/dev1/?api-version=2021-04-12",
+            &token,
+        ),
+        NOW,
+    ));
+    assert_eq!(
+        r,
+        DenyReason::HostNameMismatch {
+            expected: HOST.into(),
+            found: "fabrikam.azure-devices.net".into()
+        }
+    );
+    // Host names compare case-insensitively.
+    let user = "CONTOSO.azure-devices.net/dev1/?api-version=2021-04-12";
+    assert!(authorize(&hub, &reg, &mqtt_sas("dev1", user, &token), NOW).is_allowed());
+    let req = ConnectRequest::amqp_sasl("dev1@sas.fabrikam", &token);
+    assert!(matches!(
+        deny(authorize(&hub, &reg, &req, NOW)),
+        DenyReason::HostNameMismatch { .. }
+    ));
+}
+
+#[test]
+fn every_deny_reason_says_what_to_fix() {
+    let reasons = [
+        DenyReason::UnknownIdentity {
+            identity: "d".into(),
+        },
+        DenyReason::NotAPolicyToken,
+        DenyReason::TokenExpired {
+            expiry: 1,
+            now: 2,
+            skew: 0,
+        },
+        DenyReason::BadSignature {
+            signer: "identity d".into(),
+        },
+        DenyReason::TokenScope {
+            resource: "a".into(),
+            expected: "b".into(),
+        },
+        DenyReason::UnknownPolicy { name: "p".into() },
+        DenyReason::CaNotVerified {
+            ca_name: "c".into(),
+        },
+    ];
+    for r in reasons {
+        let text = r.to_string();
+        assert!(text.len() > 30 && !text.ends_with('.'), "{text}");
+    }
+}
+
+#[test]
+fn registry_without_prekeyed_keys_gives_the_same_decisions() {
+    struct Plain(Vec<DeviceIdentity>);
+    impl Registry for Plain {
+        fn get(&self, device_id: &str, module_id: Option<&str>) -> Option<&DeviceIdentity> {
+            self.0
+                .iter()
+                .find(|i| i.device_id == device_id && i.module_id.as_deref() == module_id)
+        }
+    }
+    let hub = hub();
+    let reg = Plain(vec![DeviceIdentity::sas("dev1", K1, K2)]);
+    let user = username("dev1");
+    let good = device_token(K2, "dev1", EXPIRY);
+    let d = authorize(&hub, &reg, &mqtt_sas("dev1", &user, &good), NOW);
+    assert_eq!(
+        d.allowed().unwrap().method,
+        AuthMethod::DeviceKey(KeySlot::Secondary)
+    );
+    let bad = device_token(K3, "dev1", EXPIRY);
+    assert!(matches!(
+        deny(authorize(&hub, &reg, &mqtt_sas("dev1", &user, &bad), NOW)),
+        DenyReason::BadSignature { .. }
+    ));
+}
