@@ -1,0 +1,3 @@
+#![no_main]
+include!("../logic/x509_parse_certificate.rs");
+libfuzzer_sys::fuzz_target!(|data: &[u8]| run(data));
