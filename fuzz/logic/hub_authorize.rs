@@ -72,8 +72,7 @@ pub fn run(data: &[u8]) {
     let module_id = next_str();
     let now = next_str().and_then(|n| n.parse::<u64>().ok()).unwrap_or(0);
     let cert = fields.next().filter(|c| !c.is_empty());
-    let chain: Vec<CertificateDer<'_>> =
-        cert.map(|c| CertificateDer::from(c)).into_iter().collect();
+    let chain: Vec<CertificateDer<'_>> = cert.map(CertificateDer::from).into_iter().collect();
 
     let req = ConnectRequest {
         transport,
@@ -107,10 +106,10 @@ pub fn run(data: &[u8]) {
     } else if let Some(reason) = decision.denied() {
         assert!(!reason.to_string().is_empty());
     }
-    if let Some(token) = password {
-        if let Ok(ok) = authorize_service(hub, token, AccessRights::SERVICE_CONNECT, now) {
-            assert_eq!(ok.policy, "service");
-            assert!(ok.valid_until.saturating_add(hub.allowed_clock_skew_secs) >= now);
-        }
+    if let Some(token) = password
+        && let Ok(ok) = authorize_service(hub, token, AccessRights::SERVICE_CONNECT, now)
+    {
+        assert_eq!(ok.policy, "service");
+        assert!(ok.valid_until.saturating_add(hub.allowed_clock_skew_secs) >= now);
     }
 }
