@@ -1,0 +1,3 @@
+#![no_main]
+include!("../logic/dps_parse_response_topic.rs");
+libfuzzer_sys::fuzz_target!(|data: &[u8]| run(data));
