@@ -26,9 +26,11 @@ pub struct DpsInstance {
     #[serde(default)]
     pub allocation_policy: AllocationPolicy,
     /// Whether devices may attest with a CA-signed X.509 chain over MQTT or AMQP over
-    /// WebSockets. Default true: current SDKs and the service support it (§6.4); set false to
-    /// model the historical restriction the reference keeps configurable ([OPEN] §10.10).
-    #[serde(default = "yes")]
+    /// WebSockets. Default false, the strict reading of the historical restriction the
+    /// reference keeps configurable (§6.4, [OPEN] §10.10), as `iot-hub-auth` does for hubs;
+    /// set true where current SDKs and the service support it. Individual enrollments that
+    /// hold the device certificate itself are not CA attestation and are not affected.
+    #[serde(default)]
     pub x509_ca_over_websockets: bool,
 }
 
@@ -44,7 +46,7 @@ impl DpsInstance {
             linked_hubs: Vec::new(),
             certificates: Vec::new(),
             allocation_policy: AllocationPolicy::Hashed,
-            x509_ca_over_websockets: true,
+            x509_ca_over_websockets: false,
         }
     }
 
@@ -197,7 +199,7 @@ mod tests {
         assert!(dps.linked_hubs[0].apply_allocation_policy);
         assert_eq!(dps.linked_hubs[1].weight(), 3);
         assert!(!dps.linked_hubs[1].apply_allocation_policy);
-        assert!(dps.x509_ca_over_websockets);
+        assert!(!dps.x509_ca_over_websockets);
         assert_eq!(dps.validate(), Ok(()));
         assert!(dps.linked_hub("PROD.azure-devices.net").is_some());
     }

@@ -5,6 +5,7 @@ mod attest;
 mod decision;
 mod enrollment;
 mod error;
+mod frontend;
 mod ids;
 mod instance;
 mod record;
@@ -14,6 +15,7 @@ mod response;
 mod revocation;
 mod service;
 mod validate;
+pub mod workflow;
 
 pub use allocation::{
     AllocationRequest, AllocationResponse, DeviceRuntimeContext, HubLatency, allocate_geo_latency,
