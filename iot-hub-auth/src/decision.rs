@@ -426,6 +426,34 @@ pub enum DenyReason {
     },
 }
 
+impl DenyReason {
+    /// A stable machine-readable name of the rule (snake case), e.g. `unknown_identity`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::MalformedClaim(_) => "malformed_claim",
+            Self::UnknownIdentity { .. } => "unknown_identity",
+            Self::Disabled { .. } => "disabled",
+            Self::CredentialMismatch { .. } => "credential_mismatch",
+            Self::SasDisabled { .. } => "sas_disabled",
+            Self::MalformedToken(_) => "malformed_token",
+            Self::TokenExpired { .. } => "token_expired",
+            Self::BadSignature { .. } => "bad_signature",
+            Self::TokenScope { .. } => "token_scope",
+            Self::UnknownPolicy { .. } => "unknown_policy",
+            Self::NotAPolicyToken => "not_a_policy_token",
+            Self::PolicyLacksRights { .. } => "policy_lacks_rights",
+            Self::PolicyNameMismatch { .. } => "policy_name_mismatch",
+            Self::ThumbprintMismatch { .. } => "thumbprint_mismatch",
+            Self::ChainRejected(_) => "chain_rejected",
+            Self::CnMismatch { .. } => "cn_mismatch",
+            Self::CaNotVerified { .. } => "ca_not_verified",
+            Self::X509CaOverWebSockets { .. } => "x509_ca_over_websockets",
+            Self::ClientIdMismatch { .. } => "client_id_mismatch",
+            Self::HostNameMismatch { .. } => "host_name_mismatch",
+        }
+    }
+}
+
 /// The outcome of [`crate::authorize`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Decision<'a> {

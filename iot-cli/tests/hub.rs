@@ -1,0 +1,293 @@
+//! `iot hub authorize` against examples/hub.json: exit 0 allowed, 1 denied with the reason,
+//! 2 bad input. Tokens were signed with Python's stdlib hmac (see examples/README.md); the
+//! certificates are iot-x509's OpenSSL fixtures.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::process::{Command, Output};
+
+const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+const NOW: &str = "1780272000";
+const DEV1_TOKEN: &str = "SharedAccessSignature sr=contoso.azure-devices.net%2Fdevices%2Fdev1&sig=Pj0K9FOIjtVAH5YGnrSmnhCSJIuKlLkI38i3M5X2L6Y%3D&se=1780275600";
+const POLICY_TOKEN: &str = "SharedAccessSignature sr=contoso.azure-devices.net%2Fdevices&sig=FUZolhb8Y8HZNVjWPxesIAUMZA5eHanVTQpz8ewX7OU%3D&se=1780275600&skn=device";
+const MOD1_TOKEN: &str = "SharedAccessSignature sr=contoso.azure-devices.net%2Fdevices%2Fdev1%2Fmodules%2Fmod1&sig=zP1ilUhmm6YSB34fccMNkai8ztGnUTH80ZRiFG8irkg%3D&se=1780275600";
+
+fn iot(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_iot"))
+        .current_dir(ROOT)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn authorize(extra: &[&str]) -> Output {
+    let mut args = vec![
+        "hub",
+        "authorize",
+        "--hub",
+        "examples/hub.json",
+        "--now",
+        NOW,
+    ];
+    args.extend_from_slice(extra);
+    iot(&args)
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+fn user(client: &str) -> String {
+    format!("contoso.azure-devices.net/{client}/?api-version=2021-04-12")
+}
+
+#[test]
+fn mqtt_device_key_is_allowed_until_the_token_expires() {
+    let u = user("dev1");
+    let out = authorize(&[
+        "--transport",
+        "mqtt",
+        "--client-id",
+        "dev1",
+        "--username",
+        &u,
+        "--password",
+        DEV1_TOKEN,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("allowed: dev1 by primary device key"),
+        "{text}"
+    );
+    let out = authorize(&[
+        "--transport",
+        "mqtt",
+        "--client-id",
+        "dev1",
+        "--username",
+        &u,
+        "--password",
+        DEV1_TOKEN,
+        "--json",
+    ]);
+    let v = json(&out);
+    assert_eq!(v["decision"], "allow");
+    assert_eq!(v["method"]["type"], "deviceKey");
+    assert_eq!(v["validUntil"], 1_780_275_600u64);
+    // An hour and a bit later the same token is refused.
+    let out = iot(&[
+        "hub",
+        "authorize",
+        "--hub",
+        "examples/hub.json",
+        "--now",
+        "1780276000",
+        "--transport",
+        "mqtt",
+        "--client-id",
+        "dev1",
+        "--username",
+        &u,
+        "--password",
+        DEV1_TOKEN,
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json(&out)["reason"], "token_expired");
+}
+
+#[test]
+fn amqp_https_policy_and_module_paths() {
+    let out = authorize(&[
+        "--transport",
+        "amqp",
+        "--username",
+        "dev1@sas.contoso",
+        "--password",
+        DEV1_TOKEN,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let out = authorize(&[
+        "--transport",
+        "https",
+        "--device-id",
+        "dev1",
+        "--password",
+        DEV1_TOKEN,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let out = authorize(&[
+        "--transport",
+        "amqp-ws",
+        "--username",
+        "device@sas.root.contoso",
+        "--device-id",
+        "dev1",
+        "--password",
+        POLICY_TOKEN,
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(json(&out)["method"]["policy"], "device");
+    let u = user("dev1/mod1");
+    let out = authorize(&[
+        "--transport",
+        "mqtt-ws",
+        "--client-id",
+        "dev1/mod1",
+        "--username",
+        &u,
+        "--password",
+        MOD1_TOKEN,
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(json(&out)["moduleId"], "mod1");
+}
+
+#[test]
+fn x509_paths_and_the_websocket_default() {
+    let u = user("device-ec");
+    let cert = "iot-x509/tests/data/openssl/device-ec.pem";
+    let out = authorize(&[
+        "--transport",
+        "mqtt",
+        "--client-id",
+        "device-ec",
+        "--username",
+        &u,
+        "--client-cert",
+        cert,
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(json(&out)["method"]["ca"], "root-ec");
+    let out = authorize(&[
+        "--transport",
+        "mqtt-ws",
+        "--client-id",
+        "device-ec",
+        "--username",
+        &u,
+        "--client-cert",
+        cert,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("denied:") && text.contains("x509CaOverWebSockets"),
+        "{text}"
+    );
+    let u = user("device-self-signed");
+    let out = authorize(&[
+        "--transport",
+        "mqtt-ws",
+        "--client-id",
+        "device-self-signed",
+        "--username",
+        &u,
+        "--client-cert",
+        "iot-x509/tests/data/openssl/device-self-signed.pem",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(json(&out)["method"]["thumbprint"], "primary");
+    let u = user("device-rsa");
+    let out = authorize(&[
+        "--transport",
+        "mqtt",
+        "--client-id",
+        "device-rsa",
+        "--username",
+        &u,
+        "--client-cert",
+        "iot-x509/tests/data/openssl/device-rsa.pem",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json(&out)["reason"], "ca_not_verified");
+}
+
+#[test]
+fn denials_name_the_rule() {
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &[
+                "--transport",
+                "https",
+                "--device-id",
+                "retired-1",
+                "--password",
+                DEV1_TOKEN,
+            ],
+            "disabled",
+        ),
+        (
+            &[
+                "--transport",
+                "https",
+                "--device-id",
+                "ghost",
+                "--password",
+                DEV1_TOKEN,
+            ],
+            "unknown_identity",
+        ),
+        (
+            &["--transport", "https", "--device-id", "dev1"],
+            "credential_mismatch",
+        ),
+        (
+            &[
+                "--transport",
+                "amqp",
+                "--username",
+                "dev1@sas.fabrikam",
+                "--password",
+                DEV1_TOKEN,
+            ],
+            "host_name_mismatch",
+        ),
+    ];
+    for (args, reason) in cases {
+        let mut args = args.to_vec();
+        args.push("--json");
+        let out = authorize(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {out:?}");
+        assert_eq!(json(&out)["reason"], reason, "{args:?}");
+    }
+}
+
+#[test]
+fn bad_input_exits_2() {
+    let out = iot(&[
+        "hub",
+        "authorize",
+        "--hub",
+        "does-not-exist.json",
+        "--transport",
+        "mqtt",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = iot(&[
+        "hub",
+        "authorize",
+        "--hub",
+        "examples/hub.json",
+        "--transport",
+        "pigeon",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = iot(&[
+        "hub",
+        "authorize",
+        "--hub",
+        "Cargo.toml",
+        "--transport",
+        "mqtt",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = authorize(&["--transport", "mqtt", "--client-cert", "Cargo.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+}
