@@ -116,6 +116,27 @@ pub enum Decision {
     Failed(RegistrationFailure),
 }
 
+impl fmt::Display for Decision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Assigned {
+                enrollment,
+                hub,
+                device_id,
+                substatus,
+            } => {
+                write!(
+                    f,
+                    "assigned to {hub} as '{device_id}' through {enrollment}, substatus {}",
+                    substatus.as_str()
+                )
+            }
+            Self::Disabled { enrollment } => write!(f, "not provisioned: {enrollment} is disabled"),
+            Self::Failed(failure) => write!(f, "failed with {}: {failure}", failure.error_code()),
+        }
+    }
+}
+
 /// The complete result of a registration.
 #[derive(Clone, Debug)]
 pub struct RegistrationOutcome {

@@ -321,7 +321,7 @@ impl World {
             .provision(&self.service, &mut self.hubs, device, now);
         let mut notes: Vec<String> = Vec::new();
         if let Some(outcome) = &run.outcome {
-            notes.push(format!("dps decision: {:?}", outcome.decision));
+            notes.push(format!("dps decision: {}", outcome.decision));
             for change in &outcome.hub_changes {
                 notes.push(describe_change(change));
             }
@@ -344,7 +344,7 @@ impl World {
                     assigned_hub == hub && s == substatus,
                 )
             }
-            other => (format!("{other:?}"), false),
+            other => (describe_event(other.as_ref()), false),
         };
         if let Some(leaf) = leaf {
             let (line, good) = self.thumbprint_note(hub, &device.registration_id, leaf);
@@ -548,12 +548,12 @@ impl World {
                     crate::Decision::Failed(crate::RegistrationFailure::X509CaOverWebSockets)
                 ) && o.status_code == 401
                     && o.hub_changes.is_empty();
-                (format!("status {}: {:?}", o.status_code, o.decision), ok)
+                (format!("status {}: {}", o.status_code, o.decision), ok)
             }
             None => ("no decision".to_owned(), false),
         };
         let notes = vec![
-            format!("device event: {:?}", run.event),
+            format!("device state machine: {}", describe_event(run.event.as_ref())),
             "the instance keeps the historical restriction (x509CaOverWebSockets = false, reference §6.4); the same device registers over plain MQTT".into(),
         ];
         report(
@@ -642,12 +642,15 @@ impl World {
         steps.push(StepReport {
             step: "5. device registers again".into(),
             expected: "dps answers status disabled".into(),
-            actual: format!("{:?}", run.event),
+            actual: format!(
+                "device state machine: {}",
+                describe_event(run.event.as_ref())
+            ),
             ok: disabled,
             notes: run
                 .outcome
                 .iter()
-                .map(|o| format!("dps decision: {:?}", o.decision))
+                .map(|o| format!("dps decision: {}", o.decision))
                 .collect(),
         });
         let applied: Vec<String> = changes.iter().map(|c| self.hubs.apply(c)).collect();
@@ -702,5 +705,24 @@ fn describe_change(change: &HubChange) -> String {
         HubChange::Disable { hub, device_id } => {
             format!("hub change: disable '{device_id}' in {hub}")
         }
+    }
+}
+
+fn describe_event(event: Option<&Event>) -> String {
+    match event {
+        Some(Event::Assigned {
+            assigned_hub,
+            device_id,
+            ..
+        }) => format!("assigned to {assigned_hub} as '{device_id}'"),
+        Some(Event::Disabled) => "registration disabled".into(),
+        Some(Event::Failed { status, error }) => format!(
+            "failed (status {}, error code {})",
+            status.map_or_else(|| "none".to_owned(), |s| s.to_string()),
+            error
+                .error_code()
+                .map_or_else(|| "none".to_owned(), |c| c.to_string())
+        ),
+        None => "no answer".into(),
     }
 }

@@ -1,0 +1,144 @@
+//! `iot demo`: the DPS test-to-production workflow, in memory, with fresh keys and
+//! certificates. The workflow itself is `iot_dps_service::workflow`, the same code the
+//! crate's integration test runs; this module only draws the randomness, reads the clock
+//! and prints.
+
+use iot_dps_service::workflow::{
+    CA_DEVICE, ScenarioInputs, Story, X509_DEVICE, run_test_to_production,
+};
+use iot_x509::generate::{Validity, new_device_cert, new_root_ca, new_self_signed_device_cert};
+use ring::rand::{SecureRandom as _, SystemRandom};
+
+/// Arguments of `iot demo`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Print one JSON object instead of the story.
+    #[arg(long)]
+    json: bool,
+    /// Start time in Unix seconds (default: the clock).
+    #[arg(long)]
+    now: Option<u64>,
+}
+
+pub(crate) fn run(args: &Args) -> crate::Exit {
+    let now = crate::output::now_or(args.now);
+    let inputs = match fresh_inputs(now) {
+        Ok(inputs) => inputs,
+        Err(message) => {
+            eprintln!("error: cannot prepare the demo: {message}");
+            return crate::Exit::Rejected;
+        }
+    };
+    let story = match run_test_to_production(&inputs) {
+        Ok(story) => story,
+        Err(err) => {
+            eprintln!("error: the demo setup was refused: {err}");
+            return crate::Exit::Rejected;
+        }
+    };
+    if args.json {
+        let value = serde_json::json!({
+            "ok": story.ok,
+            "idScope": inputs.id_scope,
+            "testHub": inputs.test_hub,
+            "productionHub": inputs.production_hub,
+            "now": now,
+            "scenarios": story.scenarios,
+        });
+        emit(&format!("{value}\n"));
+    } else {
+        print_story(&inputs, &story);
+    }
+    if story.ok {
+        crate::Exit::Ok
+    } else {
+        crate::Exit::Rejected
+    }
+}
+
+/// Fresh symmetric keys (OS randomness) and a fresh test PKI (iot-x509 `generate`).
+fn fresh_inputs(now: u64) -> Result<ScenarioInputs, String> {
+    let rng = SystemRandom::new();
+    let mut keys = [[0u8; 32]; 6];
+    for key in &mut keys {
+        rng.fill(key)
+            .map_err(|_| "the OS random generator failed".to_owned())?;
+    }
+    let start = i64::try_from(now).map_err(|_| "time out of range".to_owned())? - 3600;
+    let validity = Validity::days(start, 30);
+    let root = new_root_ca("iot-auth demo root CA", validity).map_err(|e| e.to_string())?;
+    let ca_device = new_device_cert(CA_DEVICE, &root, validity).map_err(|e| e.to_string())?;
+    let x509_device =
+        new_self_signed_device_cert(X509_DEVICE, validity).map_err(|e| e.to_string())?;
+    Ok(ScenarioInputs::with_material(
+        now,
+        keys,
+        root.der.clone(),
+        ca_device.der.clone(),
+        x509_device.der.clone(),
+    ))
+}
+
+/// Writes to stdout, ignoring a closed pipe (`iot demo | head`).
+fn emit(text: &str) {
+    use std::io::Write as _;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+fn print_story(inputs: &ScenarioInputs, story: &Story) {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "iot demo: the DPS test-to-production workflow, in memory, over every iot-auth crate"
+    );
+    let _ = writeln!(
+        out,
+        "DPS id scope {}; linked hubs: Test = {}, Production = {}",
+        inputs.id_scope, inputs.test_hub, inputs.production_hub
+    );
+    let _ = writeln!(
+        out,
+        "Fresh keys and certificates for this run (root CA registered and verified in DPS);"
+    );
+    let _ = writeln!(
+        out,
+        "devices register with the iot-dps-proto state machine over in-memory MQTT."
+    );
+    let mut passed = 0usize;
+    let mut total = 0usize;
+    for scenario in &story.scenarios {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "== {} ==", scenario.name);
+        for step in &scenario.steps {
+            total += 1;
+            passed += usize::from(step.ok);
+            let _ = writeln!(
+                out,
+                "  [{}] {}",
+                if step.ok { "ok" } else { "UNEXPECTED" },
+                step.step
+            );
+            let _ = writeln!(out, "       expected: {}", step.expected);
+            let _ = writeln!(out, "       actual:   {}", step.actual);
+            for note in &step.notes {
+                let _ = writeln!(out, "       - {note}");
+            }
+        }
+    }
+    let _ = writeln!(out);
+    if story.ok {
+        let _ = writeln!(
+            out,
+            "RESULT: every expected decision happened ({passed}/{total} steps, {} scenarios)",
+            story.scenarios.len()
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "RESULT: {} of {total} steps did not go as expected",
+            total - passed
+        );
+    }
+    emit(&out);
+}
