@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod demo;
+mod hub;
 mod output;
 mod x509;
 
@@ -49,6 +50,11 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     // Command groups are wired here, one line each (see ../README.md for the list).
+    /// IoT Hub: authorize a device or module connection against a hub file.
+    Hub {
+        #[command(subcommand)]
+        cmd: hub::Command,
+    },
     /// The DPS test-to-production workflow, in memory, with fresh keys and certificates.
     Demo(demo::Args),
     /// X.509: thumbprints, chain verification, proof of possession, test PKI.
@@ -73,6 +79,7 @@ fn main() -> ExitCode {
         }
     };
     let exit = match cli.command {
+        Command::Hub { cmd } => hub::run(cmd),
         Command::Demo(args) => demo::run(&args),
         Command::X509 { cmd } => x509::run(cmd),
     };
