@@ -98,7 +98,7 @@ impl ProvisioningService {
                 device_id: e
                     .device_id
                     .clone()
-                    .unwrap_or_else(|| registration_id.to_owned()),
+                    .unwrap_or_else(|| e.registration_id.clone()),
                 settings: e.settings.clone(),
                 hub_credential: HubCredential::Sas {
                     primary: Zeroizing::new(keys.primary_key.secret_text().to_owned()),
@@ -217,7 +217,10 @@ impl ProvisioningService {
             let attested = Attested {
                 enrollment: EnrollmentRef::Individual(e.registration_id.clone()),
                 registration_id: cn.clone(),
-                device_id: e.device_id.clone().unwrap_or_else(|| cn.clone()),
+                device_id: e
+                    .device_id
+                    .clone()
+                    .unwrap_or_else(|| e.registration_id.clone()),
                 settings: e.settings.clone(),
                 hub_credential: HubCredential::SelfSigned {
                     primary: thumb(0),
@@ -264,7 +267,10 @@ impl ProvisioningService {
             let attested = Attested {
                 enrollment: who,
                 registration_id: cn.clone(),
-                device_id: e.device_id.clone().unwrap_or_else(|| cn.clone()),
+                device_id: e
+                    .device_id
+                    .clone()
+                    .unwrap_or_else(|| e.registration_id.clone()),
                 settings: e.settings.clone(),
                 hub_credential: self_signed(&leaf_hex),
                 record_credential: RecordCredential::X509 {

@@ -207,6 +207,25 @@ impl ProvisioningService {
             && let Some(x509) = &enrollment.attestation.x509
         {
             client_certs = decode_pair(&who, x509.client_certificates.as_ref())?;
+            // The registration ID of an X.509 individual enrollment is the device
+            // certificate's CN (§7.5).
+            for der in &client_certs {
+                let info =
+                    iot_x509::CertificateInfo::parse(der).map_err(|e| Error::Certificate {
+                        enrollment: who.clone(),
+                        reason: e.to_string(),
+                    })?;
+                let cn = info.common_name().unwrap_or_default();
+                if !cn.eq_ignore_ascii_case(&enrollment.registration_id) {
+                    return Err(Error::Certificate {
+                        enrollment: who,
+                        reason: format!(
+                            "certificate CN '{}' is not the registration id",
+                            crate::ids::clip(cn)
+                        ),
+                    });
+                }
+            }
             if let Some(refs) = &x509.ca_references {
                 for name in refs.primary.iter().chain(refs.secondary.iter()) {
                     if !self.ca_der.contains_key(name) {
