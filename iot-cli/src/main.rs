@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod demo;
+mod dps;
 mod hub;
 mod output;
 mod x509;
@@ -50,6 +51,11 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     // Command groups are wired here, one line each (see ../README.md for the list).
+    /// DPS device protocol: decode MQTT messages.
+    Dps {
+        #[command(subcommand)]
+        cmd: dps::Command,
+    },
     /// IoT Hub: authorize a device or module connection against a hub file.
     Hub {
         #[command(subcommand)]
@@ -79,6 +85,7 @@ fn main() -> ExitCode {
         }
     };
     let exit = match cli.command {
+        Command::Dps { cmd } => dps::run(cmd),
         Command::Hub { cmd } => hub::run(cmd),
         Command::Demo(args) => demo::run(&args),
         Command::X509 { cmd } => x509::run(cmd),
