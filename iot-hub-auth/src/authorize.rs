@@ -81,24 +81,32 @@ fn mqtt_claim<'r>(hub: &HubSettings, req: &ConnectRequest<'r>) -> Result<Claim<'
         "MQTT CONNECT needs the user name {host}/{deviceId}/?api-version=...",
     ))?;
     let id = MqttClientId::parse(client_id).map_err(DenyReason::MalformedClaim)?;
-    let parsed = match MqttUserName::parse_with_client_id(username, client_id) {
-        Some(result) => result.map_err(DenyReason::MalformedClaim)?,
-        None => {
-            // The user name does not have the client ID as its path: find out what differs.
-            let parsed = MqttUserName::parse(username).map_err(DenyReason::MalformedClaim)?;
-            check_host(hub, parsed.host)?;
-            return Err(DenyReason::ClientIdMismatch {
-                user_name: display_id(parsed.device_id, parsed.module_id),
-                client_id: client_id.to_owned(),
-            });
-        }
-    };
+    // Fast, allocation-free check of the common case: the user name's path is exactly the
+    // client ID (`{host}/{clientId}/?{query}`). Query parameters are not part of the decision.
+    if let Some(host) = host_if_path_is(username, client_id) {
+        check_host(hub, host)?;
+        return Ok(Claim {
+            device_id: id.device_id,
+            module_id: id.module_id,
+            sasl_policy: None,
+        });
+    }
+    // Otherwise find out what differs.
+    let parsed = MqttUserName::parse(username).map_err(DenyReason::MalformedClaim)?;
     check_host(hub, parsed.host)?;
-    Ok(Claim {
-        device_id: id.device_id,
-        module_id: id.module_id,
-        sasl_policy: None,
+    Err(DenyReason::ClientIdMismatch {
+        user_name: display_id(parsed.device_id, parsed.module_id),
+        client_id: client_id.to_owned(),
     })
+}
+
+/// `Some(host)` when `username` is `{host}/{client_id}`, optionally followed by `/` or
+/// `/?{query}` (azure-iot-protocol.md §6.1), with a non-empty host.
+fn host_if_path_is<'u>(username: &'u str, client_id: &str) -> Option<&'u str> {
+    let (host, rest) = username.split_once('/')?;
+    let tail = rest.strip_prefix(client_id)?;
+    let shaped = tail.is_empty() || tail == "/" || tail.starts_with("/?");
+    (shaped && !host.is_empty()).then_some(host)
 }
 
 fn direct_claim<'r>(req: &ConnectRequest<'r>) -> Result<Claim<'r>, DenyReason> {
@@ -311,7 +319,7 @@ fn sas<'a>(
             .ok_or_else(|| DenyReason::BadSignature {
                 signer: format!("policy {}", policy.name()),
             })?;
-        if !iot_sas::resource_covers(token.resource_raw(), resource) {
+        if !covers(token.resource_raw(), resource) {
             return Err(scope_error());
         }
         return Ok(Allow {
@@ -333,7 +341,7 @@ fn sas<'a>(
     }
     check_expiry(hub, &token, now)?;
     let key = verify_with_identity_keys(entry, &token)?;
-    if !iot_sas::resource_matches(token.resource_raw(), resource) {
+    if !matches_exactly(token.resource_raw(), resource) {
         return Err(scope_error());
     }
     Ok(Allow {
@@ -342,6 +350,44 @@ fn sas<'a>(
         rights: AccessRights::DEVICE_CONNECT,
         valid_until: token.expiry(),
     })
+}
+
+/// Length of the longest prefix of `plain` that `sr_raw`, percent-decoded once (`%XX`, either
+/// hex case), equals ASCII case-insensitively; `None` if the decoded `sr` is not a prefix of
+/// `plain` or holds a malformed escape. The fast path of the spellings every SDK but csharp
+/// sends (§1.3); anything else falls back to iot-sas's full rules (§1.4.5, §1.4.6).
+fn decoded_prefix_len(sr_raw: &str, plain: &str) -> Option<usize> {
+    let (sr, plain) = (sr_raw.as_bytes(), plain.as_bytes());
+    let (mut i, mut j) = (0, 0);
+    while let Some(&byte) = sr.get(i) {
+        let decoded = if byte == b'%' {
+            let hex = |k: usize| sr.get(k).and_then(|b| (*b as char).to_digit(16));
+            let value = hex(i + 1)? << 4 | hex(i + 2)?;
+            i += 3;
+            u8::try_from(value).ok()?
+        } else {
+            i += 1;
+            byte
+        };
+        if !plain.get(j)?.eq_ignore_ascii_case(&decoded) {
+            return None;
+        }
+        j += 1;
+    }
+    Some(j)
+}
+
+/// The decoded `sr` names exactly `plain` (device-key tokens, §1.4.5).
+fn matches_exactly(sr_raw: &str, plain: &str) -> bool {
+    decoded_prefix_len(sr_raw, plain) == Some(plain.len())
+        || iot_sas::resource_matches(sr_raw, plain)
+}
+
+/// The decoded `sr` is a path-segment prefix of `plain` (policy tokens, §1.4.5).
+fn covers(sr_raw: &str, plain: &str) -> bool {
+    let fast = decoded_prefix_len(sr_raw, plain)
+        .is_some_and(|n| n > 0 && (n == plain.len() || plain.as_bytes().get(n) == Some(&b'/')));
+    fast || iot_sas::resource_covers(sr_raw, plain)
 }
 
 fn verify_with_identity_keys(
@@ -491,7 +537,7 @@ pub fn authorize_service<'a>(
         .ok_or_else(|| DenyReason::BadSignature {
             signer: format!("policy {}", policy.name()),
         })?;
-    if !iot_sas::resource_covers(token.resource_raw(), hub.host_name()) {
+    if !covers(token.resource_raw(), hub.host_name()) {
         return Err(DenyReason::TokenScope {
             resource: token.resource_raw().to_owned(),
             expected: hub.host_name().to_owned(),
@@ -503,4 +549,70 @@ pub fn authorize_service<'a>(
         rights: policy.rights(),
         valid_until: token.expiry(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast path never accepts what iot-sas's full rules refuse.
+    #[test]
+    fn fast_scope_checks_agree_with_iot_sas() {
+        let plain = "contoso.azure-devices.net/devices/dev1/modules/m(1)";
+        let module = "contoso.azure-devices.net%2Fdevices%2Fdev1%2Fmodules%2Fm%281%29";
+        let srs = [
+            module,
+            "contoso.azure-devices.net/devices/dev1/modules/m(1)",
+            "CONTOSO.azure-devices.net%2fdevices%2fDEV1%2Fmodules%2Fm(1)",
+            "contoso.azure-devices.net%2Fdevices%2Fdev1",
+            "contoso.azure-devices.net%2Fdevices%2Fdev",
+            "contoso.azure-devices.net%2Fdevices",
+            "contoso.azure-devices.net",
+            "contoso.azure-devices.ne",
+            "contoso.azure-devices.net%2F",
+            "contoso.azure-devices.net%2Fdevices%2Fdev1%2Fmodules%2Fm%281%29%2Fx",
+            "%",
+            "%zz",
+            "",
+            "other.net%2Fdevices%2Fdev1",
+        ];
+        for sr in srs {
+            for target in [
+                plain,
+                "contoso.azure-devices.net/devices/dev1",
+                "contoso.azure-devices.net",
+            ] {
+                if decoded_prefix_len(sr, target) == Some(target.len()) {
+                    assert!(iot_sas::resource_matches(sr, target), "{sr} {target}");
+                }
+                let fast = decoded_prefix_len(sr, target).is_some_and(|n| {
+                    n > 0 && (n == target.len() || target.as_bytes().get(n) == Some(&b'/'))
+                });
+                if fast {
+                    assert!(iot_sas::resource_covers(sr, target), "{sr} {target}");
+                }
+            }
+        }
+        assert!(matches_exactly(module, plain));
+        assert!(!matches_exactly(
+            "contoso.azure-devices.net%2Fdevices%2Fdev1",
+            plain
+        ));
+        assert!(covers("contoso.azure-devices.net%2Fdevices%2Fdev1", plain));
+        assert!(!covers("contoso.azure-devices.net%2Fdevices%2Fdev", plain));
+    }
+
+    #[test]
+    fn user_name_path_shapes() {
+        assert_eq!(
+            host_if_path_is("h.net/d/?api-version=1", "d"),
+            Some("h.net")
+        );
+        assert_eq!(host_if_path_is("h.net/d", "d"), Some("h.net"));
+        assert_eq!(host_if_path_is("h.net/d/", "d"), Some("h.net"));
+        assert_eq!(host_if_path_is("h.net/d/m/?a", "d/m"), Some("h.net"));
+        assert_eq!(host_if_path_is("h.net/d/m/?a", "d"), None);
+        assert_eq!(host_if_path_is("h.net/dd/?a", "d"), None);
+        assert_eq!(host_if_path_is("/d/?a", "d"), None);
+    }
 }
