@@ -109,10 +109,14 @@ pub fn encode_resource(plain: &str) -> impl fmt::Display + '_ {
 /// True when the decoded `sr` names exactly the resource `plain` (same segments, see
 /// [`resource_covers`] for how a segment is compared).
 pub fn resource_matches(sr_raw: &str, plain: &str) -> bool {
+    fast_compare(sr_raw.as_bytes(), plain.as_bytes(), true) || slow_matches(sr_raw, plain)
+}
+
+fn slow_matches(sr_raw: &str, plain: &str) -> bool {
     let sr_count = segment_count(sr_raw);
     sr_count > 0
         && sr_count == plain_segment_count(plain)
-        && first_difference(sr_raw, plain).is_none()
+        && slow_first_difference(sr_raw, plain).is_none()
 }
 
 /// True when the decoded `sr` is a path-segment prefix of the plain resource being accessed,
@@ -137,6 +141,13 @@ pub fn resource_covers(sr_raw: &str, plain: &str) -> bool {
 /// `None` when `sr_raw` covers `plain`, else the index of the first `sr` segment that differs
 /// or has no counterpart.
 pub(crate) fn first_difference(sr_raw: &str, plain: &str) -> Option<usize> {
+    if fast_compare(sr_raw.as_bytes(), plain.as_bytes(), false) {
+        return None;
+    }
+    slow_first_difference(sr_raw, plain)
+}
+
+fn slow_first_difference(sr_raw: &str, plain: &str) -> Option<usize> {
     let sr_count = segment_count(sr_raw);
     if sr_count == 0 {
         return Some(0);
@@ -152,6 +163,66 @@ pub(crate) fn first_difference(sr_raw: &str, plain: &str) -> Option<usize> {
         }
     }
     None
+}
+
+/// Single pass over both texts, decoding `sr` once on the fly. Conservative: `true` only when
+/// the full rules agree (`sr` covers `plain`, or equals it when `exact`); `false` means "ask the
+/// segment-wise rules" (which also handle double-encoded IDs and trailing slashes). This keeps
+/// the usual accepting case at a fraction of the HMAC's cost.
+fn fast_compare(sr: &[u8], plain: &[u8], exact: bool) -> bool {
+    let (mut i, mut j) = (0, 0);
+    let (mut any_byte, mut after_separator) = (false, false);
+    loop {
+        // A run of plain bytes is compared as a slice; only `%`, `+` and `/` need a closer look.
+        let run = sr.get(i..).unwrap_or_default();
+        let run_len = run
+            .iter()
+            .position(|&b| matches!(b, b'%' | b'+' | b'/'))
+            .unwrap_or(run.len());
+        if run_len > 0 {
+            let Some(theirs) = plain.get(j..j + run_len) else {
+                return false;
+            };
+            let ours = run.get(..run_len).unwrap_or_default();
+            if ours != theirs && !ours.eq_ignore_ascii_case(theirs) {
+                return false;
+            }
+            any_byte = true;
+            after_separator = false;
+            i += run_len;
+            j += run_len;
+        }
+        let Some(&raw) = sr.get(i) else {
+            break;
+        };
+        let (byte, escaped, width) = match escape_at(sr.get(i..).unwrap_or_default()) {
+            Some(decoded) => (decoded, true, 3),
+            None => (raw, false, 1),
+        };
+        let Some(&p) = plain.get(j) else {
+            return false;
+        };
+        let same = if byte == b'/' {
+            p == b'/'
+        } else {
+            byte.eq_ignore_ascii_case(&p) || (byte == b'+' && !escaped && p == b' ')
+        };
+        if !same {
+            return false;
+        }
+        any_byte |= byte != b'/';
+        after_separator = byte == b'/';
+        i += width;
+        j += 1;
+    }
+    let rest = plain.get(j..).unwrap_or_default();
+    any_byte
+        && !after_separator
+        && if exact {
+            rest.is_empty()
+        } else {
+            rest.is_empty() || rest.first() == Some(&b'/')
+        }
 }
 
 /// Number of segments once trailing empty ones are dropped.
@@ -434,6 +505,40 @@ mod tests {
     fn odd_percent_signs_compare_literally() {
         assert!(resource_matches("hub/devices/a%zz", "hub/devices/a%zz"));
         assert!(resource_matches("hub/devices/100%", "hub/devices/100%"));
+    }
+
+    #[test]
+    fn fast_path_never_accepts_what_the_segment_rules_refuse() {
+        // Differential check over short random texts from an alphabet full of edge cases.
+        const ALPHABET: &[u8] = b"aA/%2fF+ b0";
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let text = |next: &mut dyn FnMut(usize) -> usize| {
+            let len = next(9);
+            (0..len)
+                .map(|_| ALPHABET[next(ALPHABET.len())] as char)
+                .collect::<std::string::String>()
+        };
+        for _ in 0..200_000 {
+            let sr = text(&mut next);
+            let plain = text(&mut next);
+            let (sr, plain) = (sr.as_str(), plain.as_str());
+            if fast_compare(sr.as_bytes(), plain.as_bytes(), false) {
+                assert_eq!(
+                    slow_first_difference(sr, plain),
+                    None,
+                    "covers {sr:?} {plain:?}"
+                );
+            }
+            if fast_compare(sr.as_bytes(), plain.as_bytes(), true) {
+                assert!(slow_matches(sr, plain), "matches {sr:?} {plain:?}");
+            }
+        }
     }
 
     #[test]

@@ -52,7 +52,14 @@ impl<'a> SasToken<'a> {
             });
         }
         let fields = text.strip_prefix(PREFIX).ok_or(Error::MissingPrefix)?;
-        if let Some(i) = fields.bytes().position(|b| !b.is_ascii_graphic()) {
+        // Branch-free over the whole text (vectorises); the position is searched only on error.
+        let any_invalid = fields
+            .bytes()
+            .fold(false, |bad, b| bad | !b.is_ascii_graphic());
+        if let Some(i) = any_invalid
+            .then(|| fields.bytes().position(|b| !b.is_ascii_graphic()))
+            .flatten()
+        {
             let byte = fields.as_bytes().get(i).copied().unwrap_or_default();
             return Err(Error::InvalidCharacter {
                 offset: PREFIX.len() + i,
@@ -61,30 +68,47 @@ impl<'a> SasToken<'a> {
         }
 
         let (mut sr, mut sig, mut se, mut skn) = (None, None, None, None);
-        let mut offset = PREFIX.len();
-        for field in fields.split('&') {
+        // One pass per field: the name is recognised from the first bytes, then the value runs
+        // to the next `&`. All bytes are ASCII (checked above), so every index is a char
+        // boundary.
+        let bytes = fields.as_bytes();
+        let mut start = 0;
+        loop {
+            let rest = bytes.get(start..).unwrap_or_default();
+            let len = crate::percent::find(rest, |b| b == b'&').unwrap_or(rest.len());
+            let field = rest.get(..len).unwrap_or_default();
+            let offset = PREFIX.len() + start;
             if field.is_empty() {
                 return Err(Error::EmptyField { offset });
             }
-            let (name, value) = match field.split_once('=') {
-                Some((name, value)) if !name.is_empty() => (name, value),
-                _ => return Err(Error::MalformedField { offset }),
-            };
-            let (slot, name) = match name {
-                "sr" => (&mut sr, "sr"),
-                "sig" => (&mut sig, "sig"),
-                "se" => (&mut se, "se"),
-                "skn" => (&mut skn, "skn"),
-                _ => return Err(Error::UnknownField { offset }),
+            let (slot, name, name_len) = if field.starts_with(b"sr=") {
+                (&mut sr, "sr", 2)
+            } else if field.starts_with(b"sig=") {
+                (&mut sig, "sig", 3)
+            } else if field.starts_with(b"se=") {
+                (&mut se, "se", 2)
+            } else if field.starts_with(b"skn=") {
+                (&mut skn, "skn", 3)
+            } else {
+                return Err(match field.iter().position(|&b| b == b'=') {
+                    None | Some(0) => Error::MalformedField { offset },
+                    Some(_) => Error::UnknownField { offset },
+                });
             };
             if slot.is_some() {
                 return Err(Error::DuplicateField { field: name });
             }
+            let value = fields
+                .get(start + name_len + 1..start + len)
+                .unwrap_or_default();
             if value.is_empty() {
                 return Err(Error::EmptyValue { field: name });
             }
             *slot = Some(value);
-            offset += field.len() + 1;
+            start += len + 1;
+            if start > bytes.len() {
+                break;
+            }
         }
 
         let sr = sr.ok_or(Error::MissingField { field: "sr" })?;
@@ -226,6 +250,70 @@ fn parse_expiry(se: &str) -> Result<u64, ExpiryError> {
 /// Percent-decodes (either hex case; raw `+`, `/`, `=` kept as they are, `+` is not a space)
 /// into a stack buffer, then strict base64 into 32 bytes (reference §1.4.2).
 fn decode_signature(sig: &str) -> Result<Signature, SignatureError> {
+    if let Some(mac) = decode_signature_fast(sig.as_bytes()) {
+        return Ok(Signature(mac));
+    }
+    decode_signature_checked(sig)
+}
+
+/// Marks bytes outside the standard base64 alphabet in [`BASE64_VALUES`].
+const NOT_BASE64: u8 = 0xff;
+
+/// RFC 4648 standard alphabet: symbol byte -> 6-bit value.
+const BASE64_VALUES: [u8; 256] = {
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut table = [NOT_BASE64; 256];
+    let mut i = 0;
+    while i < alphabet.len() {
+        table[alphabet[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
+
+/// The common case without the general engine: 43 symbols (each raw or `%XX`), the last one
+/// with zero low bits, then `=` (raw or `%3D`/`%3d`), decoded by quads. Accepts exactly what
+/// [`decode_signature_checked`] accepts; `None` sends everything else there, which also finds
+/// the precise error (a differential test keeps the two in step).
+fn decode_signature_fast(raw: &[u8]) -> Option<[u8; 32]> {
+    // Percent-decode into a fixed buffer (the canonical form has at most a handful of escapes).
+    let mut text = [0u8; 44];
+    let (mut i, mut len) = (0, 0);
+    while let Some(&byte) = raw.get(i) {
+        let (symbol, width) = if byte == b'%' {
+            (crate::percent::escape_at(raw.get(i..)?)?, 3)
+        } else {
+            (byte, 1)
+        };
+        *text.get_mut(len)? = symbol;
+        len += 1;
+        i += width;
+    }
+    if len != 44 || text[43] != b'=' {
+        return None;
+    }
+    // Eleven quads; the last one is `XYZ=` and Z's two low bits must be zero (canonical).
+    text[43] = b'A';
+    let mut out = [0u8; 33];
+    let mut invalid = 0u8;
+    for (quad, bytes) in text.chunks_exact(4).zip(out.chunks_exact_mut(3)) {
+        let [a, b, c, d] =
+            [quad[0], quad[1], quad[2], quad[3]].map(|s| BASE64_VALUES[usize::from(s)]);
+        invalid |= a | b | c | d;
+        let word = u32::from(a) << 18 | u32::from(b) << 12 | u32::from(c) << 6 | u32::from(d);
+        bytes.copy_from_slice(&word.to_be_bytes()[1..]);
+    }
+    if invalid & 0x80 != 0 || out[32] != 0 {
+        return None;
+    }
+    let mut mac = [0u8; 32];
+    mac.copy_from_slice(&out[..32]);
+    Some(mac)
+}
+
+/// Percent-decode into a 44-byte buffer, then the `base64` crate's strict `STANDARD` engine,
+/// reporting exactly what is wrong.
+fn decode_signature_checked(sig: &str) -> Result<Signature, SignatureError> {
     let raw = sig.as_bytes();
     let mut text = [0u8; 44];
     let (mut i, mut len) = (0, 0);
@@ -616,6 +704,49 @@ mod tests {
             })
         );
         assert_eq!(t.check_expiry(u64::MAX, u64::MAX), Ok(()));
+    }
+
+    #[test]
+    fn fast_signature_decoder_agrees_with_the_base64_crate() {
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for round in 0..20_000u32 {
+            let mut mac = [0u8; 32];
+            for byte in &mut mac {
+                *byte = next() as u8;
+            }
+            let mut text = std::string::String::from(
+                crate::key::encode_base64_into(&mac, &mut [0; 44]).unwrap(),
+            );
+            // Mutate some rounds: flip a symbol, escape characters, drop the padding.
+            match round % 6 {
+                1 => {
+                    text = text
+                        .replace('+', "%2B")
+                        .replace('/', "%2f")
+                        .replace('=', "%3D")
+                }
+                2 => text = text.replace('=', ""),
+                3 => {
+                    let at = (next() % 44) as usize;
+                    let symbol = b"A+/=-_%a"[(next() % 8) as usize] as char;
+                    text.replace_range(at..=at, symbol.encode_utf8(&mut [0; 4]));
+                }
+                4 => text.push('A'),
+                _ => {}
+            }
+            let fast = decode_signature_fast(text.as_bytes());
+            let checked = decode_signature_checked(&text);
+            match fast {
+                Some(bytes) => assert_eq!(checked, Ok(Signature(bytes)), "{text}"),
+                None => assert!(checked.is_err(), "{text}: fast path refused a valid form"),
+            }
+        }
     }
 
     #[test]
