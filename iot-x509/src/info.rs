@@ -102,6 +102,13 @@ impl CertificateInfo {
             .iter_common_name()
             .map(|attr| attr.as_str().map(str::to_owned).map_err(malformed))
             .collect::<Result<Vec<_>, _>>()?;
+        // RFC 5280 §4.1.2.1: v1, v2 or v3 (encoded 0, 1, 2).
+        let version = cert.version().0;
+        if version > 2 {
+            return Err(Error::MalformedCertificate(format!(
+                "unsupported X.509 version value {version}"
+            )));
+        }
         let validity = cert.validity();
         Ok(Self {
             subject: name_to_string(cert.subject()),
@@ -110,7 +117,7 @@ impl CertificateInfo {
             serial: cert.raw_serial().to_vec(),
             not_before: validity.not_before.timestamp(),
             not_after: validity.not_after.timestamp(),
-            version: cert.version().0.saturating_add(1),
+            version: version + 1,
             is_ca: basic.as_ref().is_some_and(|b| b.value.ca),
             path_len: basic.and_then(|b| b.value.path_len_constraint),
             key_usage,

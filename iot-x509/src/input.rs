@@ -5,7 +5,6 @@
 
 use base64::Engine as _;
 use rustls_pki_types::CertificateDer;
-use x509_parser::prelude::FromDer as _;
 
 use crate::Error;
 
@@ -143,23 +142,24 @@ fn non_certificate(label: &str) -> Option<&'static str> {
 
 /// Checks that `der` is exactly one well-formed certificate.
 fn check_der(der: &[u8]) -> Result<(), Error> {
-    match x509_parser::certificate::X509Certificate::from_der(der) {
-        Ok(([], _)) => Ok(()),
-        Ok((rest, _)) => Err(Error::TrailingData {
-            offset: der.len().saturating_sub(rest.len()),
-        }),
+    // The full view, so that every accepted certificate can also be inspected (fuzzing found
+    // certificates whose extensions x509-parser rejects only when they are read).
+    match crate::CertificateInfo::parse(der) {
+        Ok(_) => Ok(()),
+        Err(err @ Error::TrailingData { .. }) => Err(err),
         Err(err) => Err(match der_lookalike(der) {
             Some(found) => Error::NotACertificate {
                 found,
                 label: "DER".into(),
             },
-            None => Error::MalformedCertificate(err.to_string()),
+            None => err,
         }),
     }
 }
 
 /// Names DER that is a well-known non-certificate structure, to give a clearer error.
 fn der_lookalike(der: &[u8]) -> Option<&'static str> {
+    use x509_parser::prelude::FromDer as _;
     if x509_parser::certification_request::X509CertificationRequest::from_der(der).is_ok() {
         return Some("a certificate signing request");
     }
