@@ -285,10 +285,11 @@ fn sas<'a>(
             token_policy: token.key_name().unwrap_or_default().to_owned(),
         });
     }
-    let resource = ResourceBuf::new(hub.host_name(), identity)
-        .ok_or(claim_error("identity resource longer than 640 bytes"))?;
-    let resource = resource.as_str();
-    let scope_error = || DenyReason::TokenScope {
+    let resource = || {
+        ResourceBuf::new(hub.host_name(), identity)
+            .ok_or(claim_error("identity resource longer than 640 bytes"))
+    };
+    let scope_error = |resource: &str| DenyReason::TokenScope {
         resource: token.resource_raw().to_owned(),
         expected: resource.to_owned(),
     };
@@ -319,8 +320,9 @@ fn sas<'a>(
             .ok_or_else(|| DenyReason::BadSignature {
                 signer: format!("policy {}", policy.name()),
             })?;
-        if !covers(token.resource_raw(), resource) {
-            return Err(scope_error());
+        let resource = resource()?;
+        if !covers(token.resource_raw(), resource.as_str()) {
+            return Err(scope_error(resource.as_str()));
         }
         return Ok(Allow {
             identity,
@@ -341,8 +343,16 @@ fn sas<'a>(
     }
     check_expiry(hub, &token, now)?;
     let key = verify_with_identity_keys(entry, &token)?;
-    if !matches_exactly(token.resource_raw(), resource) {
-        return Err(scope_error());
+    let sr = token.resource_raw();
+    // Fast path: `sr` is the host plus the registry's canonical encoding of the path.
+    let canonical = entry
+        .encoded_path
+        .is_some_and(|path| is_host_then(sr, hub.host_name(), path));
+    if !canonical {
+        let resource = resource()?;
+        if !matches_exactly(sr, resource.as_str()) {
+            return Err(scope_error(resource.as_str()));
+        }
     }
     Ok(Allow {
         identity,
@@ -352,29 +362,40 @@ fn sas<'a>(
     })
 }
 
+/// `sr` is exactly `host` (ASCII case-insensitive) followed by `path` (byte for byte).
+fn is_host_then(sr: &str, host: &str, path: &str) -> bool {
+    let (sr, host) = (sr.as_bytes(), host.as_bytes());
+    sr.split_at_checked(host.len())
+        .is_some_and(|(h, rest)| h.eq_ignore_ascii_case(host) && rest == path.as_bytes())
+}
+
 /// Length of the longest prefix of `plain` that `sr_raw`, percent-decoded once (`%XX`, either
 /// hex case), equals ASCII case-insensitively; `None` if the decoded `sr` is not a prefix of
 /// `plain` or holds a malformed escape. The fast path of the spellings every SDK but csharp
 /// sends (§1.3); anything else falls back to iot-sas's full rules (§1.4.5, §1.4.6).
 fn decoded_prefix_len(sr_raw: &str, plain: &str) -> Option<usize> {
-    let (sr, plain) = (sr_raw.as_bytes(), plain.as_bytes());
-    let (mut i, mut j) = (0, 0);
-    while let Some(&byte) = sr.get(i) {
-        let decoded = if byte == b'%' {
-            let hex = |k: usize| sr.get(k).and_then(|b| (*b as char).to_digit(16));
-            let value = hex(i + 1)? << 4 | hex(i + 2)?;
-            i += 3;
-            u8::try_from(value).ok()?
-        } else {
-            i += 1;
-            byte
-        };
-        if !plain.get(j)?.eq_ignore_ascii_case(&decoded) {
+    let hex = |b: Option<&u8>| b.and_then(|b| char::from(*b).to_digit(16));
+    let (mut sr, mut rest) = (sr_raw.as_bytes(), plain.as_bytes());
+    loop {
+        // A run of literal bytes, compared as a slice, then one `%XX` escape.
+        let run = sr.iter().position(|&b| b == b'%').unwrap_or(sr.len());
+        let (literal, after) = sr.split_at(run);
+        let (target, remaining) = rest.split_at_checked(literal.len())?;
+        if !literal.eq_ignore_ascii_case(target) {
             return None;
         }
-        j += 1;
+        rest = remaining;
+        if after.is_empty() {
+            return Some(plain.len() - rest.len());
+        }
+        let decoded = u8::try_from(hex(after.get(1))? << 4 | hex(after.get(2))?).ok()?;
+        let (first, remaining) = rest.split_first()?;
+        if !first.eq_ignore_ascii_case(&decoded) {
+            return None;
+        }
+        rest = remaining;
+        sr = after.get(3..)?;
     }
-    Some(j)
 }
 
 /// The decoded `sr` names exactly `plain` (device-key tokens, §1.4.5).
@@ -593,6 +614,21 @@ mod tests {
                 }
             }
         }
+        // The canonical fast path is a subset of the full rule.
+        let path = "%2Fdevices%2Fdev1%2Fmodules%2Fm%281%29";
+        for sr in [
+            module,
+            "CONTOSO.AZURE-devices.net%2Fdevices%2Fdev1%2Fmodules%2Fm%281%29",
+        ] {
+            assert!(is_host_then(sr, "contoso.azure-devices.net", path));
+            assert!(iot_sas::resource_matches(sr, plain));
+        }
+        assert!(!is_host_then(
+            "contoso.azure-devices.net%2fdevices%2fdev1%2fmodules%2fm%281%29",
+            "contoso.azure-devices.net",
+            path
+        ));
+        assert!(!is_host_then("contoso", "contoso.azure-devices.net", path));
         assert!(matches_exactly(module, plain));
         assert!(!matches_exactly(
             "contoso.azure-devices.net%2Fdevices%2Fdev1",

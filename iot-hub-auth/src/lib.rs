@@ -33,7 +33,7 @@ pub use identity::{
 pub use keys::PreKeyedKeys;
 pub use mqtt::{MAX_USERNAME_LEN, MqttClientId, MqttUserName};
 pub use policy::{AccessRights, SharedAccessPolicy};
-pub use registry::{InMemoryRegistry, Registry, RegistryEntry};
+pub use registry::{InMemoryRegistry, Registry, RegistryEntry, encoded_path};
 
 // Types of the dependencies that appear in this crate's API.
 pub use iot_sas::KeySlot;
