@@ -14,7 +14,8 @@
 //!      Exact, not prefix: whether a device-key token may use a hub- or `devices`-wide `sr`
 //!      is OPEN (§10.2), and a device's key is not documented as valid for its modules (§1.5),
 //!      so both are refused;
-//!    * a SAS token with `skn` is a policy token: the policy must exist, hold `DeviceConnect`,
+//!    * a SAS token with `skn` is a policy token (refused for identities of type `none`): the
+//!      policy must exist, hold `DeviceConnect`,
 //!      local auth and device (module) SAS must be enabled, the MAC must match a policy key,
 //!      and the decoded `sr` must be a path-segment prefix of the identity's resource
 //!      (`{host}`, `{host}/devices`, `{host}/devices/{id}` all qualify; §1.4.5, §9);
@@ -294,7 +295,10 @@ fn sas<'a>(
         expected: resource.to_owned(),
     };
     if let Some(name) = token.key_name() {
-        // Policy token (§1.6, §9 step 4).
+        // Policy token (§1.6, §9 step 4). Identities of type `none` never connect directly.
+        if identity.authentication.r#type == AuthenticationType::None {
+            return Err(mismatch(identity, Presented::PolicyToken));
+        }
         let policy = hub.policy(name).ok_or_else(|| DenyReason::UnknownPolicy {
             name: name.to_owned(),
         })?;

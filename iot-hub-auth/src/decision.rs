@@ -235,6 +235,8 @@ pub struct Allow<'a> {
 pub enum Presented {
     /// A SAS token signed with a device or module key (no `skn`).
     DeviceToken,
+    /// A SAS token signed with a shared access policy key (`skn`).
+    PolicyToken,
     /// A TLS client certificate.
     ClientCertificate,
     /// Nothing.
@@ -245,6 +247,7 @@ impl core::fmt::Display for Presented {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(match self {
             Self::DeviceToken => "a SAS token signed with a device key",
+            Self::PolicyToken => "a SAS token signed with a shared access policy",
             Self::ClientCertificate => "a client certificate",
             Self::Nothing => "no credential",
         })

@@ -421,6 +421,23 @@ fn deny_credential_mismatch() {
         NOW,
     ));
     assert!(matches!(r, DenyReason::CredentialMismatch { .. }), "{r}");
+    let token = policy_token(P1, &ResourceUri::Hub { host: HOST }, "device", EXPIRY);
+    let r = deny(authorize(
+        &hub,
+        &reg,
+        &mqtt_sas("dev1/none1", &user, &token),
+        NOW,
+    ));
+    assert!(
+        matches!(
+            r,
+            DenyReason::CredentialMismatch {
+                presented: Presented::PolicyToken,
+                ..
+            }
+        ),
+        "{r}"
+    );
     let certs = chain(&["device-self-signed.pem"]);
     let req = ConnectRequest::mqtt("dev1/none1", &user).with_client_chain(&certs);
     assert!(matches!(
