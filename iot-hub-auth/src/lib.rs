@@ -2,6 +2,8 @@
 
 mod amqp;
 mod authorize;
+mod certificate;
+mod claim;
 mod decision;
 mod error;
 mod hub;
@@ -11,12 +13,12 @@ mod keys;
 mod mqtt;
 mod policy;
 mod registry;
+mod request;
+mod scope;
 
 pub use amqp::SaslUserName;
 pub use authorize::{authorize, authorize_service};
-pub use decision::{
-    Allow, AuthMethod, ConnectRequest, Decision, DenyReason, Presented, ServiceAllow, Transport,
-};
+pub use decision::{Allow, AuthMethod, Decision, DenyReason, Presented, ServiceAllow};
 pub use error::{Error, IdKind, Slot};
 pub use hub::{
     CertificateDocument, CertificateProperties, DEFAULT_CLOCK_SKEW_SECS, HubDocument, HubPolicy,
@@ -34,6 +36,7 @@ pub use keys::PreKeyedKeys;
 pub use mqtt::{MAX_USERNAME_LEN, MqttClientId, MqttUserName};
 pub use policy::{AccessRights, SharedAccessPolicy};
 pub use registry::{InMemoryRegistry, Registry, RegistryEntry, encoded_path};
+pub use request::{ConnectRequest, Transport};
 
 // Types of the dependencies that appear in this crate's API.
 pub use iot_sas::KeySlot;

@@ -1,0 +1,148 @@
+//! The identity a connection claims, from its transport fields (azure-iot-protocol.md §1.6,
+//! §6.1-6.3): MQTT client ID and user name, AMQP SASL PLAIN user name or link, HTTPS path.
+//! MQTT client ID and user name must name the same identity and this hub (the hub's own
+//! behaviour on disagreement is OPEN §9; we refuse).
+
+use crate::amqp::SaslUserName;
+use crate::decision::DenyReason;
+use crate::error::Error;
+use crate::hub::HubSettings;
+use crate::mqtt::{MqttClientId, MqttUserName};
+use crate::request::{ConnectRequest, Transport};
+
+/// The identity a connection claims, plus the policy named by an AMQP policy user name.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Claim<'r> {
+    pub(crate) device_id: &'r str,
+    pub(crate) module_id: Option<&'r str>,
+    pub(crate) sasl_policy: Option<&'r str>,
+}
+
+pub(crate) fn claim_error(reason: &'static str) -> DenyReason {
+    DenyReason::MalformedClaim(Error::MalformedUserName { reason })
+}
+
+pub(crate) fn display_id(device_id: &str, module_id: Option<&str>) -> String {
+    match module_id {
+        Some(m) => format!("{device_id}/{m}"),
+        None => device_id.to_owned(),
+    }
+}
+
+pub(crate) fn check_host(hub: &HubSettings, host: &str) -> Result<(), DenyReason> {
+    if host.eq_ignore_ascii_case(hub.host_name()) {
+        Ok(())
+    } else {
+        Err(DenyReason::HostNameMismatch {
+            expected: hub.host_name().to_owned(),
+            found: host.to_owned(),
+        })
+    }
+}
+
+pub(crate) fn mqtt_claim<'r>(
+    hub: &HubSettings,
+    req: &ConnectRequest<'r>,
+) -> Result<Claim<'r>, DenyReason> {
+    let client_id = req
+        .client_id
+        .ok_or(claim_error("MQTT CONNECT needs a client ID"))?;
+    let username = req.username.ok_or(claim_error(
+        "MQTT CONNECT needs the user name {host}/{deviceId}/?api-version=...",
+    ))?;
+    let id = MqttClientId::parse(client_id).map_err(DenyReason::MalformedClaim)?;
+    // Fast, allocation-free check of the common case: the user name's path is exactly the
+    // client ID (`{host}/{clientId}/?{query}`). Query parameters are not part of the decision.
+    if let Some(host) = host_if_path_is(username, client_id) {
+        check_host(hub, host)?;
+        return Ok(Claim {
+            device_id: id.device_id,
+            module_id: id.module_id,
+            sasl_policy: None,
+        });
+    }
+    // Otherwise find out what differs.
+    let parsed = MqttUserName::parse(username).map_err(DenyReason::MalformedClaim)?;
+    check_host(hub, parsed.host)?;
+    Err(DenyReason::ClientIdMismatch {
+        user_name: display_id(parsed.device_id, parsed.module_id),
+        client_id: client_id.to_owned(),
+    })
+}
+
+/// `Some(host)` when `username` is `{host}/{client_id}`, optionally followed by `/` or
+/// `/?{query}` (azure-iot-protocol.md §6.1), with a non-empty host.
+pub(crate) fn host_if_path_is<'u>(username: &'u str, client_id: &str) -> Option<&'u str> {
+    let (host, rest) = username.split_once('/')?;
+    let tail = rest.strip_prefix(client_id)?;
+    let shaped = tail.is_empty() || tail == "/" || tail.starts_with("/?");
+    (shaped && !host.is_empty()).then_some(host)
+}
+
+pub(crate) fn direct_claim<'r>(req: &ConnectRequest<'r>) -> Result<Claim<'r>, DenyReason> {
+    let device_id = req.device_id.ok_or(claim_error(match req.transport {
+        Transport::Https => "HTTPS requests name the device in the path /devices/{deviceId}/...",
+        _ => "AMQP without a SASL PLAIN device user name must name the device of the link",
+    }))?;
+    Ok(Claim {
+        device_id,
+        module_id: req.module_id,
+        sasl_policy: None,
+    })
+}
+
+pub(crate) fn amqp_claim<'r>(
+    hub: &HubSettings,
+    req: &ConnectRequest<'r>,
+) -> Result<Claim<'r>, DenyReason> {
+    let Some(username) = req.username else {
+        return direct_claim(req);
+    };
+    let sasl = SaslUserName::parse(username).map_err(DenyReason::MalformedClaim)?;
+    if !sasl.names_hub(hub.host_name()) {
+        return Err(DenyReason::HostNameMismatch {
+            expected: hub.host_name().to_owned(),
+            found: sasl.hub().to_owned(),
+        });
+    }
+    match sasl {
+        SaslUserName::Device { device_id, .. } => {
+            if let Some(link) = req.device_id
+                && (link != device_id || req.module_id.is_some())
+            {
+                return Err(DenyReason::ClientIdMismatch {
+                    user_name: device_id.to_owned(),
+                    client_id: display_id(link, req.module_id),
+                });
+            }
+            Ok(Claim {
+                device_id,
+                module_id: None,
+                sasl_policy: None,
+            })
+        }
+        SaslUserName::Policy { policy, .. } => Ok(Claim {
+            sasl_policy: Some(policy),
+            ..direct_claim(req)?
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_name_path_shapes() {
+        assert_eq!(
+            host_if_path_is("h.net/d/?api-version=1", "d"),
+            Some("h.net")
+        );
+        assert_eq!(host_if_path_is("h.net/d", "d"), Some("h.net"));
+        assert_eq!(host_if_path_is("h.net/d/", "d"), Some("h.net"));
+        assert_eq!(host_if_path_is("h.net/d/m/?a", "d/m"), Some("h.net"));
+        assert_eq!(host_if_path_is("h.net/d/m/?a", "d"), None);
+        assert_eq!(host_if_path_is("h.net/dd/?a", "d"), None);
+        assert_eq!(host_if_path_is("/d/?a", "d"), None);
+    }
+}

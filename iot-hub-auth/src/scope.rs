@@ -1,0 +1,158 @@
+//! Whether a token's `sr` names or covers an identity's resource (azure-iot-protocol.md §1.4.5,
+//! §1.4.6): allocation-free fast paths for the spellings the SDKs send (§1.3), with iot-sas's
+//! full rules as the fallback.
+
+use crate::identity::DeviceIdentity;
+
+/// `{host}/devices/{deviceId}[/modules/{moduleId}]` written into a stack buffer.
+pub(crate) struct ResourceBuf {
+    buf: [u8; 640],
+    len: usize,
+}
+
+impl ResourceBuf {
+    pub(crate) fn new(host: &str, identity: &DeviceIdentity) -> Option<Self> {
+        let mut out = Self {
+            buf: [0; 640],
+            len: 0,
+        };
+        out.push(host)?;
+        out.push("/devices/")?;
+        out.push(&identity.device_id)?;
+        if let Some(m) = &identity.module_id {
+            out.push("/modules/")?;
+            out.push(m)?;
+        }
+        Some(out)
+    }
+
+    fn push(&mut self, s: &str) -> Option<()> {
+        let end = self.len.checked_add(s.len())?;
+        self.buf
+            .get_mut(self.len..end)?
+            .copy_from_slice(s.as_bytes());
+        self.len = end;
+        Some(())
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // Only whole `&str`s were copied in, so the prefix is valid UTF-8.
+        core::str::from_utf8(self.buf.get(..self.len).unwrap_or_default()).unwrap_or_default()
+    }
+}
+
+/// `sr` is exactly `host` (ASCII case-insensitive) followed by `path` (byte for byte).
+pub(crate) fn is_host_then(sr: &str, host: &str, path: &str) -> bool {
+    let (sr, host) = (sr.as_bytes(), host.as_bytes());
+    sr.split_at_checked(host.len())
+        .is_some_and(|(h, rest)| h.eq_ignore_ascii_case(host) && rest == path.as_bytes())
+}
+
+/// Length of the longest prefix of `plain` that `sr_raw`, percent-decoded once (`%XX`, either
+/// hex case), equals ASCII case-insensitively; `None` if the decoded `sr` is not a prefix of
+/// `plain` or holds a malformed escape. The fast path of the spellings every SDK but csharp
+/// sends (§1.3); anything else falls back to iot-sas's full rules (§1.4.5, §1.4.6).
+pub(crate) fn decoded_prefix_len(sr_raw: &str, plain: &str) -> Option<usize> {
+    let hex = |b: Option<&u8>| b.and_then(|b| char::from(*b).to_digit(16));
+    let (mut sr, mut rest) = (sr_raw.as_bytes(), plain.as_bytes());
+    loop {
+        // A run of literal bytes, compared as a slice, then one `%XX` escape.
+        let run = sr.iter().position(|&b| b == b'%').unwrap_or(sr.len());
+        let (literal, after) = sr.split_at(run);
+        let (target, remaining) = rest.split_at_checked(literal.len())?;
+        if !literal.eq_ignore_ascii_case(target) {
+            return None;
+        }
+        rest = remaining;
+        if after.is_empty() {
+            return Some(plain.len() - rest.len());
+        }
+        let decoded = u8::try_from(hex(after.get(1))? << 4 | hex(after.get(2))?).ok()?;
+        let (first, remaining) = rest.split_first()?;
+        if !first.eq_ignore_ascii_case(&decoded) {
+            return None;
+        }
+        rest = remaining;
+        sr = after.get(3..)?;
+    }
+}
+
+/// The decoded `sr` names exactly `plain` (device-key tokens, §1.4.5).
+pub(crate) fn matches_exactly(sr_raw: &str, plain: &str) -> bool {
+    decoded_prefix_len(sr_raw, plain) == Some(plain.len())
+        || iot_sas::resource_matches(sr_raw, plain)
+}
+
+/// The decoded `sr` is a path-segment prefix of `plain` (policy tokens, §1.4.5).
+pub(crate) fn covers(sr_raw: &str, plain: &str) -> bool {
+    let fast = decoded_prefix_len(sr_raw, plain)
+        .is_some_and(|n| n > 0 && (n == plain.len() || plain.as_bytes().get(n) == Some(&b'/')));
+    fast || iot_sas::resource_covers(sr_raw, plain)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast path never accepts what iot-sas's full rules refuse.
+    #[test]
+    fn fast_scope_checks_agree_with_iot_sas() {
+        let plain = "contoso.azure-devices.net/devices/dev1/modules/m(1)";
+        let module = "contoso.azure-devices.net%2Fdevices%2Fdev1%2Fmodules%2Fm%281%29";
+        let srs = [
+            module,
+            "contoso.azure-devices.net/devices/dev1/modules/m(1)",
+            "CONTOSO.azure-devices.net%2fdevices%2fDEV1%2Fmodules%2Fm(1)",
+            "contoso.azure-devices.net%2Fdevices%2Fdev1",
+            "contoso.azure-devices.net%2Fdevices%2Fdev",
+            "contoso.azure-devices.net%2Fdevices",
+            "contoso.azure-devices.net",
+            "contoso.azure-devices.ne",
+            "contoso.azure-devices.net%2F",
+            "contoso.azure-devices.net%2Fdevices%2Fdev1%2Fmodules%2Fm%281%29%2Fx",
+            "%",
+            "%zz",
+            "",
+            "other.net%2Fdevices%2Fdev1",
+        ];
+        for sr in srs {
+            for target in [
+                plain,
+                "contoso.azure-devices.net/devices/dev1",
+                "contoso.azure-devices.net",
+            ] {
+                if decoded_prefix_len(sr, target) == Some(target.len()) {
+                    assert!(iot_sas::resource_matches(sr, target), "{sr} {target}");
+                }
+                let fast = decoded_prefix_len(sr, target).is_some_and(|n| {
+                    n > 0 && (n == target.len() || target.as_bytes().get(n) == Some(&b'/'))
+                });
+                if fast {
+                    assert!(iot_sas::resource_covers(sr, target), "{sr} {target}");
+                }
+            }
+        }
+        // The canonical fast path is a subset of the full rule.
+        let path = "%2Fdevices%2Fdev1%2Fmodules%2Fm%281%29";
+        for sr in [
+            module,
+            "CONTOSO.AZURE-devices.net%2Fdevices%2Fdev1%2Fmodules%2Fm%281%29",
+        ] {
+            assert!(is_host_then(sr, "contoso.azure-devices.net", path));
+            assert!(iot_sas::resource_matches(sr, plain));
+        }
+        assert!(!is_host_then(
+            "contoso.azure-devices.net%2fdevices%2fdev1%2fmodules%2fm%281%29",
+            "contoso.azure-devices.net",
+            path
+        ));
+        assert!(!is_host_then("contoso", "contoso.azure-devices.net", path));
+        assert!(matches_exactly(module, plain));
+        assert!(!matches_exactly(
+            "contoso.azure-devices.net%2Fdevices%2Fdev1",
+            plain
+        ));
+        assert!(covers("contoso.azure-devices.net%2Fdevices%2Fdev1", plain));
+        assert!(!covers("contoso.azure-devices.net%2Fdevices%2Fdev", plain));
+    }
+}
