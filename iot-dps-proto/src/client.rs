@@ -496,3 +496,50 @@ impl Default for ProvisioningClient {
         Self::new(ClientConfig::default())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rid_matches_decimal_text_encoded_or_not() {
+        assert!(Rid(1).matches("1"));
+        assert!(Rid(12).matches("%31%32"));
+        assert!(Rid(u32::MAX).matches("4294967295"));
+        assert!(!Rid(1).matches("01"));
+        assert!(!Rid(1).matches("347d594a-5550-4018-8207-73a9baed6a64"));
+        assert!(!Rid(1).matches(""));
+    }
+
+    #[test]
+    fn request_topics_into_buffers() {
+        let register = Request::Register { rid: Rid(1) };
+        let mut buf = [0u8; 64];
+        assert_eq!(
+            register.write_mqtt_topic(&mut buf),
+            Ok("$dps/registrations/PUT/iotdps-register/?$rid=1")
+        );
+        let poll = Request::PollStatus {
+            rid: Rid(2),
+            operation_id: "op".into(),
+        };
+        let expected = "$dps/registrations/GET/iotdps-get-operationstatus/?$rid=2&operationId=op";
+        assert_eq!(poll.mqtt_topic().unwrap(), expected);
+        let mut small = [0xCCu8; 20];
+        assert_eq!(
+            poll.write_mqtt_topic(&mut small),
+            Err(Error::BufferTooSmall {
+                required: expected.len()
+            })
+        );
+        assert!(small.iter().all(|&b| b == 0xCC));
+        let bad = Request::PollStatus {
+            rid: Rid(3),
+            operation_id: "a&b".into(),
+        };
+        assert!(matches!(
+            bad.mqtt_topic(),
+            Err(Error::InvalidIdentifier { .. })
+        ));
+    }
+}
