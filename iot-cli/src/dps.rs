@@ -16,6 +16,19 @@ use crate::output::{bad_input, print_json};
 /// `iot dps ...`
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// Derive a device key from an enrollment group key and a registration ID and print it
+    /// (only the base64 key). Exit 0 derived, 2 bad usage (group key not base64).
+    DeriveKey {
+        /// Base64 group enrollment key (primary or secondary).
+        #[arg(long)]
+        group_key: String,
+        /// Registration ID, used exactly as given (no case folding).
+        #[arg(long)]
+        registration_id: String,
+        /// Print one JSON object: {"key":..,"registration_id":..}.
+        #[arg(long)]
+        json: bool,
+    },
     /// Parse a DPS MQTT message (response, register or operation-status topic) and print it
     /// (exit 0 parsed, 2 unparsable).
     Decode {
@@ -33,6 +46,11 @@ pub(crate) enum Command {
 
 pub(crate) fn run(cmd: Command) -> Exit {
     match cmd {
+        Command::DeriveKey {
+            group_key,
+            registration_id,
+            json,
+        } => crate::sas::derive_key(&group_key, &registration_id, json),
         Command::Decode {
             topic,
             payload,

@@ -14,6 +14,7 @@ mod demo;
 mod dps;
 mod hub;
 mod output;
+mod sas;
 mod x509;
 
 /// The outcome of a command, mapped to the process exit status.
@@ -56,6 +57,11 @@ enum Command {
         #[command(subcommand)]
         cmd: dps::Command,
     },
+    /// SAS tokens: sign, verify, inspect.
+    Sas {
+        #[command(subcommand)]
+        cmd: sas::Command,
+    },
     /// IoT Hub: authorize a device or module connection against a hub file.
     Hub {
         #[command(subcommand)]
@@ -86,6 +92,7 @@ fn main() -> ExitCode {
     };
     let exit = match cli.command {
         Command::Dps { cmd } => dps::run(cmd),
+        Command::Sas { cmd } => sas::run(cmd),
         Command::Hub { cmd } => hub::run(cmd),
         Command::Demo(args) => demo::run(&args),
         Command::X509 { cmd } => x509::run(cmd),

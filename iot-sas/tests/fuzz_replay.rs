@@ -1,6 +1,12 @@
 //! Replays every committed seed of the iot-sas fuzz targets through the same logic cargo-fuzz
 //! runs (`fuzz/logic/*.rs`), so `cargo test` catches regressions on stable without libFuzzer.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs, unreachable_pub)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    missing_docs,
+    unreachable_pub
+)]
 
 mod sas_parse_token {
     include!("../../fuzz/logic/sas_parse_token.rs");
