@@ -2,7 +2,7 @@
 //!
 //! # The `hashed` algorithm (evenly weighted distribution)
 //!
-//! The service's hash is undocumented ([OPEN] §10.6); the observable contract is: the same
+//! The service's hash is undocumented (OPEN §10.6); the observable contract is: the same
 //! registration ID always lands on the same hub, hubs receive devices in proportion to their
 //! allocation weight, and (our choice) linking a new hub moves as few devices as possible.
 //! This crate uses **weighted rendezvous hashing** (highest random weight):

@@ -27,7 +27,7 @@ pub struct DpsInstance {
     pub allocation_policy: AllocationPolicy,
     /// Whether devices may attest with a CA-signed X.509 chain over MQTT or AMQP over
     /// WebSockets. Default false, the strict reading of the historical restriction the
-    /// reference keeps configurable (§6.4, [OPEN] §10.10), as `iot-hub-auth` does for hubs;
+    /// reference keeps configurable (§6.4, OPEN §10.10), as `iot-hub-auth` does for hubs;
     /// set true where current SDKs and the service support it. Individual enrollments that
     /// hold the device certificate itself are not CA attestation and are not affected.
     #[serde(default)]
@@ -63,7 +63,7 @@ impl DpsInstance {
     /// The first broken rule: empty or malformed ID scope, duplicate hub, weight outside
     /// 1..=1000, too many hubs or CAs, a bad CA name, or `custom` as the default policy.
     pub fn validate(&self) -> Result<(), Error> {
-        // ID scope grammar is [OPEN] (§10.9); observed `0ne` + 8 hex. Accept any short ASCII
+        // ID scope grammar is OPEN (§10.9); observed `0ne` + 8 hex. Accept any short ASCII
         // alphanumeric string, since it is compared, never parsed.
         let scope_ok = !self.id_scope.is_empty()
             && self.id_scope.len() <= 64

@@ -100,7 +100,7 @@ impl RecordSubstatus {
 pub enum RecordCredential {
     /// A symmetric key; `slot` says which enrollment key (or which group key the device key
     /// was derived from) matched. Recorded, not pinned: §8.1 notes the live service may pin
-    /// the slot, which is [OPEN]; this crate accepts either key on every registration.
+    /// the slot, which is OPEN; this crate accepts either key on every registration.
     SymmetricKey {
         /// Primary or secondary.
         slot: KeySlotName,

@@ -44,7 +44,7 @@ pub struct Reprovision {
 /// | --- | --- | --- |
 /// | first registration (no previous hub) | allocated hub, initial twin | `initialAssignment` |
 /// | `updateHubAssignment = false` (never reprovision) | stays on its hub, data kept | `initialAssignment` |
-/// | allocated hub = current hub | stays; migrate keeps data, reset re-applies the initial twin ([OPEN] §10.12) | `reprovisionedToInitialAssignment` |
+/// | allocated hub = current hub | stays; migrate keeps data, reset re-applies the initial twin (OPEN §10.12) | `reprovisionedToInitialAssignment` |
 /// | other hub, `migrateDeviceData = true` | moved with twin and device ID, removed from old hub | `deviceDataMigrated` |
 /// | other hub, `migrateDeviceData = false` | moved with the initial twin, removed from old hub | `deviceDataReset` |
 ///

@@ -22,7 +22,7 @@ pub const MAX_X509_GROUPS: usize = 100;
 /// Most individual enrollments per instance (§5.5).
 pub const MAX_INDIVIDUAL_ENROLLMENTS: usize = 1_000_000;
 /// Default tolerance for a DPS token's `se` in the past (§1.4 rule 4, EdgeHub/SDK 5 minutes;
-/// the service's own value is [OPEN] §10.1).
+/// the service's own value is OPEN §10.1).
 pub const DEFAULT_TOKEN_SKEW_SECS: u64 = 300;
 
 pub(crate) type Sha256Digest = [u8; 32];
@@ -345,7 +345,7 @@ impl ProvisioningService {
         Ok(())
     }
 
-    /// Removes an individual enrollment. Prefer [`Self::delete_individual`], which also says
+    /// Removes an individual enrollment. Prefer [`Self::delete_enrollment`], which also says
     /// what must happen in the hubs (§7.6).
     pub fn remove_individual(&mut self, registration_id: &str) -> Option<IndividualEnrollment> {
         let entry = self.individuals.remove(&fold(registration_id))?;
@@ -355,7 +355,7 @@ impl ProvisioningService {
         Some(entry.enrollment)
     }
 
-    /// Removes an enrollment group. Prefer [`Self::delete_group`] (§7.6).
+    /// Removes an enrollment group. Prefer [`Self::delete_enrollment`] (§7.6).
     pub fn remove_group(&mut self, group_id: &str) -> Option<EnrollmentGroup> {
         let i = self.group_index(group_id)?;
         let entry = self.groups.remove(i);
