@@ -240,7 +240,7 @@ impl ProvisioningService {
         let digests: Vec<Sha256Digest> = client_certs.iter().map(|d| sha256(d)).collect();
         self.check_certs_free(&who, &digests)?;
         if let Some(old) = self.individuals.remove(&key) {
-            self.unindex(&EnrollmentRef::Individual(old.enrollment.registration_id));
+            self.unindex(&old.client_certs);
         }
         for d in digests {
             self.by_cert.insert(d, who.clone());
@@ -332,7 +332,7 @@ impl ProvisioningService {
         self.check_certs_free(&who, &digests)?;
         if let Some(i) = existing {
             let old = self.groups.remove(i);
-            self.unindex(&EnrollmentRef::Group(old.group.enrollment_group_id));
+            self.unindex(&old.certs);
         }
         for d in digests {
             self.by_cert.insert(d, who.clone());
@@ -349,9 +349,7 @@ impl ProvisioningService {
     /// what must happen in the hubs (§7.6).
     pub fn remove_individual(&mut self, registration_id: &str) -> Option<IndividualEnrollment> {
         let entry = self.individuals.remove(&fold(registration_id))?;
-        self.unindex(&EnrollmentRef::Individual(
-            entry.enrollment.registration_id.clone(),
-        ));
+        self.unindex(&entry.client_certs);
         Some(entry.enrollment)
     }
 
@@ -359,14 +357,15 @@ impl ProvisioningService {
     pub fn remove_group(&mut self, group_id: &str) -> Option<EnrollmentGroup> {
         let i = self.group_index(group_id)?;
         let entry = self.groups.remove(i);
-        self.unindex(&EnrollmentRef::Group(
-            entry.group.enrollment_group_id.clone(),
-        ));
+        self.unindex(&entry.certs);
         Some(entry.group)
     }
 
-    fn unindex(&mut self, who: &EnrollmentRef) {
-        self.by_cert.retain(|_, owner| !same_enrollment(owner, who));
+    /// Forgets the certificates an enrollment held (each is in exactly one enrollment).
+    fn unindex(&mut self, certs: &[Vec<u8>]) {
+        for der in certs {
+            self.by_cert.remove(&sha256(der));
+        }
     }
 
     fn check_certs_free(&self, who: &EnrollmentRef, digests: &[Sha256Digest]) -> Result<(), Error> {

@@ -1026,3 +1026,31 @@ fn deleting_an_x509_individual_flags_the_group_above_it() {
         .unwrap();
     assert!(plan.warnings.iter().any(|w| matches!(w, RevocationWarning::MayReEnrolThroughGroup { group_id, .. } if group_id == "by-root")), "{:?}", plan.warnings);
 }
+
+#[test]
+fn certificate_index_follows_updates_and_removals() {
+    let p = pki();
+    let mut service =
+        ProvisioningService::load(x509_instance(&p, true), [], [signing_group("g1", &p.inter)])
+            .unwrap();
+    // Updating the same group with the same certificate is not a duplicate.
+    let mut g1 = service.group("g1").unwrap().clone();
+    g1.settings.iot_hubs = vec![B.into()];
+    service.upsert_group(g1).unwrap();
+    assert!(matches!(
+        service.upsert_group(signing_group("g2", &p.inter)),
+        Err(Error::DuplicateCertificate { .. })
+    ));
+    // Once g1 is gone its certificate is free, and devices no longer attest through it.
+    service.remove_group("g1").unwrap();
+    let leaf = new_device_cert("cam-1", &p.inter, validity()).unwrap();
+    let out = register_x509(&service, "cam-1", &[&leaf, &p.inter], DpsTransport::Mqtt);
+    assert!(
+        matches!(failure(&out), RegistrationFailure::NoEnrollment { .. }),
+        "{}",
+        out.decision
+    );
+    service.upsert_group(signing_group("g2", &p.inter)).unwrap();
+    let out = register_x509(&service, "cam-1", &[&leaf, &p.inter], DpsTransport::Mqtt);
+    assert_eq!(assigned(&out).2, &EnrollmentRef::Group("g2".into()));
+}
