@@ -1,6 +1,7 @@
 //! A bounded cache of verified chains, so a reconnecting device costs a hash, not signatures.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use rustls_pki_types::CertificateDer;
@@ -30,7 +31,7 @@ pub const DEFAULT_CACHE_CAPACITY: usize = 1024;
 pub struct ChainCache {
     capacity: usize,
     ca_version: u64,
-    entries: HashMap<[u8; 32], Arc<VerifiedChain>>,
+    entries: HashMap<[u8; 32], Arc<VerifiedChain>, BuildHasherDefault<DigestHasher>>,
 }
 
 impl Default for ChainCache {
@@ -45,7 +46,7 @@ impl ChainCache {
         Self {
             capacity: capacity.max(1),
             ca_version: 0,
-            entries: HashMap::new(),
+            entries: HashMap::default(),
         }
     }
 
@@ -109,4 +110,24 @@ fn chain_key(leaf: &[u8], intermediates: &[CertificateDer<'_>]) -> [u8; 32] {
         hasher.update(der);
     }
     hasher.finalize().into()
+}
+
+/// The map key is already a SHA-256 digest: its first 8 bytes are the bucket hash. No SipHash
+/// pass, and no per-process random keys (the crate draws no OS randomness).
+#[derive(Default)]
+struct DigestHasher(u64);
+
+impl Hasher for DigestHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // `[u8; 32]` hashes as a length prefix (via `write_usize`) then the 32 bytes.
+        if let Some(first) = bytes.first_chunk::<8>() {
+            self.0 ^= u64::from_le_bytes(*first);
+        }
+    }
+
+    fn write_usize(&mut self, _length_prefix: usize) {}
 }
