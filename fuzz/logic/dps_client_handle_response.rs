@@ -9,7 +9,8 @@
 //   len: body length (truncated to what is left).
 //
 // Invariants: never panics; time given is monotonic and the machine's next timeout never lies
-// in the past; at most one event, nothing sent after it; at most one request in flight; never
+// in the past; at most one event, nothing sent after it; at most one request in flight, and
+// every request has a valid MQTT topic; never
 // more than POLLING_LIMIT requests in any POLLING_WINDOW; a foreign $rid is never accepted.
 
 pub fn run(data: &[u8]) {
@@ -79,6 +80,10 @@ pub fn run(data: &[u8]) {
         while let Some(request) = client.poll_transmit(now) {
             assert!(in_flight.is_none(), "two requests in flight");
             assert_eq!(events, 0, "request after the final event");
+            assert!(
+                request.mqtt_topic().is_ok(),
+                "request without a valid topic"
+            );
             in_flight = Some(request.rid().to_string());
             sent.push(now);
         }

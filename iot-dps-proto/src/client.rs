@@ -342,6 +342,13 @@ impl ProvisioningClient {
         match op.status {
             RegistrationStatus::Assigning | RegistrationStatus::Unassigned => {
                 if !op.operation_id.is_empty() {
+                    // It goes raw into the MQTT poll topic (§5.2): refuse one that would break it.
+                    if let Err(err) = topic::check_query_value(&op.operation_id, "operationId") {
+                        return self.finish(Event::Failed {
+                            status,
+                            error: Failure::Malformed(err),
+                        });
+                    }
                     self.operation_id = Some(op.operation_id);
                 }
                 if self.operation_id.is_none() {

@@ -21,7 +21,7 @@ pub const OPERATION_STATUS_TOPIC_PREFIX: &str =
 
 /// Checks a value that goes raw into a topic query (`$rid`, `operationId`): non-empty, no
 /// `&` (it would split the query), no MQTT wildcard, no whitespace or control character.
-fn check_query_value(value: &str, field: &'static str) -> Result<(), Error> {
+pub(crate) fn check_query_value(value: &str, field: &'static str) -> Result<(), Error> {
     if value.is_empty() {
         return Err(Error::Missing { field });
     }

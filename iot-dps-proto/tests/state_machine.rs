@@ -624,6 +624,27 @@ fn assigning_without_operation_id_is_malformed() {
 }
 
 #[test]
+fn operation_id_that_cannot_go_into_a_topic_is_malformed() {
+    let mut c = client();
+    let _ = c.start(Duration::ZERO).unwrap();
+    let r = Response::from_mqtt(
+        "$dps/registrations/res/202/?$rid=1",
+        br#"{"operationId":"op&$rid=9","status":"assigning"}"#,
+    )
+    .unwrap();
+    let _ = c.handle_response(Duration::ZERO, &r);
+    assert!(matches!(
+        c.poll_event(),
+        Some(Event::Failed {
+            error: Failure::Malformed(iot_dps_proto::Error::InvalidIdentifier {
+                field: "operationId"
+            }),
+            ..
+        })
+    ));
+}
+
+#[test]
 fn responses_before_start_are_not_expected() {
     let mut c = client();
     let r = Response::from_mqtt("$dps/registrations/res/200/?$rid=1", b"{}").unwrap();
