@@ -73,6 +73,28 @@ impl HttpRequest {
 ///
 /// Path segments are percent-escaped (RFC 3986 unreserved set kept), like csharp's
 /// `Uri.EscapeDataString` (§5.6).
+///
+/// ```
+/// use core::time::Duration;
+/// use iot_dps_proto::{DeviceRegistration, HttpMethod, HttpsEndpoint, ProvisioningClient, Response};
+///
+/// let endpoint = HttpsEndpoint::new("0ne00111111", "my-symkey-device")?;
+/// let body = DeviceRegistration::new("my-symkey-device");
+/// let token = "SharedAccessSignature sr=0ne00111111%2Fregistrations%2Fmy-symkey-device&sig=..&se=1663952627&skn=registration";
+///
+/// let mut client = ProvisioningClient::default();
+/// let request = client.start(Duration::ZERO).expect("first request");
+/// let http = endpoint.request(&request, &body, Some(token))?;
+/// assert_eq!(http.method, HttpMethod::Put);
+/// assert_eq!(http.path_and_query(), "/0ne00111111/registrations/my-symkey-device/register?api-version=2021-06-01");
+/// assert_eq!(http.header("Authorization"), Some(token));
+///
+/// // Send it to HTTPS_BASE_URL, then map the answer (status, Retry-After header, body):
+/// let answer = Response::from_http(202, Some("3"), br#"{"operationId":"op1","status":"assigning"}"#);
+/// let _ = client.handle_response(Duration::ZERO, &answer);
+/// assert_eq!(client.poll_timeout(), Some(Duration::from_secs(3)));
+/// # Ok::<(), iot_dps_proto::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HttpsEndpoint<'a> {
     id_scope: &'a str,
