@@ -6,11 +6,13 @@ extern crate alloc;
 mod api_version;
 mod client;
 mod error;
+mod event;
 mod http;
 mod json;
 mod mqtt;
 mod operation;
 mod registration;
+mod request;
 mod response;
 mod retry;
 mod status;
@@ -18,8 +20,9 @@ mod text;
 mod topic;
 
 pub use api_version::ApiVersion;
-pub use client::{Event, Failure, Handled, ProvisioningClient, Request, Rid};
+pub use client::ProvisioningClient;
 pub use error::Error;
+pub use event::{Event, Failure, Handled};
 pub use http::{HTTPS_BASE_URL, HttpMethod, HttpRequest, HttpsEndpoint};
 pub use json::{MAX_JSON_DEPTH, MAX_PAYLOAD_LEN, check_json_bounds};
 pub use mqtt::{
@@ -31,6 +34,7 @@ pub use operation::{
     X509CertificateInfo, X509RegistrationResult,
 };
 pub use registration::{DeviceRegistration, TpmAttestation, check_poll_payload};
+pub use request::{Request, Rid};
 pub use response::{Response, ResponseBody, parse_retry_after_header};
 pub use retry::{ClientConfig, POLLING_LIMIT, POLLING_WINDOW};
 pub use status::{RegistrationStatus, Substatus};
