@@ -236,6 +236,14 @@ fn intermediate_anchor_preferred_path_names_the_ca() {
     );
     let chain = verify_client_chain(&both, &via, &load("intermediate-ec.pem"), at).unwrap();
     assert!(chain.ca_name == "root-ec.pem" || chain.ca_name == "intermediate-ec.pem");
+    // Root only: the path is leaf, intermediate, root, in that order.
+    let root_only = ca_set(&[Value::from("root-ec.pem")], true);
+    let chain = verify_client_chain(&root_only, &via, &load("intermediate-ec.pem"), at).unwrap();
+    let expected = [via.clone(), one("intermediate-ec.pem"), one("root-ec.pem")];
+    assert_eq!(
+        chain.path.iter().map(|c| c.to_vec()).collect::<Vec<_>>(),
+        expected
+    );
 }
 
 #[test]
