@@ -1,7 +1,7 @@
 //! Attestation: which enrollment a registration belongs to, and whether the credential
 //! proves it (reference ../shared/reference/azure-iot-protocol.md §3, §7.5, §9).
 
-use iot_sas::{SasToken, SharedAccessKey, derive_device_key, resource_matches};
+use iot_sas::{SasToken, SharedAccessKey, Signer as _, derive_device_key, resource_matches};
 use iot_x509::{CertificateDer, CertificateInfo};
 use zeroize::Zeroizing;
 
@@ -127,6 +127,10 @@ impl ProvisioningService {
         registration_id: &str,
         token: &SasToken<'_>,
     ) -> Result<(Attested, KeySlotName), RegistrationFailure> {
+        // Decode `sig` once; each candidate then costs the derivation HMAC and the token MAC,
+        // compared in constant time (`Signature`'s `PartialEq`).
+        let presented = token.signature().map_err(RegistrationFailure::Token)?;
+        let parts = token.signed_parts();
         for entry in &self.groups {
             let Some(keys) = &entry.keys else { continue };
             for (slot, group_key) in [
@@ -134,7 +138,8 @@ impl ProvisioningService {
                 (KeySlotName::Secondary, &keys.secondary),
             ] {
                 let device_key = derive_device_key(group_key, registration_id);
-                if token.verify_signature(&device_key).is_err() {
+                let Ok(mac) = device_key.sign(&parts);
+                if mac != presented {
                     continue;
                 }
                 let other = match slot {
