@@ -11,7 +11,8 @@ bytes, thumbprints and signatures) differ on each run. Re-run and commit all out
 
     python3 iot-x509/tests/data/generate.py
 
-Writes iot-x509/tests/data/openssl/*.pem|*.der and manifest.json there.
+Writes iot-x509/tests/data/openssl/*.pem|*.der and manifest.json there, and the seed corpora
+fuzz/corpus/x509_* (keeping `regression-*` seeds).
 """
 
 import datetime as dt
@@ -242,6 +243,13 @@ def main():
     leaf("module.pem", "device-1/module-a", root, root_key)
     case("module-leaf", "module.pem", [], ["root-ec.pem"], "Ok")
     case("ec-leaf-wrong-trust-rsa-root", "device-ec.pem", [], ["root-rsa.pem"], "UnknownIssuer")
+    # The trust anchor itself has expired (webpki ignores anchor dates; we and OpenSSL do not).
+    old_root_key = ec_key()
+    old_root = make(name("iot-x509 expired root"), old_root_key, name("iot-x509 expired root"),
+                    old_root_key, EXPIRED, True, eku=None)
+    files["expired-root"] = write_cert("expired-root.pem", old_root)
+    leaf("device-under-expired-root.pem", "device-old-root", old_root, old_root_key)
+    case("expired-root", "device-under-expired-root.pem", [], ["expired-root.pem"], "Expired")
     case("two-roots-trusted", "device-rsa.pem", [], ["root-ec.pem", "root-rsa.pem"], "Ok")
 
     # Non-certificate inputs (for parse tests).
@@ -328,10 +336,80 @@ def main():
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")
+    write_fuzz_corpora(manifest)
     for c in cases:
         print(f'{c["name"]:40} openssl={"ok" if c["openssl_ok"] else "REJECT"} expect={c["expect"]}')
     for p in pops:
         print(f'{p["cert"]:40} openssl={"ok" if p["openssl_ok"] else "REJECT"} expect={p["expect"]}')
+
+
+def write_fuzz_corpora(manifest):
+    """Seeds for iot-x509's fuzz targets (fuzz/corpus/x509_*), from the fixtures above.
+
+    Files named `regression-*` (inputs that once crashed) are kept; the others are rewritten.
+    """
+    corpus = os.path.join(os.path.dirname(OUT), "..", "..", "..", "fuzz", "corpus")
+
+    def target(name):
+        d = os.path.join(corpus, name)
+        os.makedirs(d, exist_ok=True)
+        for f in os.listdir(d):
+            if not f.startswith("regression-"):
+                os.remove(os.path.join(d, f))
+        return d
+
+    def put(d, fname, data):
+        with open(os.path.join(d, fname), "wb") as f:
+            f.write(data)
+
+    def read(fname):
+        return open(os.path.join(OUT, fname), "rb").read()
+
+    def der(fname):
+        if fname.endswith(".der"):
+            return read(fname)
+        return x509.load_pem_x509_certificate(read(fname)).public_bytes(
+            serialization.Encoding.DER)
+
+    d = target("x509_parse_pem")
+    for f in ["device-ec.pem", "device-rsa.pem", "device-via-intermediate.bundle.pem",
+              "device-ec.der", "device-ec.key.pem", "device-ec.csr.pem", "device-ec.key.der",
+              "device-two-cns.pem", "root-ec.pem"]:
+        put(d, f, read(f))
+    put(d, "trailing-text.pem", read("device-ec.pem") + b"garbage\n")
+    put(d, "crlf.pem", read("device-ec.pem").replace(b"\n", b"\r\n"))
+    put(d, "unterminated.pem", b"-----BEGIN CERTIFICATE-----\nMIIB\n")
+    d = target("x509_parse_certificate")
+    for f in ["device-ec.pem", "device-rsa.pem", "root-ec.pem", "root-rsa.pem",
+              "device-two-cns.pem", "module.pem", "device-sha1-signed.pem", "device-no-eku.pem",
+              "not-ca-issuer.pem", "pop-right.pem"]:
+        put(d, f.replace(".pem", ".der"), der(f))
+    d = target("x509_thumbprint_from_hex")
+    fp = manifest["fingerprints"]["device-ec.pem"]
+    sha1, sha256 = fp["sha1"].split("=")[1], fp["sha256"].split("=")[1]
+    plain = sha256.replace(":", "")
+    put(d, "openssl-sha1", sha1.encode())
+    put(d, "openssl-sha256", sha256.encode())
+    put(d, "upper-sha256", plain.encode())
+    put(d, "lower-sha1", sha1.replace(":", "").lower().encode())
+    put(d, "spaced", " ".join(plain[i:i + 4] for i in range(0, 64, 4)).encode())
+    put(d, "azure-doc", b"97388663832D0393C9246CAB4FBA2C8677185A25")
+    put(d, "too-short", b"ABCD")
+    put(d, "bad-char", ("G" + plain[1:]).encode())
+    # x509_verify_chain: [u16 big-endian length][DER] records, leaf first (see its logic file).
+    d = target("x509_verify_chain")
+
+    def records(*files):
+        out = b""
+        for f in files:
+            b = der(f)
+            out += len(b).to_bytes(2, "big") + b
+        return out
+
+    for c in manifest["chains"]:
+        if "root-ec.pem" in c["trust"] or c["trust"] == ["intermediate-ec.pem"]:
+            put(d, c["name"], records(c["leaf"], *c["chain"]))
+    put(d, "rsa-leaf-foreign", records("device-rsa.pem"))
 
 
 if __name__ == "__main__":
