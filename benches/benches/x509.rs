@@ -27,10 +27,18 @@ macro_rules! fixture {
 fn thumbprints(c: &mut Criterion) {
     let der = fixture!("device-rsa.pem");
     let mut group = c.benchmark_group(format!("x509_thumbprint_rsa_leaf_{}B", der.len()));
-    group.bench_function("ours_sha1", |b| b.iter(|| Thumbprint::sha1_of(black_box(&der))));
-    group.bench_function("bare_sha1", |b| b.iter(|| sha1::Sha1::digest(black_box(&der))));
-    group.bench_function("ours_sha256", |b| b.iter(|| Thumbprint::sha256_of(black_box(&der))));
-    group.bench_function("bare_sha256", |b| b.iter(|| sha2::Sha256::digest(black_box(&der))));
+    group.bench_function("ours_sha1", |b| {
+        b.iter(|| Thumbprint::sha1_of(black_box(&der)))
+    });
+    group.bench_function("bare_sha1", |b| {
+        b.iter(|| sha1::Sha1::digest(black_box(&der)))
+    });
+    group.bench_function("ours_sha256", |b| {
+        b.iter(|| Thumbprint::sha256_of(black_box(&der)))
+    });
+    group.bench_function("bare_sha256", |b| {
+        b.iter(|| sha2::Sha256::digest(black_box(&der)))
+    });
     let registered = Thumbprint::sha256_of(&der);
     group.bench_function("ours_matches_der_sha256", |b| {
         b.iter(|| registered.matches_der(black_box(&der)))
@@ -58,18 +66,33 @@ fn bare_webpki(
 
 fn chains(c: &mut Criterion) {
     let cases = [
-        ("p256_root_leaf_1sig", fixture!("root-ec.pem"), fixture!("device-ec.pem"), vec![]),
+        (
+            "p256_root_leaf_1sig",
+            fixture!("root-ec.pem"),
+            fixture!("device-ec.pem"),
+            vec![],
+        ),
         (
             "p256_root_int_leaf_2sig",
             fixture!("root-ec.pem"),
             fixture!("device-via-intermediate.pem"),
             vec![fixture!("intermediate-ec.pem")],
         ),
-        ("rsa2048_root_leaf_1sig", fixture!("root-rsa.pem"), fixture!("device-rsa.pem"), vec![]),
+        (
+            "rsa2048_root_leaf_1sig",
+            fixture!("root-rsa.pem"),
+            fixture!("device-rsa.pem"),
+            vec![],
+        ),
     ];
     for (name, root, leaf, intermediates) in cases {
         let mut cas = CaSet::new();
-        cas.add(RegisteredCa { name: "root".into(), der: root.to_vec(), verified: true }).unwrap();
+        cas.add(RegisteredCa {
+            name: "root".into(),
+            der: root.to_vec(),
+            verified: true,
+        })
+        .unwrap();
         let anchors = vec![webpki::anchor_from_trusted_cert(&root).unwrap().to_owned()];
         assert!(bare_webpki(&anchors, &leaf, &intermediates));
         assert!(verify_client_chain(&cas, &leaf, &intermediates, AT).is_ok());
@@ -82,10 +105,16 @@ fn chains(c: &mut Criterion) {
         });
         let mut cache = ChainCache::new(1024);
         group.bench_function("ours_cached_repeat", |b| {
-            b.iter(|| cache.get_or_verify(&cas, black_box(&leaf), &intermediates, AT).is_ok())
+            b.iter(|| {
+                cache
+                    .get_or_verify(&cas, black_box(&leaf), &intermediates, AT)
+                    .is_ok()
+            })
         });
         let mut chain_bytes = leaf.to_vec();
-        intermediates.iter().for_each(|i| chain_bytes.extend_from_slice(i));
+        intermediates
+            .iter()
+            .for_each(|i| chain_bytes.extend_from_slice(i));
         group.bench_function("bare_sha256_of_chain", |b| {
             b.iter(|| sha2::Sha256::digest(black_box(&chain_bytes)))
         });

@@ -1,6 +1,12 @@
 //! Replays every committed seed of iot-x509's fuzz targets (../fuzz/corpus/<target>/) through
 //! the same logic the fuzzer runs (../fuzz/logic/<target>.rs), on stable Rust.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs, unreachable_pub)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    missing_docs,
+    unreachable_pub
+)]
 
 mod x509_parse_pem {
     include!("../../fuzz/logic/x509_parse_pem.rs");
@@ -16,7 +22,10 @@ mod x509_verify_chain {
 }
 
 fn replay(name: &str, run: fn(&[u8])) {
-    let dir = format!(concat!(env!("CARGO_MANIFEST_DIR"), "/../fuzz/corpus/{}"), name);
+    let dir = format!(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../fuzz/corpus/{}"),
+        name
+    );
     let mut count = 0;
     for entry in std::fs::read_dir(&dir).unwrap_or_else(|err| panic!("{dir}: {err}")) {
         let path = entry.unwrap().path();
