@@ -6,7 +6,10 @@ pub fn run(data: &[u8]) {
     let Ok(certs) = iot_x509::parse_certificates(data) else {
         return;
     };
-    assert!(!certs.is_empty(), "a success returns at least one certificate");
+    assert!(
+        !certs.is_empty(),
+        "a success returns at least one certificate"
+    );
     assert!(certs.len() <= iot_x509::MAX_CERTIFICATES);
     for der in &certs {
         // Every returned certificate is exactly one well-formed certificate...

@@ -11,8 +11,15 @@ pub fn run(data: &[u8]) {
     };
     let shown = thumbprint.to_string();
     assert_eq!(shown.len(), thumbprint.algorithm().digest_len() * 2);
-    assert!(shown.bytes().all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b)));
-    assert_eq!(iot_x509::Thumbprint::from_hex(&shown).expect("display parses"), thumbprint);
+    assert!(
+        shown
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b))
+    );
+    assert_eq!(
+        iot_x509::Thumbprint::from_hex(&shown).expect("display parses"),
+        thumbprint
+    );
     assert_eq!(
         iot_x509::Thumbprint::from_hex(&shown.to_lowercase()).expect("lower case parses"),
         thumbprint

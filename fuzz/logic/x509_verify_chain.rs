@@ -24,13 +24,23 @@ pub fn run(data: &[u8]) {
     let Some((leaf, intermediates)) = records.split_first() else {
         return;
     };
-    let intermediates: Vec<iot_x509::CertificateDer<'_>> =
-        intermediates.iter().map(|der| iot_x509::CertificateDer::from(*der)).collect();
+    let intermediates: Vec<iot_x509::CertificateDer<'_>> = intermediates
+        .iter()
+        .map(|der| iot_x509::CertificateDer::from(*der))
+        .collect();
 
     let mut cas = iot_x509::CaSet::new();
     for (name, pem, verified) in [("root", ROOT, true), ("intermediate", INTERMEDIATE, false)] {
-        let der = iot_x509::parse_certificates(pem).expect("fixture parses").remove(0).to_vec();
-        cas.add(iot_x509::RegisteredCa { name: name.into(), der, verified }).expect("fixture is a CA");
+        let der = iot_x509::parse_certificates(pem)
+            .expect("fixture parses")
+            .remove(0)
+            .to_vec();
+        cas.add(iot_x509::RegisteredCa {
+            name: name.into(),
+            der,
+            verified,
+        })
+        .expect("fixture is a CA");
     }
     let result = iot_x509::verify_client_chain(&cas, leaf, &intermediates, AT);
     match &result {
@@ -38,7 +48,10 @@ pub fn run(data: &[u8]) {
             assert_eq!(chain.path[0].as_ref(), *leaf);
             let ca = cas.get(&chain.ca_name).expect("anchor is registered");
             assert!(ca.verified, "only verified CAs anchor");
-            assert_eq!(chain.path.last().map(|c| c.as_ref()), Some(ca.der.as_slice()));
+            assert_eq!(
+                chain.path.last().map(|c| c.as_ref()),
+                Some(ca.der.as_slice())
+            );
             let now = i64::try_from(AT).unwrap_or(i64::MAX);
             assert!(chain.not_before <= now && now <= chain.not_after);
         }
@@ -54,6 +67,9 @@ pub fn run(data: &[u8]) {
     let mut cache = iot_x509::ChainCache::new(4);
     for _ in 0..2 {
         let cached = cache.get_or_verify(&cas, leaf, &intermediates, AT);
-        assert_eq!(cached.as_deref().map_err(Clone::clone), result.as_ref().map_err(Clone::clone));
+        assert_eq!(
+            cached.as_deref().map_err(Clone::clone),
+            result.as_ref().map_err(Clone::clone)
+        );
     }
 }
