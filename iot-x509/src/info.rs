@@ -100,8 +100,8 @@ impl CertificateInfo {
         let common_names = cert
             .subject()
             .iter_common_name()
-            .map(|attr| attr.as_str().map(str::to_owned).map_err(malformed))
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(attribute_text)
+            .collect();
         // RFC 5280 §4.1.2.1: v1, v2 or v3 (encoded 0, 1, 2).
         let version = cert.version().0;
         if version > 2 {
@@ -264,14 +264,10 @@ fn name_to_string(name: &X509Name<'_>) -> String {
                 .map(|attr| {
                     let key = x509_parser::objects::oid2abbrev(attr.attr_type(), registry)
                         .map_or_else(|_| attr.attr_type().to_id_string(), str::to_owned);
-                    let value = attr.as_str().map_or_else(
-                        |_| {
-                            let hex: String =
-                                attr.as_slice().iter().map(|b| format!("{b:02x}")).collect();
-                            format!("#{hex}")
-                        },
-                        escape_value,
-                    );
+                    let value = match attribute_string(attr) {
+                        Some(text) => escape_value(&text),
+                        None => attribute_text(attr),
+                    };
                     format!("{key}={value}")
                 })
                 .collect::<Vec<_>>()
@@ -295,4 +291,46 @@ fn escape_value(value: &str) -> String {
         out.push(ch);
     }
     out
+}
+
+/// The attribute value as text: the string types of RFC 5280 §4.1.2.4 (UTF8String,
+/// PrintableString, IA5String, NumericString, VisibleString, TeletexString read as UTF-8,
+/// BMPString as UTF-16BE, UniversalString as UTF-32BE); `None` for anything else.
+fn attribute_string(attr: &x509_parser::x509::AttributeTypeAndValue<'_>) -> Option<String> {
+    use x509_parser::asn1_rs::Tag;
+    let value = attr.attr_value();
+    let data = value.data;
+    match value.tag() {
+        Tag::Utf8String
+        | Tag::PrintableString
+        | Tag::Ia5String
+        | Tag::NumericString
+        | Tag::VisibleString
+        | Tag::T61String => core::str::from_utf8(data).ok().map(str::to_owned),
+        Tag::BmpString => {
+            let units = data.chunks(2).map(|c| match c {
+                [hi, lo] => Some(u16::from_be_bytes([*hi, *lo])),
+                _ => None,
+            });
+            let units: Option<Vec<u16>> = units.collect();
+            String::from_utf16(&units?).ok()
+        }
+        Tag::UniversalString => data
+            .chunks(4)
+            .map(|c| match c {
+                [a, b, c, d] => char::from_u32(u32::from_be_bytes([*a, *b, *c, *d])),
+                _ => None,
+            })
+            .collect(),
+        _ => None,
+    }
+}
+
+/// The attribute value as text, or `#` + hex of its DER when it is not a string (RFC 4514
+/// §2.4), so such a value never equals a device ID.
+fn attribute_text(attr: &x509_parser::x509::AttributeTypeAndValue<'_>) -> String {
+    attribute_string(attr).unwrap_or_else(|| {
+        let hex: String = attr.as_slice().iter().map(|b| format!("{b:02x}")).collect();
+        format!("#{hex}")
+    })
 }

@@ -240,6 +240,13 @@ def main():
          "UnsupportedAlgorithm")
     leaf("device-two-cns.pem", ("device-a", "device-b"), root, root_key)
     case("two-common-names", "device-two-cns.pem", [], ["root-ec.pem"], "Ok")
+    # CN as BMPString (UTF-16BE), as some Windows tools write it.
+    bmp = make(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "device-bmp",
+                                             _type=x509.name._ASN1Type.BMPString)]),
+               ec_key(), root.subject, root_key, LEAF_VALID, False)
+    write_cert("device-bmpstring-cn.pem", bmp)
+    case("bmpstring-common-name", "device-bmpstring-cn.pem", [], ["root-ec.pem"], "Ok",
+         device_id="device-bmp")
     leaf("module.pem", "device-1/module-a", root, root_key)
     case("module-leaf", "module.pem", [], ["root-ec.pem"], "Ok")
     case("ec-leaf-wrong-trust-rsa-root", "device-ec.pem", [], ["root-rsa.pem"], "UnknownIssuer")
