@@ -11,6 +11,7 @@ mod instance;
 mod record;
 mod register;
 mod reprovision;
+mod request;
 mod response;
 mod revocation;
 mod service;
@@ -37,11 +38,9 @@ pub use instance::{DpsCertificate, DpsInstance, LinkedHub, MAX_CERTIFICATES, MAX
 pub use record::{
     KeySlotName, RecordCredential, RecordStatus, RecordSubstatus, RegistrationRecord,
 };
-pub use register::{
-    Decision, DpsTransport, PendingAllocation, RegisterStep, RegistrationOutcome,
-    RegistrationRequest,
-};
+pub use register::{Decision, PendingAllocation, RegisterStep, RegistrationOutcome};
 pub use reprovision::{PreviousAssignment, Reprovision, TwinPlan, decide_reprovision};
+pub use request::{DpsTransport, RegistrationRequest};
 pub use response::{DeviceResponse, iso8601};
 pub use revocation::{RevocationAction, RevocationPlan, RevocationWarning};
 pub use service::{
