@@ -4,7 +4,7 @@
 //!   duplicate checks) beside a naive fixed-position split of the same sdk-for-c topic.
 //! * `dps_operation_status`: `RegistrationOperationStatus::from_slice` (size cap + depth
 //!   pre-scan + serde) beside bare `serde_json::from_slice` into the same type, on the
-//!   sdk-for-c `assigned` body: the price of the bounds.
+//!   sdk-for-c `assigned` body: the price of the bounds (also measured alone).
 //! * `dps_client_flow`: a whole register -> assigning -> poll -> assigned run through
 //!   `ProvisioningClient` (topics, rid checks, timers) beside parsing the two bodies alone.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -64,6 +64,9 @@ fn operation_status(c: &mut Criterion) {
     let mut group = c.benchmark_group("dps_operation_status");
     group.bench_function("iot_dps_proto_from_slice", |b| {
         b.iter(|| RegistrationOperationStatus::from_slice(black_box(ASSIGNED.as_bytes())).unwrap())
+    });
+    group.bench_function("iot_dps_proto_bounds_check_only", |b| {
+        b.iter(|| iot_dps_proto::check_json_bounds(black_box(ASSIGNED.as_bytes())).unwrap())
     });
     group.bench_function("bare_serde_json", |b| {
         b.iter(|| {

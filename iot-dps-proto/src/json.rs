@@ -31,21 +31,12 @@ pub fn check_json_bounds(bytes: &[u8]) -> Result<(), Error> {
         });
     }
     let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    for &b in bytes {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
-            continue;
-        }
+    let mut rest = bytes;
+    while let Some((&b, tail)) = rest.split_first() {
+        rest = tail;
         match b {
-            b'"' => in_string = true,
+            // Skip the string in one search for its end: brackets inside do not count.
+            b'"' => rest = skip_string(rest),
             b'{' | b'[' => {
                 depth += 1;
                 if depth > MAX_JSON_DEPTH {
@@ -60,6 +51,23 @@ pub fn check_json_bounds(bytes: &[u8]) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// The bytes after the closing quote of a string whose opening quote was just consumed
+/// (empty if the string never ends).
+fn skip_string(mut rest: &[u8]) -> &[u8] {
+    while let Some(pos) = rest.iter().position(|&c| c == b'"' || c == b'\\') {
+        let (quote_or_escape, after) = (
+            rest.get(pos).copied(),
+            rest.get(pos + 1..).unwrap_or_default(),
+        );
+        if quote_or_escape == Some(b'"') {
+            return after;
+        }
+        // A backslash escapes the next byte, whatever it is.
+        rest = after.get(1..).unwrap_or_default();
+    }
+    &[]
 }
 
 /// True when the body is empty or only JSON whitespace.
@@ -102,6 +110,15 @@ mod tests {
                 max: MAX_JSON_DEPTH
             })
         );
+        // An escaped backslash does not escape the closing quote: the brackets after count.
+        let after_escaped_backslash = format!("[\"a\\\\\",{}", "[".repeat(MAX_JSON_DEPTH));
+        assert_eq!(
+            check_json_bounds(after_escaped_backslash.as_bytes()),
+            Err(Error::JsonTooDeep {
+                max: MAX_JSON_DEPTH
+            })
+        );
+        assert_eq!(check_json_bounds(b"\"unterminated [[[["), Ok(()));
         let in_string = format!("{{\"a\":\"{}\\\"{}\"}}", "[".repeat(100), "{".repeat(100));
         assert_eq!(check_json_bounds(in_string.as_bytes()), Ok(()));
     }
