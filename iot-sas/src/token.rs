@@ -276,18 +276,22 @@ const BASE64_VALUES: [u8; 256] = {
 /// [`decode_signature_checked`] accepts; `None` sends everything else there, which also finds
 /// the precise error (a differential test keeps the two in step).
 fn decode_signature_fast(raw: &[u8]) -> Option<[u8; 32]> {
-    // Percent-decode into a fixed buffer (the canonical form has at most a handful of escapes).
+    // Percent-decode into a fixed buffer, copying the runs between escapes (a canonical `sig`
+    // has at most a handful of escapes).
     let mut text = [0u8; 44];
     let (mut i, mut len) = (0, 0);
-    while let Some(&byte) = raw.get(i) {
-        let (symbol, width) = if byte == b'%' {
-            (crate::percent::escape_at(raw.get(i..)?)?, 3)
-        } else {
-            (byte, 1)
-        };
-        *text.get_mut(len)? = symbol;
-        len += 1;
-        i += width;
+    while i < raw.len() {
+        let rest = raw.get(i..)?;
+        let run = crate::percent::find(rest, |b| b == b'%').unwrap_or(rest.len());
+        text.get_mut(len..len + run)?
+            .copy_from_slice(rest.get(..run)?);
+        len += run;
+        i += run;
+        if i < raw.len() {
+            *text.get_mut(len)? = crate::percent::escape_at(raw.get(i..)?)?;
+            len += 1;
+            i += 3;
+        }
     }
     if len != 44 || text[43] != b'=' {
         return None;
@@ -296,12 +300,19 @@ fn decode_signature_fast(raw: &[u8]) -> Option<[u8; 32]> {
     text[43] = b'A';
     let mut out = [0u8; 33];
     let mut invalid = 0u8;
-    for (quad, bytes) in text.chunks_exact(4).zip(out.chunks_exact_mut(3)) {
-        let [a, b, c, d] =
-            [quad[0], quad[1], quad[2], quad[3]].map(|s| BASE64_VALUES[usize::from(s)]);
+    for q in 0..11 {
+        let [a, b, c, d] = [
+            text[4 * q],
+            text[4 * q + 1],
+            text[4 * q + 2],
+            text[4 * q + 3],
+        ]
+        .map(|s| BASE64_VALUES[usize::from(s)]);
         invalid |= a | b | c | d;
         let word = u32::from(a) << 18 | u32::from(b) << 12 | u32::from(c) << 6 | u32::from(d);
-        bytes.copy_from_slice(&word.to_be_bytes()[1..]);
+        out[3 * q] = (word >> 16) as u8;
+        out[3 * q + 1] = (word >> 8) as u8;
+        out[3 * q + 2] = word as u8;
     }
     if invalid & 0x80 != 0 || out[32] != 0 {
         return None;
