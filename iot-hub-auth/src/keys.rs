@@ -83,9 +83,23 @@ impl PreKeyedKeys {
         for part in token.signed_parts() {
             mac.update(part);
         }
-        let tag = mac.finalize().into_bytes();
-        bool::from(tag.as_slice().ct_eq(expected.as_slice()))
+        let tag: [u8; 32] = mac.finalize().into_bytes().into();
+        ct_eq_32(&tag, expected)
     }
+}
+
+/// Constant-time equality of two MACs, compared as four 64-bit words with `subtle` (four
+/// optimization barriers instead of thirty-two for a byte-wise `ct_eq`).
+fn ct_eq_32(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    let word = |bytes: &[u8; 32], i: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(bytes.get(i * 8..i * 8 + 8).unwrap_or(&[0; 8]));
+        u64::from_le_bytes(w)
+    };
+    let eq = (0..4).fold(subtle::Choice::from(1), |acc, i| {
+        acc & word(a, i).ct_eq(&word(b, i))
+    });
+    bool::from(eq)
 }
 
 #[cfg(test)]
@@ -107,6 +121,17 @@ mod tests {
         let k = PreKeyedKeys::from_base64("d", OTHER, OTHER).unwrap();
         assert_eq!(k.verify(&token), None);
         assert_eq!(format!("{k:?}"), "PreKeyedKeys(<redacted>)");
+    }
+
+    #[test]
+    fn constant_time_compare() {
+        let a = [7u8; 32];
+        assert!(ct_eq_32(&a, &a));
+        for i in 0..32 {
+            let mut b = a;
+            b[i] ^= 0x80;
+            assert!(!ct_eq_32(&a, &b), "{i}");
+        }
     }
 
     #[test]
