@@ -234,17 +234,25 @@ impl core::fmt::Debug for SigPrefix<'_> {
 /// Canonical decimal: digits only, no sign, no leading zero (except `0` itself), fits `u64`.
 fn parse_expiry(se: &str) -> Result<u64, ExpiryError> {
     let digits = se.as_bytes();
-    if !digits.iter().all(u8::is_ascii_digit) {
+    let (mut value, mut all_digits) = (0u64, true);
+    for &byte in digits {
+        let digit = byte.wrapping_sub(b'0');
+        all_digits &= digit < 10;
+        value = value.wrapping_mul(10).wrapping_add(u64::from(digit));
+    }
+    if !all_digits {
         return Err(ExpiryError::NotDecimal);
     }
     if digits.len() > 1 && digits.first() == Some(&b'0') {
         return Err(ExpiryError::LeadingZero);
     }
-    digits.iter().try_fold(0u64, |acc, digit| {
-        acc.checked_mul(10)
-            .and_then(|acc| acc.checked_add(u64::from(digit - b'0')))
-            .ok_or(ExpiryError::Overflow)
-    })
+    // Without leading zeros, more than 20 digits, or 20 digits above u64::MAX's, overflow
+    // (equal-length ASCII digit strings compare like their values).
+    const MAX: &[u8] = b"18446744073709551615";
+    if digits.len() > MAX.len() || (digits.len() == MAX.len() && digits > MAX) {
+        return Err(ExpiryError::Overflow);
+    }
+    Ok(value)
 }
 
 /// Percent-decodes (either hex case; raw `+`, `/`, `=` kept as they are, `+` is not a space)
@@ -669,6 +677,16 @@ mod tests {
             Err(Error::MalformedExpiry(ExpiryError::Overflow))
         );
         assert_eq!(with("18446744073709551615"), Ok(u64::MAX));
+        assert_eq!(with("18446744073709551614"), Ok(u64::MAX - 1));
+        assert_eq!(
+            with("99999999999999999999"),
+            Err(Error::MalformedExpiry(ExpiryError::Overflow))
+        );
+        assert_eq!(
+            with("100000000000000000000"),
+            Err(Error::MalformedExpiry(ExpiryError::Overflow))
+        );
+        assert_eq!(with("10000000000000000000"), Ok(10_000_000_000_000_000_000));
         assert_eq!(with("0"), Ok(0));
     }
 
