@@ -2,12 +2,46 @@
 // `ErrorBody::from_slice`, `DeviceRegistration::from_slice` (service side), shared by the
 // cargo-fuzz target and iot-dps-proto/tests/fuzz_replay.rs.
 //
-// Invariants: never panics; anything accepted respects the size/depth bounds; accepted
+// Invariants: never panics; the depth pre-scan agrees with a byte-at-a-time reference;
+// anything accepted respects the size/depth bounds; accepted
 // values serialize and parse back to the same value (payloads compared only for presence,
 // since float text may change).
 
+/// Byte-at-a-time reference for the depth pre-scan (brackets outside strings, escapes honoured).
+fn reference_depth(data: &[u8]) -> usize {
+    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &b in data {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
 pub fn run(data: &[u8]) {
     let bounded = iot_dps_proto::check_json_bounds(data).is_ok();
+    assert_eq!(
+        bounded,
+        data.len() <= iot_dps_proto::MAX_PAYLOAD_LEN
+            && reference_depth(data) <= iot_dps_proto::MAX_JSON_DEPTH,
+        "depth pre-scan disagrees with the reference"
+    );
     if let Ok(status) = iot_dps_proto::RegistrationOperationStatus::from_slice(data) {
         assert!(bounded);
         if let Ok(json) = status.to_json() {
