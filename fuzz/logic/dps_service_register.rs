@@ -6,15 +6,16 @@
 // iot-dps-service/tests/fuzz_replay.rs.
 //
 // Input: byte 0 = flags (bit 0 send the token, bit 1 send the certificate, bit 2 send the
-// user name, bits 3..=5 transport), then fields separated by 0x00: registration ID, token,
+// user name, bits 3..=5 transport, bit 6 pass a previous registration record on hub `a`), then fields separated by 0x00: registration ID, token,
 // body, user name, then the rest of the input is the leaf certificate DER.
 
 use std::sync::OnceLock;
 
 use iot_dps_service::{
     Attestation, Decision, DpsCertificate, DpsInstance, DpsTransport, EnrollmentGroup,
-    EnrollmentRef, EnrollmentSettings, HubChange, IndividualEnrollment, LinkedHub,
-    ProvisioningService, RegisterStep, RegistrationRequest, X509Attestation, X509CaReferences,
+    EnrollmentRef, EnrollmentSettings, HubChange, IndividualEnrollment, KeySlotName, LinkedHub,
+    ProvisioningService, RecordCredential, RecordStatus, RecordSubstatus, RegisterStep,
+    RegistrationRecord, RegistrationRequest, X509Attestation, X509CaReferences,
 };
 
 const NOW: u64 = 1_700_000_000;
@@ -80,7 +81,20 @@ pub fn run(data: &[u8]) {
     req.client_chain = &chain;
     req.transport = transport;
     req.operation_id = "fuzz";
-    let outcome = match service().register(&req, None) {
+    let previous = (flags & 64 != 0).then(|| RegistrationRecord {
+        registration_id: reg.to_owned(),
+        assigned_hub: "a.azure-devices.net".into(),
+        device_id: reg.to_owned(),
+        status: RecordStatus::Assigned,
+        substatus: Some(RecordSubstatus::InitialAssignment),
+        error_code: None,
+        created: NOW - 1000,
+        last_updated: NOW - 1000,
+        generation: 7,
+        enrollment: EnrollmentRef::Individual(reg.to_owned()),
+        credential: RecordCredential::SymmetricKey { slot: KeySlotName::Primary },
+    });
+    let outcome = match service().register(&req, previous.as_ref()) {
         RegisterStep::Done(outcome) => *outcome,
         RegisterStep::NeedsCustomAllocation(_) => panic!("no enrollment uses custom allocation"),
     };
@@ -89,7 +103,12 @@ pub fn run(data: &[u8]) {
         Decision::Assigned { hub, enrollment, .. } => {
             assert_eq!(outcome.status_code, 200);
             assert!(hub == "a.azure-devices.net" || hub == "b.azure-devices.net");
-            assert!(outcome.record.is_some());
+            let record = outcome.record.as_ref();
+            assert!(record.is_some_and(|r| r.status == RecordStatus::Assigned));
+            if let (Some(prev), Some(new)) = (&previous, record) {
+                // One record per registration ID: creation time kept, generation advanced.
+                assert_eq!((new.created, new.generation), (prev.created, prev.generation + 1));
+            }
             assert!(matches!(outcome.hub_changes.first(), Some(HubChange::Upsert { .. })));
             let op = iot_dps_proto::RegistrationOperationStatus::from_slice(&json);
             assert!(op.is_ok(), "assigned response must parse: {op:?}");
