@@ -6,7 +6,10 @@
 //!   1,000,000 `sas` devices, token parse, expiry, pre-keyed MAC, resource check.
 //! * `hub_authorize/bare_prekeyed_hmac_sha256`: cloned pre-keyed `Hmac<Sha256>` over the same
 //!   `sr` + LF + `se`. Goal: authorize <= 2x the bare HMAC.
-//! * `hub_authorize/parse_mqtt_username`: the user-name parser alone.
+//! * `hub_authorize/iot_sas_verify_str`: context, iot-sas's parse + verify of the same token
+//!   (what the decision costs beyond the SAS crate is the difference).
+//! * `hub_authorize/parse_mqtt_username`: the full user-name parser alone (query included;
+//!   `authorize` only checks the path).
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
@@ -88,6 +91,16 @@ fn hub_authorize(c: &mut Criterion) {
             mac.update(black_box(se.as_bytes()));
             let out: [u8; 32] = mac.finalize().into_bytes().into();
             out
+        });
+    });
+    // Context: iot-sas's own parse + verify of the same token (no registry, no claim).
+    let verifier = iot_sas::Verifier::new(key.clone(), None);
+    let plain = format!("{HOST}/devices/{device}");
+    group.bench_function("iot_sas_verify_str", |b| {
+        b.iter(|| {
+            verifier
+                .verify_str(black_box(&token), Some(black_box(&plain)), now)
+                .is_ok()
         });
     });
     group.bench_function("parse_mqtt_username", |b| {
