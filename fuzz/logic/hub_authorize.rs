@@ -22,8 +22,8 @@ pub fn run(data: &[u8]) {
     const K1: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
     const K2: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
     const P1: &str = "YGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6e3x9fn8=";
-    // SHA-256 of iot-x509/tests/data/openssl/device-self-signed.pem.
-    const SELF: &str = "592445F9BB8D7D2F7D721FCEA793585F913AB603E475C22828D807A3260AEE67";
+    // SHA-256 of examples/certs/device-self-signed.pem.
+    const SELF: &str = "9026AACE3D14805FB8C825AA6ABEBBE307F93AB75AFFDB12A1A4088DA64DC7A7";
 
     static WORLD: std::sync::OnceLock<(HubSettings, InMemoryRegistry)> = std::sync::OnceLock::new();
     let (hub, registry) = WORLD.get_or_init(|| {

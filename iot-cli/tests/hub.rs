@@ -1,6 +1,6 @@
 //! `iot hub authorize` against examples/hub.json: exit 0 allowed, 1 denied with the reason,
 //! 2 bad input. Tokens were signed with Python's stdlib hmac (see examples/README.md); the
-//! certificates are iot-x509's OpenSSL fixtures.
+//! certificates are the copies of iot-x509's OpenSSL fixtures in examples/certs.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::process::{Command, Output};
@@ -149,7 +149,7 @@ fn amqp_https_policy_and_module_paths() {
 #[test]
 fn x509_paths_and_the_websocket_default() {
     let u = user("device-ec");
-    let cert = "iot-x509/tests/data/openssl/device-ec.pem";
+    let cert = "examples/certs/device-ec.pem";
     let out = authorize(&[
         "--transport",
         "mqtt",
@@ -188,7 +188,7 @@ fn x509_paths_and_the_websocket_default() {
         "--username",
         &u,
         "--client-cert",
-        "iot-x509/tests/data/openssl/device-self-signed.pem",
+        "examples/certs/device-self-signed.pem",
         "--json",
     ]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
@@ -202,7 +202,7 @@ fn x509_paths_and_the_websocket_default() {
         "--username",
         &u,
         "--client-cert",
-        "iot-x509/tests/data/openssl/device-rsa.pem",
+        "examples/certs/device-rsa.pem",
         "--json",
     ]);
     assert_eq!(out.status.code(), Some(1));

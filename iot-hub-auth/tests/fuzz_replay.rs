@@ -68,7 +68,7 @@ fn authorize_seeds_exercise_allow_paths() {
               "primaryKey": "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=",
               "secondaryKey": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}}},
             {"deviceId": "self1", "authentication": {"type": "selfSigned", "x509Thumbprint": {
-              "primaryThumbprint": "592445F9BB8D7D2F7D721FCEA793585F913AB603E475C22828D807A3260AEE67"}}}
+              "primaryThumbprint": "9026AACE3D14805FB8C825AA6ABEBBE307F93AB75AFFDB12A1A4088DA64DC7A7"}}}
           ]
         }"#;
         iot_hub_auth::HubDocument::from_json(json)

@@ -4,7 +4,8 @@
 Independent of our Rust code: tokens are signed with Python's stdlib `hmac` following the
 reference (azure-iot-protocol.md §1.2: HMAC-SHA256 over `sr` + LF + `se`, key base64-decoded,
 `sr` and `sig` percent-encoded like the python SDK's `quote(safe="")`). Certificates are the
-OpenSSL/cryptography fixtures of iot-x509 (iot-x509/tests/data/openssl).
+copies of iot-x509's OpenSSL/cryptography fixtures in examples/certs (stable: the iot-x509
+generator makes new keys on each run).
 
     python3 iot-hub-auth/tests/data/make_fuzz_seeds.py
 """
@@ -31,7 +32,7 @@ def token(key, resource, expiry, skn=None):
 
 
 def der(name):
-    pem = open(os.path.join(ROOT, "iot-x509", "tests", "data", "openssl", name)).read()
+    pem = open(os.path.join(ROOT, "examples", "certs", name)).read()
     return ssl.PEM_cert_to_DER_cert(pem)
 
 
