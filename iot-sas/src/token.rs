@@ -306,23 +306,22 @@ fn decode_signature_fast(raw: &[u8]) -> Option<[u8; 32]> {
     }
     // Eleven quads; the last one is `XYZ=` and Z's two low bits must be zero (canonical).
     text[43] = b'A';
-    let mut out = [0u8; 33];
-    let mut invalid = 0u8;
-    for q in 0..11 {
-        let [a, b, c, d] = [
-            text[4 * q],
-            text[4 * q + 1],
-            text[4 * q + 2],
-            text[4 * q + 3],
-        ]
-        .map(|s| BASE64_VALUES[usize::from(s)]);
-        invalid |= a | b | c | d;
-        let word = u32::from(a) << 18 | u32::from(b) << 12 | u32::from(c) << 6 | u32::from(d);
-        out[3 * q] = (word >> 16) as u8;
-        out[3 * q + 1] = (word >> 8) as u8;
-        out[3 * q + 2] = word as u8;
+    let mut values = [0u8; 44];
+    for (value, symbol) in values.iter_mut().zip(text) {
+        *value = BASE64_VALUES[usize::from(symbol)];
     }
-    if invalid & 0x80 != 0 || out[32] != 0 {
+    if values.iter().fold(0, |acc, v| acc | v) & 0x80 != 0 {
+        return None;
+    }
+    let mut out = [0u8; 33];
+    for (quad, bytes) in values.chunks_exact(4).zip(out.chunks_exact_mut(3)) {
+        if let ([a, b, c, d], [x, y, z]) = (quad, bytes) {
+            *x = a << 2 | b >> 4;
+            *y = b << 4 | c >> 2;
+            *z = c << 6 | d;
+        }
+    }
+    if out[32] != 0 {
         return None;
     }
     let mut mac = [0u8; 32];
