@@ -20,6 +20,9 @@ pub fn run(data: &[u8]) {
     let _ = parsed.resource().to_string();
     if let Some((key, _)) = parsed.key() {
         assert!(iot_sas::SharedAccessKey::from_base64(key).is_ok());
-        assert!(format!("{parsed:?}").contains("<redacted>"), "Debug must redact the key");
+        assert!(
+            format!("{parsed:?}").contains("<redacted>"),
+            "Debug must redact the key"
+        );
     }
 }

@@ -19,7 +19,9 @@ pub fn run(data: &[u8]) {
     assert_eq!(again, token);
     assert_eq!(again.to_string(), formatted);
     assert_eq!(token.expiry().to_string(), token.expiry_raw());
-    let signature = token.signature().expect("a parsed token has a valid signature");
+    let signature = token
+        .signature()
+        .expect("a parsed token has a valid signature");
     let mut b64 = [0u8; 44];
     let b64 = signature.encode_base64(&mut b64);
     assert_eq!(b64.len(), 44);
