@@ -204,7 +204,8 @@ fn verified_chain(cas: &CaSet, leaf: &[u8], path: &VerifiedPath<'_>) -> Verified
                     .ok()
                     .map(|i| (i.not_before(), i.not_after()))
             })
-            .unwrap_or((i64::MIN, i64::MAX));
+            // Unreadable (never seen): an empty window, so a cache never reuses this chain.
+            .unwrap_or((i64::MAX, i64::MIN));
         not_before = not_before.max(nb);
         not_after = not_after.min(na);
     }
