@@ -155,4 +155,51 @@ mod tests {
         assert!(covers("contoso.azure-devices.net%2Fdevices%2Fdev1", plain));
         assert!(!covers("contoso.azure-devices.net%2Fdevices%2Fdev", plain));
     }
+
+    proptest::proptest! {
+        /// Random `sr` spellings (raw, `%XX` escapes of either case, wrong case, truncated,
+        /// extended) and identities: whenever a fast path accepts, iot-sas's full rules accept.
+        #[test]
+        fn fast_paths_never_accept_more_than_iot_sas(
+            host in "[a-zA-Z0-9-]{1,8}\\.net",
+            device in "[a-zA-Z0-9()!*'~%+@$._-]{1,10}",
+            module in proptest::option::of("[a-zA-Z0-9()!*'~%+@$._-]{1,6}"),
+            mutation in 0usize..6,
+            flips in proptest::collection::vec(proptest::bool::ANY, 0..64),
+        ) {
+            let plain = match &module {
+                Some(m) => format!("{host}/devices/{device}/modules/{m}"),
+                None => format!("{host}/devices/{device}"),
+            };
+            let mut sr = String::new();
+            for (i, c) in plain.chars().enumerate() {
+                let flip = flips.get(i).copied().unwrap_or(false);
+                match (mutation, flip) {
+                    (0, true) => sr.push_str(&format!("%{:02X}", c as u32)),
+                    (1, true) => sr.push_str(&format!("%{:02x}", c as u32)),
+                    (2, true) => sr.push(c.to_ascii_uppercase()),
+                    _ => sr.push(c),
+                }
+            }
+            match mutation {
+                3 => { sr.pop(); }
+                4 => sr.push_str("%2Fx"),
+                5 => sr.insert(0, '%'),
+                _ => {}
+            }
+            let targets = [plain.clone(), format!("{host}/devices/{device}"), host.clone()];
+            for target in &targets {
+                if matches_exactly(&sr, target) {
+                    proptest::prop_assert!(iot_sas::resource_matches(&sr, target), "{} {}", sr, target);
+                }
+                if covers(&sr, target) {
+                    proptest::prop_assert!(iot_sas::resource_covers(&sr, target), "{} {}", sr, target);
+                }
+            }
+            let path = crate::registry::encoded_path(&device, module.as_deref());
+            if is_host_then(&sr, &host, &path) {
+                proptest::prop_assert!(iot_sas::resource_matches(&sr, &plain), "{} {}", sr, plain);
+            }
+        }
+    }
 }
