@@ -1,24 +1,48 @@
 //! Group-enrollment derived device keys (reference §3).
 
-use crate::{SharedAccessKey, Signer as _};
+use core::convert::Infallible;
+
+use zeroize::Zeroize as _;
+
+use crate::{MacKey, SharedAccessKey, Signature, Signer};
 
 /// The device key DPS expects from a device of a symmetric-key enrollment group:
 /// `HMAC-SHA256(key = group key bytes, data = registration ID bytes)` (reference §3).
 ///
 /// The registration ID is used exactly as given: no case folding, no encoding, no trailing
-/// newline (pitfall §11.6). The group's primary or secondary key may be used. The result is
-/// itself a 32-byte [`SharedAccessKey`]: sign the DPS token with it directly, and after
-/// assignment the device's IoT Hub tokens too. Its base64 text
-/// ([`SharedAccessKey::encode_base64`]) is what SDK samples print.
-pub fn derive_device_key(group_key: &SharedAccessKey, registration_id: &str) -> SharedAccessKey {
-    let signature = match group_key.sign(&[registration_id.as_bytes()]) {
+/// newline (pitfall §11.6). The group's primary or secondary key may be used, as a
+/// [`SharedAccessKey`] or a [`MacKey`]. The result is itself a 32-byte [`SharedAccessKey`]:
+/// sign the DPS token with it directly, and after assignment the device's IoT Hub tokens too.
+/// Its base64 text ([`SharedAccessKey::encode_base64`]) is what SDK samples print. To only
+/// verify with the derived key, [`derive_device_mac_key`] skips the key-bytes buffer.
+pub fn derive_device_key<K>(group_key: &K, registration_id: &str) -> SharedAccessKey
+where
+    K: Signer<Error = Infallible> + ?Sized,
+{
+    let mut derived = derive(group_key, registration_id);
+    let key = SharedAccessKey::from_mac_output(&derived.0);
+    derived.0.zeroize();
+    key
+}
+
+/// The same derived device key as [`derive_device_key`] (reference §3), pre-keyed as a compact
+/// [`MacKey`] for verification (the DPS registration hot path): no 512-byte key buffer, and
+/// the 32 intermediate key bytes are wiped.
+pub fn derive_device_mac_key(group_key: &MacKey, registration_id: &str) -> MacKey {
+    let mut derived = derive(group_key, registration_id);
+    let key = MacKey::prekeyed(&derived.0);
+    derived.0.zeroize();
+    key
+}
+
+fn derive<K: Signer<Error = Infallible> + ?Sized>(
+    group_key: &K,
+    registration_id: &str,
+) -> Signature {
+    match group_key.sign(&[registration_id.as_bytes()]) {
         Ok(signature) => signature,
         Err(never) => match never {},
-    };
-    let mut bytes = zeroize::Zeroizing::new(signature.0);
-    let key = SharedAccessKey::from_mac_output(&bytes);
-    zeroize::Zeroize::zeroize(&mut *bytes);
-    key
+    }
 }
 
 #[cfg(test)]
@@ -53,6 +77,25 @@ mod tests {
         assert_eq!(
             derived(group, "myarbitrarydeviceId"),
             "cT/EXZvsplPEpT//p98Pc6sKh8mY3kYgSxavHwMkl7w="
+        );
+    }
+
+    #[test]
+    fn mac_key_derivation_gives_the_same_key() {
+        let group = "8isrFI1sGsIlvvFSSFRiMfCNzv21fjbE/+ah/lSh3lF8e2YG1Te7w1KpZhJFFXJrqYKi9yegxkqIChbqOS9Egw==";
+        let id = "sn-007-888-abc-mac-a1-b2-c3-d4-e5-f6";
+        let shared = SharedAccessKey::from_base64(group).unwrap();
+        let mac = MacKey::from_base64(group).unwrap();
+        let expected = derive_device_key(&shared, id);
+        assert_eq!(derive_device_key(&mac, id), expected);
+        let msg: [&[u8]; 3] = [b"sr", b"\n", b"1"];
+        assert_eq!(
+            derive_device_mac_key(&mac, id).sign(&msg),
+            expected.mac_key().sign(&msg)
+        );
+        assert_ne!(
+            derive_device_mac_key(&mac, "other").sign(&msg),
+            expected.mac_key().sign(&msg)
         );
     }
 

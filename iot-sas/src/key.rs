@@ -2,21 +2,19 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use hmac::{Hmac, KeyInit as _};
-use sha2::{Digest as _, Sha256};
+use hmac::Hmac;
+use sha2::Sha256;
 use subtle::ConstantTimeEq as _;
-use zeroize::{Zeroize as _, ZeroizeOnDrop};
+use zeroize::ZeroizeOnDrop;
 
-use crate::Error;
+use crate::mac_key::check_len;
+use crate::{Error, MacKey};
 
 /// Largest decoded key accepted, in bytes.
 ///
 /// IoT Hub and DPS keys are 16..=64 bytes (reference §1.2); TPM endorsement keys used as DPS
 /// group keys are ~316 bytes (§3). 512 leaves room and keeps [`SharedAccessKey`] allocation-free.
 pub const MAX_KEY_LEN: usize = 512;
-
-/// SHA-256 block size: HMAC keys are padded (or first hashed) to this length (RFC 2104 §2).
-const BLOCK_LEN: usize = 64;
 
 pub(crate) type HmacSha256 = Hmac<Sha256>;
 
@@ -37,7 +35,7 @@ pub struct SharedAccessKey {
     bytes: [u8; MAX_KEY_LEN],
     len: usize,
     #[zeroize(skip)] // wiped by its own `ZeroizeOnDrop` (hmac/sha2 feature `zeroize`)
-    mac: HmacSha256,
+    mac: MacKey,
 }
 
 impl SharedAccessKey {
@@ -51,28 +49,9 @@ impl SharedAccessKey {
     ///
     /// [`Error::KeyBase64`], [`Error::EmptyKey`] or [`Error::KeyTooLong`].
     pub fn from_base64(text: &str) -> Result<Self, Error> {
-        if text.is_empty() {
-            return Err(Error::EmptyKey);
-        }
-        // Every 4 symbols give at most 3 bytes: refuse texts that cannot fit before decoding.
-        let max_text = MAX_KEY_LEN.div_ceil(3) * 4;
-        if text.len() > max_text {
-            return Err(Error::KeyTooLong {
-                len: text.len() / 4 * 3,
-                max: MAX_KEY_LEN,
-            });
-        }
         let mut buf = zeroize::Zeroizing::new([0u8; MAX_KEY_LEN + 2]);
-        let len = STANDARD
-            .decode_slice(text, &mut buf[..])
-            .map_err(|err| match err {
-                base64::DecodeSliceError::DecodeError(err) => Error::KeyBase64(err.into()),
-                base64::DecodeSliceError::OutputSliceTooSmall => Error::KeyTooLong {
-                    len: text.len() / 4 * 3,
-                    max: MAX_KEY_LEN,
-                },
-            })?;
-        Self::from_bytes(buf.get(..len).unwrap_or_default())
+        let bytes = decode_key_text(text, &mut buf)?;
+        Self::from_bytes(bytes)
     }
 
     /// Wraps raw key bytes.
@@ -81,21 +60,13 @@ impl SharedAccessKey {
     ///
     /// [`Error::EmptyKey`] or [`Error::KeyTooLong`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
-        if bytes.is_empty() {
-            return Err(Error::EmptyKey);
-        }
-        if bytes.len() > MAX_KEY_LEN {
-            return Err(Error::KeyTooLong {
-                len: bytes.len(),
-                max: MAX_KEY_LEN,
-            });
-        }
+        check_len(bytes)?;
         let mut stored = [0u8; MAX_KEY_LEN];
         stored[..bytes.len()].copy_from_slice(bytes);
         Ok(Self {
             bytes: stored,
             len: bytes.len(),
-            mac: prekey(bytes),
+            mac: MacKey::prekeyed(bytes),
         })
     }
 
@@ -106,7 +77,7 @@ impl SharedAccessKey {
         Self {
             bytes: stored,
             len: 32,
-            mac: prekey(bytes),
+            mac: MacKey::prekeyed(bytes),
         }
     }
 
@@ -136,25 +107,57 @@ impl SharedAccessKey {
         zeroize::Zeroizing::new(STANDARD.encode(self.secret_bytes()))
     }
 
-    /// A clone of the pre-keyed HMAC-SHA256 state, ready for the message.
-    pub(crate) fn mac(&self) -> HmacSha256 {
+    /// The compact pre-keyed form of this key (a clone of its HMAC state, without the key
+    /// bytes): what a [`Verifier`](crate::Verifier) or a large registry should keep.
+    pub fn mac_key(&self) -> MacKey {
         self.mac.clone()
+    }
+
+    /// The pre-keyed state, borrowed.
+    pub(crate) fn as_mac_key(&self) -> &MacKey {
+        &self.mac
     }
 }
 
-/// Builds the keyed HMAC state without a fallible constructor: the RFC 2104 block-sized key
-/// `K0` (the key zero-padded to 64 bytes, or its SHA-256 digest zero-padded when longer) is
-/// exactly what `Hmac::new_from_slice` would derive.
-fn prekey(key: &[u8]) -> HmacSha256 {
-    let mut k0 = zeroize::Zeroizing::new([0u8; BLOCK_LEN]);
-    if key.len() > BLOCK_LEN {
-        let mut digest = Sha256::digest(key);
-        k0[..32].copy_from_slice(&digest);
-        digest.as_mut_slice().zeroize();
-    } else {
-        k0[..key.len()].copy_from_slice(key);
+/// Decodes strict base64 key text into `buf` and returns the decoded bytes (shared by
+/// [`SharedAccessKey::from_base64`] and [`MacKey::from_base64`]).
+pub(crate) fn decode_key_text<'b>(
+    text: &str,
+    buf: &'b mut [u8; MAX_KEY_LEN + 2],
+) -> Result<&'b [u8], Error> {
+    if text.is_empty() {
+        return Err(Error::EmptyKey);
     }
-    HmacSha256::new(&(*k0).into())
+    // Every 4 symbols give at most 3 bytes: refuse texts that cannot fit before decoding.
+    let max_text = MAX_KEY_LEN.div_ceil(3) * 4;
+    if text.len() > max_text {
+        return Err(Error::KeyTooLong {
+            len: text.len() / 4 * 3,
+            max: MAX_KEY_LEN,
+        });
+    }
+    let len = STANDARD
+        .decode_slice(text, &mut buf[..])
+        .map_err(|err| match err {
+            base64::DecodeSliceError::DecodeError(err) => Error::KeyBase64(err.into()),
+            base64::DecodeSliceError::OutputSliceTooSmall => Error::KeyTooLong {
+                len: text.len() / 4 * 3,
+                max: MAX_KEY_LEN,
+            },
+        })?;
+    Ok(buf.get(..len).unwrap_or_default())
+}
+
+impl From<&SharedAccessKey> for MacKey {
+    fn from(key: &SharedAccessKey) -> Self {
+        key.mac_key()
+    }
+}
+
+impl From<SharedAccessKey> for MacKey {
+    fn from(key: SharedAccessKey) -> Self {
+        key.mac_key()
+    }
 }
 
 pub(crate) fn encode_base64_into<'b>(bytes: &[u8], out: &'b mut [u8]) -> Result<&'b str, Error> {
@@ -187,7 +190,7 @@ impl Eq for SharedAccessKey {}
 mod tests {
     use super::*;
     use crate::Base64Error;
-    use hmac::Mac as _;
+    use hmac::{KeyInit as _, Mac as _};
 
     const V1_KEY: &str = "NMgJDvdKTxjLi+xBxxkDDEwDJxEvOE5u8BiT0mVgPeg=";
 
@@ -204,13 +207,12 @@ mod tests {
         for len in [1usize, 8, 32, 63, 64, 65, 316, 512] {
             let bytes: std::vec::Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
             let key = SharedAccessKey::from_bytes(&bytes).unwrap();
-            let mut ours = key.mac();
+            let ours = key.mac_key().sign(&[b"message"]);
             let mut reference = HmacSha256::new_from_slice(&bytes).unwrap();
-            ours.update(b"message");
             reference.update(b"message");
             assert_eq!(
-                ours.finalize().into_bytes(),
-                reference.finalize().into_bytes(),
+                ours.0,
+                <[u8; 32]>::from(reference.finalize().into_bytes()),
                 "{len}"
             );
         }

@@ -11,6 +11,7 @@ mod connection_string;
 mod derive;
 mod error;
 mod key;
+mod mac_key;
 mod percent;
 mod renew;
 mod resource;
@@ -20,9 +21,10 @@ mod token;
 mod verify;
 
 pub use connection_string::{ConnectionString, Credential, MAX_CONNECTION_STRING_LEN};
-pub use derive::derive_device_key;
+pub use derive::{derive_device_key, derive_device_mac_key};
 pub use error::{Base64Error, ConnectionStringError, Error, ExpiryError, SignatureError};
 pub use key::{MAX_KEY_LEN, SharedAccessKey};
+pub use mac_key::MacKey;
 pub use renew::{expiry_from_ttl, should_renew};
 pub use resource::{ResourceUri, encode_resource, resource_covers, resource_matches};
 #[cfg(feature = "alloc")]

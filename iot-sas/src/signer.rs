@@ -1,8 +1,5 @@
 //! Signatures and the signer trait (the TPM / HSM hook).
 
-use hmac::Mac as _;
-use subtle::ConstantTimeEq as _;
-
 use crate::SharedAccessKey;
 
 /// An HMAC-SHA256 value as it goes into a token's `sig` (after base64 and percent-encoding).
@@ -22,7 +19,7 @@ impl Signature {
 
 impl PartialEq for Signature {
     fn eq(&self, other: &Self) -> bool {
-        self.0.ct_eq(&other.0).into()
+        crate::mac_key::ct_eq_32(&self.0, &other.0)
     }
 }
 
@@ -59,11 +56,7 @@ impl Signer for SharedAccessKey {
     type Error = core::convert::Infallible;
 
     fn sign(&self, message_parts: &[&[u8]]) -> Result<Signature, Self::Error> {
-        let mut mac = self.mac();
-        for part in message_parts {
-            mac.update(part);
-        }
-        Ok(Signature(mac.finalize().into_bytes().into()))
+        Ok(self.as_mac_key().sign(message_parts))
     }
 }
 

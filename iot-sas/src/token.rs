@@ -4,7 +4,6 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use hmac::Mac as _;
 
 use crate::percent::hex_value;
 use crate::{Error, ExpiryError, SharedAccessKey, Signature, SignatureError};
@@ -173,12 +172,12 @@ impl<'a> SasToken<'a> {
     ///
     /// [`Error::SignatureMismatch`].
     pub fn verify_signature(&self, key: &SharedAccessKey) -> Result<(), Error> {
-        let mut mac = key.mac();
-        for part in self.signed_parts() {
-            mac.update(part);
-        }
-        mac.verify_slice(&self.signature.0)
-            .map_err(|_| Error::SignatureMismatch)
+        key.as_mac_key().verify(self)
+    }
+
+    /// The decoded `sig` bytes.
+    pub(crate) fn signature_bytes(&self) -> &[u8; 32] {
+        &self.signature.0
     }
 
     /// Checks the expiry: the token is expired when `expiry + skew_secs < now` (the SDK-side

@@ -1,7 +1,7 @@
 //! Token verification with pre-keyed primary and secondary keys (reference §1.4).
 
 use crate::resource::first_difference;
-use crate::{Error, SasToken, SharedAccessKey};
+use crate::{Error, MacKey, SasToken, SharedAccessKey};
 
 /// Default clock skew in seconds: 5 minutes, csharp `SharedAccessSignatureConstants.MaxClockSkew`
 /// as used by EdgeHub (reference §1.4.4). The services' own tolerance is not published (§10.1).
@@ -27,7 +27,8 @@ pub struct Verified {
 
 /// Verifies tokens against a primary and an optional secondary key, allocation-free.
 ///
-/// Both keys are pre-keyed HMAC-SHA256 states ([`SharedAccessKey`]), cloned per token.
+/// Both keys are kept as compact pre-keyed HMAC-SHA256 states ([`MacKey`], no key bytes),
+/// cloned per token, so a verifier per identity stays small even for a million identities.
 /// The checks run in the order of reference §1.4:
 ///
 /// 1. MAC over the raw `sr` + `"\n"` + raw `se`, compared in constant time with the primary key,
@@ -39,14 +40,21 @@ pub struct Verified {
 /// The MAC comes first so that an unauthenticated token learns nothing from the other checks.
 #[derive(Clone, Debug)]
 pub struct Verifier {
-    primary: SharedAccessKey,
-    secondary: Option<SharedAccessKey>,
+    primary: MacKey,
+    secondary: Option<MacKey>,
     skew_secs: u64,
 }
 
 impl Verifier {
-    /// A verifier with the default skew ([`DEFAULT_SKEW_SECS`]).
+    /// A verifier with the default skew ([`DEFAULT_SKEW_SECS`]). Only the keys' pre-keyed
+    /// states are kept ([`SharedAccessKey::mac_key`]); the key bytes are wiped with `primary`
+    /// and `secondary`.
     pub fn new(primary: SharedAccessKey, secondary: Option<SharedAccessKey>) -> Self {
+        Self::from_mac_keys(primary.mac_key(), secondary.map(MacKey::from))
+    }
+
+    /// A verifier from already pre-keyed keys, with the default skew ([`DEFAULT_SKEW_SECS`]).
+    pub fn from_mac_keys(primary: MacKey, secondary: Option<MacKey>) -> Self {
         Self {
             primary,
             secondary,
@@ -79,14 +87,7 @@ impl Verifier {
         resource: Option<&str>,
         now: u64,
     ) -> Result<Verified, Error> {
-        let key = if token.verify_signature(&self.primary).is_ok() {
-            KeySlot::Primary
-        } else {
-            match &self.secondary {
-                Some(secondary) if token.verify_signature(secondary).is_ok() => KeySlot::Secondary,
-                _ => return Err(Error::SignatureMismatch),
-            }
-        };
+        let key = self.verify_signature(token)?;
         token.check_expiry(now, self.skew_secs)?;
         if let Some(segment) =
             resource.and_then(|plain| first_difference(token.resource_raw(), plain))
@@ -97,6 +98,22 @@ impl Verifier {
             key,
             expiry: token.expiry(),
         })
+    }
+
+    /// Only step 1: which key produced the token's MAC, primary first, then secondary
+    /// (reference §1.4.1-3). For callers that order the other checks themselves.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SignatureMismatch`].
+    pub fn verify_signature(&self, token: &SasToken<'_>) -> Result<KeySlot, Error> {
+        if self.primary.verify(token).is_ok() {
+            return Ok(KeySlot::Primary);
+        }
+        match &self.secondary {
+            Some(secondary) if secondary.verify(token).is_ok() => Ok(KeySlot::Secondary),
+            _ => Err(Error::SignatureMismatch),
+        }
     }
 
     /// Parses `text` and verifies it: [`SasToken::parse`] then [`verify`](Self::verify).
@@ -332,6 +349,32 @@ mod tests {
             "dIMMdDDBGFR8eqAfYkiMxoOphaFMPtMgj7Wg/YB1AvU=",
         );
         assert_eq!(verify(&t, DEVICE), Err(Error::SignatureMismatch));
+    }
+
+    #[test]
+    fn verifier_is_compact_and_mac_keys_work_too() {
+        let size = size_of::<Verifier>();
+        assert!(size <= 2 * size_of::<MacKey>() + 16, "{size}");
+        let t = vector(
+            "myiothub.azure-devices.net%2Fdevices%2Fmy_device",
+            "dIMMdDDBGFR8eqAfYkiMxoOphaFMPtMgj7Wg/YB1AvU=",
+        );
+        let v = Verifier::from_mac_keys(other().mac_key(), Some(v1().mac_key()));
+        assert_eq!(
+            v.verify_str(&t, Some(DEVICE), SE),
+            Ok(Verified {
+                key: KeySlot::Secondary,
+                expiry: SE
+            })
+        );
+        let token = SasToken::parse(&t).unwrap();
+        assert_eq!(v.verify_signature(&token), Ok(KeySlot::Secondary));
+        let v = Verifier::from_mac_keys(other().mac_key(), None);
+        assert_eq!(v.verify_signature(&token), Err(Error::SignatureMismatch));
+        assert_eq!(
+            std::format!("{v:?}"),
+            "Verifier { primary: MacKey(<redacted>), secondary: None, skew_secs: 300 }"
+        );
     }
 
     #[test]

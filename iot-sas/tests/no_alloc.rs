@@ -10,8 +10,8 @@
 use std::alloc::System;
 
 use iot_sas::{
-    ConnectionString, KeySlot, ResourceUri, SasToken, SharedAccessKey, Verifier, derive_device_key,
-    resource_covers, sign_into,
+    ConnectionString, KeySlot, MacKey, ResourceUri, SasToken, SharedAccessKey, Verifier,
+    derive_device_key, derive_device_mac_key, resource_covers, resource_matches, sign_into,
 };
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
@@ -90,4 +90,32 @@ fn hot_paths_allocate_nothing() {
         count, 0,
         "signing, derivation, resource matching or connection strings allocated"
     );
+
+    // The compact MacKey paths: construction, verification, Verifier from MacKeys, derivation.
+    let (count, ok) = allocations_during(|| {
+        let mac = MacKey::from_base64(KEY).unwrap();
+        let token = SasToken::parse(TOKEN).unwrap();
+        let direct = mac.verify(&token).is_ok();
+        let verifier = Verifier::from_mac_keys(MacKey::from_bytes(b"x").unwrap(), Some(mac));
+        let slot = verifier.verify(
+            &token,
+            Some("myiothub.azure-devices.net/devices/my_device"),
+            1_578_941_000,
+        );
+        let from_shared = SharedAccessKey::from_base64(KEY).unwrap().mac_key();
+        let group = MacKey::from_bytes(&[7; 64]).unwrap();
+        let derived = derive_device_mac_key(&group, "sn-007-888-abc-mac-a1-b2-c3-d4-e5-f6");
+        let refused = derived.verify(&token).is_err();
+        let exact = resource_matches(
+            "MyIotHub.azure-devices.net%2fdevices%2Fmy_device",
+            "myiothub.azure-devices.net/devices/my_device",
+        );
+        direct
+            && slot.map(|v| v.key) == Ok(KeySlot::Secondary)
+            && from_shared.verify(&token).is_ok()
+            && refused
+            && exact
+    });
+    assert!(ok);
+    assert_eq!(count, 0, "MacKey paths allocated");
 }

@@ -13,6 +13,7 @@
 //! * (d) Python cases: our [`sign`] reproduces the SDK token byte for byte (the Python SDK
 //!   encodes `sr` with `quote(safe="")`, which is our canonical encoder, reference §1.3);
 //! * (e) group cases: [`derive_device_key`] reproduces the SDK-derived device key (§3).
+#![cfg(feature = "alloc")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use iot_sas::{
