@@ -565,6 +565,72 @@ mod tests {
         }
     }
 
+    /// Random `sr` spellings of realistic hub identities (raw, `%XX` escapes of either case,
+    /// wrong case, truncated, extended, broken escapes; moved here from iot-hub-auth, whose own
+    /// fast path this replaces): whenever the fast path accepts, the segment rules accept too,
+    /// and the fast path does take the usual SDK spellings.
+    #[test]
+    fn fast_path_agrees_on_identity_spellings() {
+        use std::{format, string::String};
+        let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+        let mut next = move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        const ID: &[u8] = b"abcXYZ019()!*'~%+@$._-";
+        let word = |next: &mut dyn FnMut(usize) -> usize, alphabet: &[u8], max: usize| {
+            let len = 1 + next(max);
+            (0..len)
+                .map(|_| char::from(alphabet[next(alphabet.len())]))
+                .collect::<String>()
+        };
+        let mut fast_hits = 0;
+        for _ in 0..20_000 {
+            let host = format!("{}.net", word(&mut next, b"abcXYZ09-", 8));
+            let device = word(&mut next, ID, 10);
+            let module = (next(2) == 0).then(|| word(&mut next, ID, 6));
+            let plain = match &module {
+                Some(m) => format!("{host}/devices/{device}/modules/{m}"),
+                None => format!("{host}/devices/{device}"),
+            };
+            let mutation = next(7);
+            let mut sr = String::new();
+            for c in plain.chars() {
+                match (mutation, next(3) == 0) {
+                    (0, true) => sr.push_str(&format!("%{:02X}", c as u32)),
+                    (1, true) => sr.push_str(&format!("%{:02x}", c as u32)),
+                    (2, true) => sr.push(c.to_ascii_uppercase()),
+                    _ => sr.push(c),
+                }
+            }
+            match mutation {
+                3 => {
+                    sr.pop();
+                }
+                4 => sr.push_str("%2Fx"),
+                5 => sr.insert(0, '%'),
+                _ => {}
+            }
+            let canonical = format!("{}", encode_resource(&plain));
+            assert!(fast_compare(canonical.as_bytes(), plain.as_bytes(), true));
+            for target in [&plain, &format!("{host}/devices/{device}"), &host] {
+                if fast_compare(sr.as_bytes(), target.as_bytes(), true) {
+                    fast_hits += 1;
+                    assert!(slow_matches(&sr, target), "matches {sr} {target}");
+                }
+                if fast_compare(sr.as_bytes(), target.as_bytes(), false) {
+                    assert_eq!(slow_first_difference(&sr, target), None, "{sr} {target}");
+                }
+            }
+        }
+        assert!(
+            fast_hits > 5_000,
+            "the generator reaches the accepting paths: {fast_hits}"
+        );
+    }
+
     #[test]
     fn find_special_agrees_with_position() {
         let text = b"abcdefgh%ijklmnopqrstuvwx+yz0123456789/ABCDEFGHIJKLMNOPQRSTUV";
