@@ -27,7 +27,7 @@
 //!
 //! The SAS path performs no heap allocation on success (see `tests/no_alloc.rs`).
 
-use iot_sas::{KeySlot, SasToken};
+use iot_sas::{KeySlot, SasToken, resource_covers, resource_matches};
 
 use crate::claim::{Claim, amqp_claim, claim_error, direct_claim, display_id, mqtt_claim};
 use crate::decision::{Allow, AuthMethod, Decision, DenyReason, Presented, ServiceAllow};
@@ -37,7 +37,7 @@ use crate::keys::PreKeyedKeys;
 use crate::policy::AccessRights;
 use crate::registry::{Registry, RegistryEntry, prepare_keys};
 use crate::request::{ConnectRequest, Transport};
-use crate::scope::{ResourceBuf, covers, is_host_then, matches_exactly};
+use crate::scope::ResourceBuf;
 
 /// Decides whether a device or module may connect (azure-iot-protocol.md §9).
 ///
@@ -171,7 +171,7 @@ fn sas<'a>(
                 signer: format!("policy {}", policy.name()),
             })?;
         let resource = resource()?;
-        if !covers(token.resource_raw(), resource.as_str()) {
+        if !resource_covers(token.resource_raw(), resource.as_str()) {
             return Err(scope_error(resource.as_str()));
         }
         return Ok(Allow {
@@ -193,16 +193,9 @@ fn sas<'a>(
     }
     check_expiry(hub, &token, now)?;
     let key = verify_with_identity_keys(entry, &token)?;
-    let sr = token.resource_raw();
-    // Fast path: `sr` is the host plus the registry's canonical encoding of the path.
-    let canonical = entry
-        .encoded_path
-        .is_some_and(|path| is_host_then(sr, hub.host_name(), path));
-    if !canonical {
-        let resource = resource()?;
-        if !matches_exactly(sr, resource.as_str()) {
-            return Err(scope_error(resource.as_str()));
-        }
+    let resource = resource()?;
+    if !resource_matches(token.resource_raw(), resource.as_str()) {
+        return Err(scope_error(resource.as_str()));
     }
     Ok(Allow {
         identity,
@@ -265,7 +258,7 @@ pub fn authorize_service<'a>(
         .ok_or_else(|| DenyReason::BadSignature {
             signer: format!("policy {}", policy.name()),
         })?;
-    if !covers(token.resource_raw(), hub.host_name()) {
+    if !resource_covers(token.resource_raw(), hub.host_name()) {
         return Err(DenyReason::TokenScope {
             resource: token.resource_raw().to_owned(),
             expected: hub.host_name().to_owned(),

@@ -1,30 +1,26 @@
-//! Pre-keyed primary/secondary HMAC-SHA256 states for one identity or policy.
+//! Pre-keyed primary/secondary keys for one identity or policy: an [`iot_sas::Verifier`].
 //!
-//! The registry may hold a million of these, so they are compact: two HMAC states that have
-//! already absorbed their key (about 300 bytes together), instead of the decoded key bytes plus
-//! a state per key (`iot_sas::SharedAccessKey` keeps room for 512-byte keys inline). Verifying
-//! a token clones a state, absorbs `sr`, `\n`, `se` (the raw text, azure-iot-protocol.md §1.2,
-//! §1.4.1) and compares the 32 MAC bytes in constant time, trying the primary key first, then
-//! the secondary (§1.4.3). No base64, no key schedule, no allocation.
+//! The registry may hold a million of these, so they are compact: iot-sas's [`MacKey`]s keep
+//! only the HMAC-SHA256 states that have already absorbed their keys, not the key bytes.
+//! Verifying a token clones a state, absorbs `sr`, `\n`, `se` (the raw text,
+//! azure-iot-protocol.md §1.2, §1.4.1) and compares the 32 MAC bytes in constant time, trying
+//! the primary key first, then the secondary (§1.4.3): all of that is iot-sas's
+//! [`Verifier::verify_signature`]. No base64, no key schedule, no allocation.
 
-use hmac::{Hmac, KeyInit as _, Mac as _};
-use iot_sas::{KeySlot, SasToken, SharedAccessKey};
-use sha2::Sha256;
-use subtle::ConstantTimeEq as _;
+use iot_sas::{KeySlot, MacKey, SasToken, SharedAccessKey, Verifier};
+use zeroize::Zeroizing;
 
 use crate::error::{Error, Slot};
 use crate::identity::decode_key;
 
-type HmacSha256 = Hmac<Sha256>;
-
-/// A pre-keyed pair of shared access keys (primary, secondary).
+/// A pre-keyed pair of shared access keys (primary, secondary), kept as an iot-sas
+/// [`Verifier`].
 ///
-/// Secret hygiene: the HMAC states are wiped on drop (`hmac`'s `zeroize` feature), `Debug`
-/// prints `<redacted>`, there is no `Display`.
+/// Secret hygiene: the HMAC states are wiped on drop ([`MacKey`]), `Debug` prints
+/// `<redacted>`, there is no `Display`.
 #[derive(Clone)]
 pub struct PreKeyedKeys {
-    primary: HmacSha256,
-    secondary: HmacSha256,
+    verifier: Verifier,
 }
 
 impl core::fmt::Debug for PreKeyedKeys {
@@ -37,69 +33,40 @@ impl PreKeyedKeys {
     /// Decodes and pre-keys two base64 keys, each of which must decode to 16..=64 bytes
     /// (azure-iot-protocol.md §1.2); `owner` names the identity or policy in errors.
     pub fn from_base64(owner: &str, primary: &str, secondary: &str) -> Result<Self, Error> {
-        let key = |slot, text: &str| -> Result<HmacSha256, Error> {
-            decode_key(owner, slot, text)?;
-            let key = SharedAccessKey::from_base64(text).map_err(|e| Error::InvalidKey {
+        let key = |slot, text: &str| -> Result<MacKey, Error> {
+            let bytes = Zeroizing::new(decode_key(owner, slot, text)?);
+            MacKey::from_bytes(&bytes).map_err(|e| Error::InvalidKey {
                 owner: owner.into(),
                 slot,
                 reason: e.to_string(),
-            })?;
-            Ok(Self::state(&key))
+            })
         };
         Ok(Self {
-            primary: key(Slot::Primary, primary)?,
-            secondary: key(Slot::Secondary, secondary)?,
+            verifier: Verifier::from_mac_keys(
+                key(Slot::Primary, primary)?,
+                Some(key(Slot::Secondary, secondary)?),
+            ),
         })
     }
 
     /// Pre-keys two already decoded keys (no length rule applied).
     pub fn new(primary: &SharedAccessKey, secondary: &SharedAccessKey) -> Self {
         Self {
-            primary: Self::state(primary),
-            secondary: Self::state(secondary),
+            verifier: Verifier::from_mac_keys(primary.mac_key(), Some(secondary.mac_key())),
         }
     }
 
-    fn state(key: &SharedAccessKey) -> HmacSha256 {
-        // HMAC accepts keys of any length; `new_from_slice` cannot fail for HMAC.
-        HmacSha256::new_from_slice(key.secret_bytes())
-            .unwrap_or_else(|_| HmacSha256::new(&Default::default()))
-    }
-
-    /// Which key produced the token's MAC over its raw `sr` and `se`, if any.
+    /// Which key produced the token's MAC over its raw `sr` and `se`, if any
+    /// ([`Verifier::verify_signature`]; expiry and scope are checked by the caller).
     pub fn verify(&self, token: &SasToken<'_>) -> Option<KeySlot> {
-        let expected = token.signature().ok()?;
-        if Self::matches(&self.primary, token, &expected.0) {
-            Some(KeySlot::Primary)
-        } else if Self::matches(&self.secondary, token, &expected.0) {
-            Some(KeySlot::Secondary)
-        } else {
-            None
-        }
+        self.verifier.verify_signature(token).ok()
     }
 
-    fn matches(state: &HmacSha256, token: &SasToken<'_>, expected: &[u8; 32]) -> bool {
-        let mut mac = state.clone();
-        for part in token.signed_parts() {
-            mac.update(part);
-        }
-        let tag: [u8; 32] = mac.finalize().into_bytes().into();
-        ct_eq_32(&tag, expected)
+    /// The iot-sas verifier holding both keys (default skew; full checks with
+    /// [`Verifier::verify`]).
+    pub fn verifier(&self) -> &Verifier {
+        &self.verifier
     }
-}
-
-/// Constant-time equality of two MACs, compared as four 64-bit words with `subtle` (four
-/// optimization barriers instead of thirty-two for a byte-wise `ct_eq`).
-fn ct_eq_32(a: &[u8; 32], b: &[u8; 32]) -> bool {
-    let word = |bytes: &[u8; 32], i: usize| {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(bytes.get(i * 8..i * 8 + 8).unwrap_or(&[0; 8]));
-        u64::from_le_bytes(w)
-    };
-    let eq = (0..4).fold(subtle::Choice::from(1), |acc, i| {
-        acc & word(a, i).ct_eq(&word(b, i))
-    });
-    bool::from(eq)
 }
 
 #[cfg(test)]
@@ -121,17 +88,9 @@ mod tests {
         let k = PreKeyedKeys::from_base64("d", OTHER, OTHER).unwrap();
         assert_eq!(k.verify(&token), None);
         assert_eq!(format!("{k:?}"), "PreKeyedKeys(<redacted>)");
-    }
-
-    #[test]
-    fn constant_time_compare() {
-        let a = [7u8; 32];
-        assert!(ct_eq_32(&a, &a));
-        for i in 0..32 {
-            let mut b = a;
-            b[i] ^= 0x80;
-            assert!(!ct_eq_32(&a, &b), "{i}");
-        }
+        let shared = |t| SharedAccessKey::from_base64(t).unwrap();
+        let k = PreKeyedKeys::new(&shared(OTHER), &shared(V1_KEY));
+        assert_eq!(k.verify(&token), Some(KeySlot::Secondary));
     }
 
     #[test]
@@ -143,5 +102,6 @@ mod tests {
     fn compact() {
         let size = size_of::<PreKeyedKeys>();
         assert!(size <= 512, "{size}");
+        assert_eq!(size, size_of::<Verifier>());
     }
 }

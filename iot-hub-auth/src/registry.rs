@@ -3,8 +3,9 @@
 //! registry entry must exist and be enabled on every connect).
 //!
 //! [`InMemoryRegistry`] keeps, beside each `sas` identity, its keys already base64-decoded and
-//! pre-keyed for HMAC-SHA256 ([`PreKeyedKeys`]), so a connect decision does no base64
-//! decoding, no key schedule and no allocation.
+//! pre-keyed for HMAC-SHA256 ([`PreKeyedKeys`]: an [`iot_sas::Verifier`] of two compact
+//! [`iot_sas::MacKey`]s), so a connect decision does no base64 decoding, no key schedule and
+//! no allocation.
 
 use std::collections::HashMap;
 
@@ -21,22 +22,6 @@ pub struct RegistryEntry<'a> {
     /// Pre-keyed primary and secondary keys of a `sas` identity. `None` makes
     /// [`crate::authorize`] decode the keys from the identity on each call (correct, slower).
     pub keys: Option<&'a PreKeyedKeys>,
-    /// The identity's path as SDKs encode it after the host in a device-key token's `sr`:
-    /// `%2Fdevices%2F{deviceId}[%2Fmodules%2F{moduleId}]`, RFC 3986 unreserved set, upper-case
-    /// hex (see [`encoded_path`]). A fast path only: `None`, or an `sr` spelled otherwise, is
-    /// checked by the full rules.
-    pub encoded_path: Option<&'a str>,
-}
-
-/// `%2Fdevices%2F{deviceId}[%2Fmodules%2F{moduleId}]`: the identity's resource path encoded like
-/// the Python SDK and azure-sdk-for-c do (azure-iot-protocol.md §1.3), for
-/// [`RegistryEntry::encoded_path`].
-pub fn encoded_path(device_id: &str, module_id: Option<&str>) -> String {
-    let plain = match module_id {
-        Some(m) => format!("/devices/{device_id}/modules/{m}"),
-        None => format!("/devices/{device_id}"),
-    };
-    iot_sas::encode_resource(&plain).to_string()
 }
 
 /// Looks up device and module identities.
@@ -51,7 +36,6 @@ pub trait Registry {
             .map(|identity| RegistryEntry {
                 identity,
                 keys: None,
-                encoded_path: None,
             })
     }
 }
@@ -69,28 +53,19 @@ impl<R: Registry + ?Sized> Registry for &R {
 struct Stored {
     identity: DeviceIdentity,
     keys: Option<Box<PreKeyedKeys>>,
-    encoded_path: Option<Box<str>>,
 }
 
 impl Stored {
     fn new(identity: DeviceIdentity) -> Result<Self, Error> {
         identity.validate()?;
         let keys = prepare_keys(&identity)?.map(Box::new);
-        let encoded_path = keys.as_ref().map(|_| {
-            encoded_path(&identity.device_id, identity.module_id.as_deref()).into_boxed_str()
-        });
-        Ok(Self {
-            identity,
-            keys,
-            encoded_path,
-        })
+        Ok(Self { identity, keys })
     }
 
     fn entry(&self) -> RegistryEntry<'_> {
         RegistryEntry {
             identity: &self.identity,
             keys: self.keys.as_deref(),
-            encoded_path: self.encoded_path.as_deref(),
         }
     }
 }
@@ -321,11 +296,6 @@ mod tests {
         r.upsert(module).unwrap();
         assert_eq!(r.len(), 2);
         assert!(r.lookup("d", Some("m")).unwrap().keys.is_some());
-        assert_eq!(
-            r.lookup("d", Some("m")).unwrap().encoded_path,
-            Some("%2Fdevices%2Fd%2Fmodules%2Fm")
-        );
-        assert_eq!(encoded_path("a b", None), "%2Fdevices%2Fa%20b");
         assert!(r.get("d", Some("x")).is_none());
         assert!(r.get("D", None).is_none(), "device IDs are case-sensitive");
         assert!(matches!(
