@@ -1,7 +1,7 @@
 //! Attestation: which enrollment a registration belongs to, and whether the credential
 //! proves it (reference ../shared/reference/azure-iot-protocol.md §3, §7.5, §9).
 
-use iot_sas::{SasToken, SharedAccessKey, Signer as _, derive_device_key, resource_matches};
+use iot_sas::{MacKey, SasToken, derive_device_key, derive_device_mac_key, resource_matches};
 use iot_x509::{CertificateDer, CertificateInfo};
 use zeroize::Zeroizing;
 
@@ -85,8 +85,7 @@ impl ProvisioningService {
             ]
             .into_iter()
             .find(|(_, text)| {
-                SharedAccessKey::from_base64(text.secret_text())
-                    .is_ok_and(|k| token.verify_signature(&k).is_ok())
+                MacKey::from_base64(text.secret_text()).is_ok_and(|k| k.verify(&token).is_ok())
             })
             .map(|(slot, _)| slot)
             .ok_or(RegistrationFailure::KeyMismatch {
@@ -127,30 +126,23 @@ impl ProvisioningService {
         registration_id: &str,
         token: &SasToken<'_>,
     ) -> Result<(Attested, KeySlotName), RegistrationFailure> {
-        // Decode `sig` once; each candidate then costs the derivation HMAC and the token MAC,
-        // compared in constant time (`Signature`'s `PartialEq`).
-        let presented = token.signature().map_err(RegistrationFailure::Token)?;
-        let parts = token.signed_parts();
+        // Each candidate costs the derivation HMAC (straight into a compact `MacKey`) and the
+        // token MAC, compared in constant time by iot-sas.
         for entry in &self.groups {
             let Some(keys) = &entry.keys else { continue };
             for (slot, group_key) in [
                 (KeySlotName::Primary, &keys.primary),
                 (KeySlotName::Secondary, &keys.secondary),
             ] {
-                let device_key = derive_device_key(group_key, registration_id);
-                let Ok(mac) = device_key.sign(&parts);
-                if mac != presented {
+                if derive_device_mac_key(group_key, registration_id)
+                    .verify(token)
+                    .is_err()
+                {
                     continue;
                 }
-                let other = match slot {
-                    KeySlotName::Primary => &keys.secondary,
-                    KeySlotName::Secondary => &keys.primary,
-                };
-                let other_key = derive_device_key(other, registration_id);
-                let (primary, secondary) = match slot {
-                    KeySlotName::Primary => (device_key.to_base64(), other_key.to_base64()),
-                    KeySlotName::Secondary => (other_key.to_base64(), device_key.to_base64()),
-                };
+                // Matched: the hub identity gets both derived keys as base64 text.
+                let primary = derive_device_key(&keys.primary, registration_id).to_base64();
+                let secondary = derive_device_key(&keys.secondary, registration_id).to_base64();
                 let attested = Attested {
                     enrollment: EnrollmentRef::Group(entry.group.enrollment_group_id.clone()),
                     registration_id: registration_id.to_owned(),

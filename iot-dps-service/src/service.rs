@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use base64::Engine as _;
-use iot_sas::SharedAccessKey;
+use iot_sas::MacKey;
 use iot_x509::{CaSet, CertificateDer, RegisteredCa};
 use sha2::{Digest as _, Sha256};
 
@@ -27,11 +27,12 @@ pub const DEFAULT_TOKEN_SKEW_SECS: u64 = 300;
 
 pub(crate) type Sha256Digest = [u8; 32];
 
-/// A group's symmetric keys, pre-keyed once so a registration costs one HMAC per candidate
-/// key to derive the device key (§3) plus one to check the token.
+/// A group's symmetric keys, pre-keyed once (compact iot-sas [`MacKey`]s) so a registration
+/// costs one HMAC per candidate key to derive the device key (§3, straight into a `MacKey`)
+/// plus one to check the token.
 pub(crate) struct GroupKeys {
-    pub(crate) primary: SharedAccessKey,
-    pub(crate) secondary: SharedAccessKey,
+    pub(crate) primary: MacKey,
+    pub(crate) secondary: MacKey,
 }
 
 pub(crate) struct GroupEntry {
@@ -299,7 +300,7 @@ impl ProvisioningService {
         {
             let key = |text| {
                 let bytes = decode_key(&who, text)?;
-                SharedAccessKey::from_bytes(&bytes).map_err(|_| Error::KeyNotBase64 {
+                MacKey::from_bytes(&bytes).map_err(|_| Error::KeyNotBase64 {
                     enrollment: who.clone(),
                 })
             };
