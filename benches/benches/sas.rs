@@ -5,15 +5,20 @@
 //!   Goal: verify <= 1.5x the bare HMAC.
 //! * `sas_sign`: `sign_into` (encode resource, HMAC, base64, percent-encode) beside the same bare
 //!   HMAC.
-//! * `sas_derive`: `derive_device_key` (HMAC + pre-keying the derived key) beside a bare
-//!   pre-keyed HMAC of the registration ID.
+//!   `iot_sas_mac_key_verify` is the MAC check alone (`MacKey::verify`, constant-time compare).
+//! * `sas_derive`: `derive_device_key` (HMAC + pre-keying the derived key) and
+//!   `derive_device_mac_key` (the same into a compact `MacKey`, no key-bytes buffer) beside a
+//!   bare pre-keyed HMAC of the registration ID.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use hmac::{Hmac, KeyInit, Mac};
-use iot_sas::{ResourceUri, SasToken, SharedAccessKey, Verifier, derive_device_key, sign_into};
+use iot_sas::{
+    MacKey, ResourceUri, SasToken, SharedAccessKey, Verifier, derive_device_key,
+    derive_device_mac_key, sign_into,
+};
 use sha2::Sha256;
 
 /// The string-to-sign of `../shared/reference/rust-ecosystem.md` §4 (86 bytes).
@@ -44,6 +49,7 @@ fn verify(c: &mut Criterion) {
     };
     let token = iot_sas::sign(&key, &resource, EXPIRY, None).unwrap();
     let plain = format!("{HOST}/devices/{DEVICE}");
+    let mac_key = key.mac_key();
     let verifier = Verifier::new(key, None);
     let parsed = SasToken::parse(&token).unwrap();
     let (sr, se) = (
@@ -75,6 +81,9 @@ fn verify(c: &mut Criterion) {
                 .verify(black_box(&parsed), Some(black_box(&plain)), now)
                 .unwrap()
         });
+    });
+    group.bench_function("iot_sas_mac_key_verify", |b| {
+        b.iter(|| mac_key.verify(black_box(&parsed)).unwrap());
     });
     group.bench_function("bare_prekeyed_hmac_sha256", |b| {
         b.iter(|| {
@@ -132,11 +141,15 @@ fn sign(c: &mut Criterion) {
 
 fn derive(c: &mut Criterion) {
     let group_key = SharedAccessKey::from_base64(KEY).unwrap();
+    let group_mac_key = MacKey::from_base64(KEY).unwrap();
     let prekeyed = Hmac::<Sha256>::new_from_slice(&key_bytes()).unwrap();
 
     let mut group = c.benchmark_group("sas_derive");
     group.bench_function("iot_sas_derive_device_key", |b| {
         b.iter(|| derive_device_key(&group_key, black_box(REGISTRATION_ID)));
+    });
+    group.bench_function("iot_sas_derive_device_mac_key", |b| {
+        b.iter(|| derive_device_mac_key(&group_mac_key, black_box(REGISTRATION_ID)));
     });
     group.bench_function("bare_prekeyed_hmac_sha256", |b| {
         b.iter(|| bare_hmac(&prekeyed, &[black_box(REGISTRATION_ID.as_bytes())]));
