@@ -15,6 +15,7 @@ mod mac_key;
 mod percent;
 mod renew;
 mod resource;
+mod scope;
 mod sign;
 mod signer;
 mod token;

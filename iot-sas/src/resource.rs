@@ -113,10 +113,23 @@ pub fn resource_matches(sr_raw: &str, plain: &str) -> bool {
 }
 
 fn slow_matches(sr_raw: &str, plain: &str) -> bool {
+    slow_matches_segments(sr_raw, plain_segments(plain))
+}
+
+/// The plain resource's path segments (split at `/`).
+fn plain_segments(plain: &str) -> impl Iterator<Item = &[u8]> + Clone {
+    plain.as_bytes().split(|&b| b == b'/')
+}
+
+/// [`resource_matches`]'s full rule, with the plain resource given as its segments.
+pub(crate) fn slow_matches_segments<'p>(
+    sr_raw: &str,
+    plain: impl Iterator<Item = &'p [u8]> + Clone,
+) -> bool {
     let sr_count = segment_count(sr_raw);
     sr_count > 0
-        && sr_count == plain_segment_count(plain)
-        && slow_first_difference(sr_raw, plain).is_none()
+        && sr_count == plain_segment_count(plain.clone())
+        && slow_first_difference_segments(sr_raw, plain).is_none()
 }
 
 /// True when the decoded `sr` is a path-segment prefix of the plain resource being accessed,
@@ -148,11 +161,18 @@ pub(crate) fn first_difference(sr_raw: &str, plain: &str) -> Option<usize> {
 }
 
 fn slow_first_difference(sr_raw: &str, plain: &str) -> Option<usize> {
+    slow_first_difference_segments(sr_raw, plain_segments(plain))
+}
+
+/// [`first_difference`]'s full rule, with the plain resource given as its segments.
+pub(crate) fn slow_first_difference_segments<'p>(
+    sr_raw: &str,
+    mut plain_segments: impl Iterator<Item = &'p [u8]>,
+) -> Option<usize> {
     let sr_count = segment_count(sr_raw);
     if sr_count == 0 {
         return Some(0);
     }
-    let mut plain_segments = plain.as_bytes().split(|&b| b == b'/');
     for (index, sr_segment) in RawSegments::new(sr_raw.as_bytes())
         .take(sr_count)
         .enumerate()
@@ -260,9 +280,9 @@ fn segment_count(sr_raw: &str) -> usize {
     count
 }
 
-fn plain_segment_count(plain: &str) -> usize {
+fn plain_segment_count<'p>(plain: impl Iterator<Item = &'p [u8]>) -> usize {
     let mut count = 0;
-    for (index, segment) in plain.split('/').enumerate() {
+    for (index, segment) in plain.enumerate() {
         if !segment.is_empty() {
             count = index + 1;
         }

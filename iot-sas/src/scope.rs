@@ -1,0 +1,260 @@
+//! Scope checks against a structured [`ResourceUri`] (no plain text written), and the
+//! same answers as [`resource_matches`](crate::resource_matches) /
+//! [`resource_covers`](crate::resource_covers) (reference §1.4.5, §1.4.6).
+
+use crate::resource::{ResourceUri, slow_first_difference_segments, slow_matches_segments};
+
+impl<'a> ResourceUri<'a> {
+    /// The plain resource's pieces in order; the plain text is these joined with `/`.
+    fn pieces(&self) -> ([&'a str; 5], usize) {
+        match *self {
+            Self::Device { host, device_id } => ([host, "devices", device_id, "", ""], 3),
+            Self::Module {
+                host,
+                device_id,
+                module_id,
+            } => ([host, "devices", device_id, "modules", module_id], 5),
+            Self::Hub { host } => ([host, "", "", "", ""], 1),
+            Self::Devices { host } => ([host, "devices", "", "", ""], 2),
+            Self::DpsRegistration {
+                id_scope,
+                registration_id,
+            } => ([id_scope, "registrations", registration_id, "", ""], 3),
+        }
+    }
+
+    /// True when the decoded `sr` names exactly this resource: the same answer as
+    /// [`resource_matches`](crate::resource_matches) with the plain text of
+    /// [`write_plain`](Self::write_plain), without writing it (reference §1.4.5, §1.4.6).
+    pub fn is_named_by(&self, sr_raw: &str) -> bool {
+        let (pieces, n) = self.pieces();
+        let pieces = pieces.get(..n).unwrap_or_default();
+        fast_pieces(sr_raw.as_bytes(), pieces, true)
+            || slow_matches_segments(sr_raw, segments(pieces))
+    }
+
+    /// True when the decoded `sr` is a path-segment prefix of this resource: the same answer
+    /// as [`resource_covers`](crate::resource_covers) with the plain text of
+    /// [`write_plain`](Self::write_plain), without writing it (reference §1.4.5).
+    pub fn is_covered_by(&self, sr_raw: &str) -> bool {
+        let (pieces, n) = self.pieces();
+        let pieces = pieces.get(..n).unwrap_or_default();
+        fast_pieces(sr_raw.as_bytes(), pieces, false)
+            || slow_first_difference_segments(sr_raw, segments(pieces)).is_none()
+    }
+}
+
+/// The plain segments of pieces joined with `/` (a piece may itself contain `/`).
+fn segments<'p>(pieces: &'p [&'p str]) -> impl Iterator<Item = &'p [u8]> + Clone {
+    pieces
+        .iter()
+        .flat_map(|piece| piece.as_bytes().split(|&b| b == b'/'))
+}
+
+/// The cheapest tier, for the spellings the SDKs send (§1.3): each piece appears in `sr` as
+/// itself (ASCII case-insensitive; no `%` in it, so nothing to decode), the pieces separated by
+/// `/`, `%2F` or `%2f`. Then the decoded `sr` equals the plain resource (or, when not `exact`,
+/// a prefix of it that ends between two pieces, hence on a segment boundary) by one slice
+/// compare per piece. Conservative: `false` means "ask the segment rules" (escapes inside IDs,
+/// `+` for space, double encoding, trailing or empty segments).
+fn fast_pieces(sr: &[u8], pieces: &[&str], exact: bool) -> bool {
+    let mut rest = sr;
+    for (index, piece) in pieces.iter().enumerate() {
+        let piece = piece.as_bytes();
+        if index > 0 {
+            if rest.is_empty() {
+                // `sr` ended on a segment boundary: a segment prefix.
+                return !exact;
+            }
+            rest = match rest {
+                [b'/', tail @ ..] => tail,
+                [b'%', b'2', b'F' | b'f', tail @ ..] => tail,
+                _ => return false,
+            };
+        }
+        let Some((head, tail)) = rest.split_at_checked(piece.len()) else {
+            return false;
+        };
+        // `head` equals `piece` up to ASCII case, so a `%` in one is a `%` in the other. The
+        // fold (no early exit) vectorizes; `contains` costs more on such short slices.
+        if piece.is_empty()
+            || (head != piece && !head.eq_ignore_ascii_case(piece))
+            || piece.iter().fold(false, |seen, &b| seen | (b == b'%'))
+        {
+            return false;
+        }
+        rest = tail;
+    }
+    !pieces.is_empty() && rest.is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{resource_covers, resource_matches};
+    use std::{format, string::String, vec::Vec};
+
+    fn plain(r: &ResourceUri<'_>) -> String {
+        let mut s = String::new();
+        r.write_plain(&mut s).unwrap();
+        s
+    }
+
+    #[test]
+    fn resource_uri_checks_agree_with_the_plain_text_rules() {
+        let uris = [
+            ResourceUri::Device {
+                host: "hub.net",
+                device_id: "dev1",
+            },
+            ResourceUri::Module {
+                host: "hub.net",
+                device_id: "dev1",
+                module_id: "m(1)",
+            },
+            ResourceUri::Hub { host: "hub.net" },
+            ResourceUri::Devices { host: "hub.net" },
+            ResourceUri::DpsRegistration {
+                id_scope: "0ne00000001",
+                registration_id: "reg 1",
+            },
+            ResourceUri::Device {
+                host: "hub.net",
+                device_id: "dev#1",
+            },
+        ];
+        let srs = [
+            "hub.net%2Fdevices%2Fdev1",
+            "HUB.net%2fDEVICES%2fdev1",
+            "hub.net/devices/dev1",
+            "hub.net/devices/dev1/",
+            "hub.net%2Fdevices%2Fdev1%2Fmodules%2Fm%281%29",
+            "hub.net/devices/dev1/modules/m(1)",
+            "hub.net/devices/dev",
+            "hub.net/devices/dev10",
+            "hub.net/devices",
+            "hub.net",
+            "hub.net/",
+            "hub.ne",
+            "",
+            "/",
+            "%2F",
+            "hub.net//devices",
+            "0ne00000001/registrations/reg+1",
+            "0ne00000001%2Fregistrations%2Freg%201",
+            "0ne00000001/registrations/reg%2B1",
+            "hub.net%2Fdevices%2Fdev%25231",
+            "hub.net%2Fdevices%2Fdev%231",
+            "hub.net%2Fdevices%2Fdev#1",
+            "hub.net%2Fdevices%2Fdev%zz",
+        ];
+        for uri in &uris {
+            let text = plain(uri);
+            for sr in srs {
+                assert_eq!(
+                    uri.is_named_by(sr),
+                    resource_matches(sr, &text),
+                    "{sr} {text}"
+                );
+                assert_eq!(
+                    uri.is_covered_by(sr),
+                    resource_covers(sr, &text),
+                    "{sr} {text}"
+                );
+            }
+        }
+        let device = uris[0];
+        assert!(device.is_named_by("hub.net%2Fdevices%2Fdev1"));
+        assert!(!device.is_named_by("hub.net%2Fdevices"));
+        assert!(device.is_covered_by("hub.net%2Fdevices"));
+        assert!(uris[5].is_named_by("hub.net%2Fdevices%2Fdev%25231"));
+    }
+
+    /// Random `sr` spellings of realistic identities against random resources: the fast tier
+    /// never accepts what the segment rules refuse, and the `ResourceUri` checks give exactly
+    /// the plain-text answers.
+    #[test]
+    fn fast_pieces_never_accepts_more_than_the_segment_rules() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        const ID: &[u8] = b"abcXYZ019()!*'~%+@$._- #/";
+        let word = |next: &mut dyn FnMut(usize) -> usize, alphabet: &[u8], max: usize| {
+            (0..next(max + 1))
+                .map(|_| char::from(alphabet[next(alphabet.len())]))
+                .collect::<String>()
+        };
+        let mut fast_hits = 0;
+        for _ in 0..20_000 {
+            let host = format!("{}.net", word(&mut next, b"abcXYZ09-", 8));
+            let device = word(&mut next, ID, 10);
+            let module = word(&mut next, ID, 6);
+            let uri = if next(2) == 0 {
+                ResourceUri::Device {
+                    host: &host,
+                    device_id: &device,
+                }
+            } else {
+                ResourceUri::Module {
+                    host: &host,
+                    device_id: &device,
+                    module_id: &module,
+                }
+            };
+            let text = plain(&uri);
+            let mutation = next(8);
+            let mut sr = String::new();
+            for c in text.chars() {
+                match (mutation, next(3) == 0) {
+                    (0, true) => sr.push_str(&format!("%{:02X}", c as u32)),
+                    (1, true) => sr.push_str(&format!("%{:02x}", c as u32)),
+                    (2, true) => sr.push(c.to_ascii_uppercase()),
+                    (3, true) if c == '/' => sr.push_str("%2f"),
+                    _ => sr.push(c),
+                }
+            }
+            match mutation {
+                4 => {
+                    sr.pop();
+                }
+                5 => sr.push_str("%2Fx"),
+                6 => sr.insert(0, '%'),
+                7 => {
+                    sr = sr
+                        .split('/')
+                        .take(next(4) + 1)
+                        .collect::<Vec<_>>()
+                        .join("/")
+                }
+                _ => {}
+            }
+            let targets = [
+                text.clone(),
+                format!("{host}/devices/{device}"),
+                host.clone(),
+            ];
+            for target in &targets {
+                let pieces: Vec<&str> = target.split('/').collect();
+                for (pieces, exact) in [(&pieces[..], true), (&[target.as_str()][..], true)] {
+                    if fast_pieces(sr.as_bytes(), pieces, exact) {
+                        fast_hits += 1;
+                        assert!(resource_matches(&sr, target), "matches {sr} {target}");
+                    }
+                    if fast_pieces(sr.as_bytes(), pieces, false) {
+                        assert!(resource_covers(&sr, target), "covers {sr} {target}");
+                    }
+                }
+            }
+            assert_eq!(uri.is_named_by(&sr), resource_matches(&sr, &text), "{sr}");
+            assert_eq!(uri.is_covered_by(&sr), resource_covers(&sr, &text), "{sr}");
+        }
+        assert!(
+            fast_hits > 3_000,
+            "the generator reaches the accepting paths: {fast_hits}"
+        );
+    }
+}
