@@ -27,9 +27,9 @@
 //!
 //! The SAS path performs no heap allocation on success (see `tests/no_alloc.rs`).
 
-use iot_sas::{KeySlot, SasToken, resource_covers, resource_matches};
+use iot_sas::{KeySlot, ResourceUri, SasToken, resource_covers};
 
-use crate::claim::{Claim, amqp_claim, claim_error, direct_claim, display_id, mqtt_claim};
+use crate::claim::{Claim, amqp_claim, direct_claim, display_id, mqtt_claim};
 use crate::decision::{Allow, AuthMethod, Decision, DenyReason, Presented, ServiceAllow};
 use crate::hub::HubSettings;
 use crate::identity::{AuthenticationType, DeviceIdentity};
@@ -37,7 +37,6 @@ use crate::keys::PreKeyedKeys;
 use crate::policy::AccessRights;
 use crate::registry::{Registry, RegistryEntry, prepare_keys};
 use crate::request::{ConnectRequest, Transport};
-use crate::scope::ResourceBuf;
 
 /// Decides whether a device or module may connect (azure-iot-protocol.md §9).
 ///
@@ -132,13 +131,27 @@ fn sas<'a>(
             token_policy: token.key_name().unwrap_or_default().to_owned(),
         });
     }
-    let resource = || {
-        ResourceBuf::new(hub.host_name(), identity)
-            .ok_or(claim_error("identity resource longer than 640 bytes"))
+    // The identity's resource `{host}/devices/{id}[/modules/{mid}]`, compared with `sr` by
+    // iot-sas without writing it out (§1.4.5, §1.4.6).
+    let resource = match identity.module_id.as_deref() {
+        Some(module_id) => ResourceUri::Module {
+            host: hub.host_name(),
+            device_id: &identity.device_id,
+            module_id,
+        },
+        None => ResourceUri::Device {
+            host: hub.host_name(),
+            device_id: &identity.device_id,
+        },
     };
-    let scope_error = |resource: &str| DenyReason::TokenScope {
-        resource: token.resource_raw().to_owned(),
-        expected: resource.to_owned(),
+    let scope_error = || {
+        let mut expected = String::new();
+        // Writing into a `String` cannot fail.
+        let _ = resource.write_plain(&mut expected);
+        DenyReason::TokenScope {
+            resource: token.resource_raw().to_owned(),
+            expected,
+        }
     };
     if let Some(name) = token.key_name() {
         // Policy token (§1.6, §9 step 4). Identities of type `none` never connect directly.
@@ -170,9 +183,8 @@ fn sas<'a>(
             .ok_or_else(|| DenyReason::BadSignature {
                 signer: format!("policy {}", policy.name()),
             })?;
-        let resource = resource()?;
-        if !resource_covers(token.resource_raw(), resource.as_str()) {
-            return Err(scope_error(resource.as_str()));
+        if !resource.is_covered_by(token.resource_raw()) {
+            return Err(scope_error());
         }
         return Ok(Allow {
             identity,
@@ -193,9 +205,8 @@ fn sas<'a>(
     }
     check_expiry(hub, &token, now)?;
     let key = verify_with_identity_keys(entry, &token)?;
-    let resource = resource()?;
-    if !resource_matches(token.resource_raw(), resource.as_str()) {
-        return Err(scope_error(resource.as_str()));
+    if !resource.is_named_by(token.resource_raw()) {
+        return Err(scope_error());
     }
     Ok(Allow {
         identity,

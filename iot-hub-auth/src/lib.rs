@@ -14,7 +14,6 @@ mod mqtt;
 mod policy;
 mod registry;
 mod request;
-mod scope;
 
 pub use amqp::SaslUserName;
 pub use authorize::{authorize, authorize_service};
