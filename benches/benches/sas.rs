@@ -100,6 +100,9 @@ fn verify(c: &mut Criterion) {
     group.bench_function("part_resource_covers", |b| {
         b.iter(|| iot_sas::resource_covers(black_box(&sr), black_box(&plain)));
     });
+    group.bench_function("part_resource_uri_is_named_by", |b| {
+        b.iter(|| black_box(&resource).is_named_by(black_box(&sr)));
+    });
     group.finish();
 }
 
