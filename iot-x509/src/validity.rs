@@ -1,4 +1,4 @@
-//! Fast read of a certificate's validity period, and Unix-time <-> civil date helpers.
+//! Fast read of a certificate's validity period, and Unix time as ISO 8601 text.
 //!
 //! The verified-chain path needs `notBefore`/`notAfter` of every certificate it accepted; a full
 //! x509-parser parse costs ~4 µs per certificate (shared/reference/rust-ecosystem.md §4.2), so
@@ -72,50 +72,37 @@ fn time(input: &[u8]) -> Option<(i64, &[u8])> {
         *slot = next2()?;
     }
     let [year, month, day, hour, minute, second, _] = values;
-    if !(1..=12).contains(&month)
-        || !(1..=31).contains(&day)
-        || hour > 23
-        || minute > 59
-        || second > 59
-    {
-        return None;
-    }
+    // `time` validates the calendar (no 31 February) and does the epoch arithmetic.
+    let date = time::Date::from_calendar_date(
+        i32::try_from(year).ok()?,
+        time::Month::try_from(u8::try_from(month).ok()?).ok()?,
+        u8::try_from(day).ok()?,
+    )
+    .ok()?;
+    let clock = time::Time::from_hms(
+        u8::try_from(hour).ok()?,
+        u8::try_from(minute).ok()?,
+        u8::try_from(second).ok()?,
+    )
+    .ok()?;
     Some((
-        days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second,
+        time::PrimitiveDateTime::new(date, clock)
+            .assume_utc()
+            .unix_timestamp(),
         rest,
     ))
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-pub(crate) fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// `YYYY-MM-DDTHH:MM:SSZ` for Unix seconds (the ISO 8601 form DPS prints, reference §7.5).
+/// Times outside the years 0000-9999 (which X.509 cannot express) print as plain seconds.
 pub(crate) fn format_utc(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| secs.to_string())
 }
 
 #[cfg(test)]
@@ -123,9 +110,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn civil_round_trip() {
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+    fn utc_formatting() {
         assert_eq!(format_utc(0), "1970-01-01T00:00:00Z");
         assert_eq!(format_utc(1_767_225_600), "2026-01-01T00:00:00Z");
         assert_eq!(format_utc(951_782_400), "2000-02-29T00:00:00Z");
@@ -151,6 +136,15 @@ mod tests {
             }
         }
         assert!(checked >= 20);
+    }
+
+    #[test]
+    fn impossible_dates_are_none() {
+        // notBefore 2024-02-31 (UTCTime) inside an otherwise well-formed validity walk.
+        let mut body = b"\x17\x0d240231000000Z".to_vec();
+        body.extend_from_slice(b"\x17\x0d340101000000Z");
+        assert!(time(&body).is_none());
+        assert!(time(b"\x17\x0d240229000000Z").is_some());
     }
 
     #[test]
