@@ -12,19 +12,7 @@ mod dps_service_register {
     include!("../../fuzz/logic/dps_service_register.rs");
 }
 
-fn replay(name: &str, run: fn(&[u8])) {
-    let dir =
-        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../fuzz/corpus/")).join(name);
-    let mut count = 0;
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_file() {
-            run(&std::fs::read(&path).unwrap());
-            count += 1;
-        }
-    }
-    assert!(count > 0, "empty corpus {}", dir.display());
-}
+include!("../../fuzz/replay.rs");
 
 #[test]
 fn replay_dps_service_register() {

@@ -16,26 +16,7 @@ mod hub_authorize {
     include!("../../fuzz/logic/hub_authorize.rs");
 }
 
-fn seeds(name: &str) -> Vec<(String, Vec<u8>)> {
-    let dir =
-        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../fuzz/corpus/")).join(name);
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(&dir).unwrap_or_else(|err| panic!("{}: {err}", dir.display())) {
-        let path = entry.unwrap().path();
-        if path.is_file() {
-            let file = path.file_name().unwrap().to_string_lossy().into_owned();
-            out.push((file, std::fs::read(&path).unwrap()));
-        }
-    }
-    assert!(!out.is_empty(), "no seed files in {}", dir.display());
-    out
-}
-
-fn replay(name: &str, run: fn(&[u8])) {
-    for (_, data) in seeds(name) {
-        run(&data);
-    }
-}
+include!("../../fuzz/replay.rs");
 
 #[test]
 fn replay_hub_parse_mqtt_username() {
@@ -77,7 +58,7 @@ fn authorize_seeds_exercise_allow_paths() {
             .unwrap()
     };
     let mut allowed = 0;
-    for (name, data) in seeds("hub_authorize") {
+    for (name, data) in corpus("hub_authorize") {
         let parts: Vec<&[u8]> = data.splitn(8, |&b| b == 0).collect();
         let field = |i: usize| std::str::from_utf8(parts[i]).ok().filter(|s| !s.is_empty());
         let chain: Vec<CertificateDer<'_>> = parts

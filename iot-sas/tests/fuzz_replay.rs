@@ -18,19 +18,7 @@ mod sas_parse_connection_string {
     include!("../../fuzz/logic/sas_parse_connection_string.rs");
 }
 
-fn replay(name: &str, run: fn(&[u8])) {
-    let dir =
-        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../fuzz/corpus/")).join(name);
-    let mut count = 0;
-    for entry in std::fs::read_dir(&dir).unwrap_or_else(|err| panic!("{}: {err}", dir.display())) {
-        let path = entry.unwrap().path();
-        if path.is_file() {
-            run(&std::fs::read(&path).unwrap());
-            count += 1;
-        }
-    }
-    assert!(count > 0, "no seed files in {}", dir.display());
-}
+include!("../../fuzz/replay.rs");
 
 #[test]
 fn replay_sas_parse_token() {

@@ -21,19 +21,7 @@ mod x509_verify_chain {
     include!("../../fuzz/logic/x509_verify_chain.rs");
 }
 
-fn replay(name: &str, run: fn(&[u8])) {
-    let dir = format!(
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../fuzz/corpus/{}"),
-        name
-    );
-    let mut count = 0;
-    for entry in std::fs::read_dir(&dir).unwrap_or_else(|err| panic!("{dir}: {err}")) {
-        let path = entry.unwrap().path();
-        run(&std::fs::read(&path).unwrap());
-        count += 1;
-    }
-    assert!(count > 0, "{dir} has no seed files");
-}
+include!("../../fuzz/replay.rs");
 
 #[test]
 fn replay_x509_parse_pem() {
