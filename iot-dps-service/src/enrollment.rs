@@ -6,6 +6,7 @@
 //! `az iot dps enrollment show` loads as is.
 
 use core::fmt;
+pub use iot_dps_proto::TpmAttestation;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -342,19 +343,6 @@ pub struct X509CaReferences {
     /// Secondary CA name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secondary: Option<String>,
-}
-
-/// `attestation.tpm` (§8.1); modelled so enrollments load, TPM attestation is not decided
-/// by this crate.
-#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TpmAttestation {
-    /// Endorsement key (base64).
-    #[serde(default)]
-    pub endorsement_key: String,
-    /// Storage root key (base64).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub storage_root_key: Option<String>,
 }
 
 /// Names an enrollment in decisions, records and errors.

@@ -50,26 +50,18 @@ impl DeviceResponse {
     }
 }
 
-/// Unix seconds as DPS writes times: ISO 8601 UTC with 7 fractional digits (§5.4).
+/// Unix seconds as DPS writes times: ISO 8601 UTC with 7 fractional digits
+/// (`2020-04-10T03:11:13.0000000Z`, reference §5.4). Times past the year 9999 print as plain
+/// seconds.
 pub fn iso8601(secs: u64) -> String {
-    let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX / 2);
-    let rem = secs % 86_400;
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.0000000Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    const DPS_TIME: &[time::format_description::BorrowedFormatItem<'_>] = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:7]Z"
+    );
+    i64::try_from(secs)
+        .ok()
+        .and_then(|secs| time::OffsetDateTime::from_unix_timestamp(secs).ok())
+        .and_then(|t| t.format(DPS_TIME).ok())
+        .unwrap_or_else(|| secs.to_string())
 }
 
 pub(crate) fn success_response(
