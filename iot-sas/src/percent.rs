@@ -21,23 +21,31 @@ pub(crate) const fn hex_value(byte: u8) -> Option<u8> {
     }
 }
 
-/// Position of the first byte for which `is_match` holds. Scans 16-byte chunks with a
-/// branch-free test first (the compiler vectorises it), so long runs without a match cost a
-/// fraction of a byte-by-byte loop; this keeps the token parser well below the HMAC's cost.
+/// Position of the first `needle` in `haystack`. Eight bytes at a time with the classic
+/// "has zero byte" bit trick (its lowest set bit is exact; borrows only mark bytes above it),
+/// then byte by byte for the tail, so long runs without a match cost a fraction of a
+/// byte-by-byte loop; this keeps the token parser well below the HMAC's cost.
 #[inline]
-pub(crate) fn find(haystack: &[u8], is_match: impl Fn(u8) -> bool) -> Option<usize> {
-    let mut chunks = haystack.chunks_exact(16);
+pub(crate) fn find(haystack: &[u8], needle: u8) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let pattern = ONES * u64::from(needle);
+    let mut chunks = haystack.chunks_exact(8);
     let mut base = 0;
     for chunk in &mut chunks {
-        if chunk.iter().fold(false, |hit, &b| hit | is_match(b)) {
-            return chunk.iter().position(|&b| is_match(b)).map(|i| base + i);
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let v = u64::from_le_bytes(word) ^ pattern;
+        let hit = v.wrapping_sub(ONES) & !v & HIGHS;
+        if hit != 0 {
+            return Some(base + (hit.trailing_zeros() / 8) as usize);
         }
-        base += 16;
+        base += 8;
     }
     chunks
         .remainder()
         .iter()
-        .position(|&b| is_match(b))
+        .position(|&b| b == needle)
         .map(|i| base + i)
 }
 
@@ -175,14 +183,31 @@ mod tests {
             .collect();
         for start in 0..text.len() {
             let hay = &text[start..];
-            assert_eq!(
-                find(hay, |b| b == b'&'),
-                hay.iter().position(|&b| b == b'&')
-            );
-            assert_eq!(
-                find(hay, |b| b == b'z'),
-                hay.iter().position(|&b| b == b'z')
-            );
+            assert_eq!(find(hay, b'&'), hay.iter().position(|&b| b == b'&'));
+            assert_eq!(find(hay, b'z'), hay.iter().position(|&b| b == b'z'));
+        }
+    }
+
+    #[test]
+    fn find_exact_next_to_borrowing_bytes() {
+        // A match followed by needle ^ 1 or by high bytes: only the lowest flag is exact.
+        for needle in [b'&', b'%', 0x00, 0x80, 0xff] {
+            for other in [needle ^ 1, needle ^ 0x80, 0x00, 0x01, 0x80, 0xff] {
+                for at in 0..20 {
+                    let mut hay = [other; 20];
+                    if let Some(slot) = hay.get_mut(at) {
+                        *slot = needle;
+                    }
+                    for end in 0..=hay.len() {
+                        let hay = &hay[..end];
+                        assert_eq!(
+                            find(hay, needle),
+                            hay.iter().position(|&b| b == needle),
+                            "{needle} {other} {at} {end}"
+                        );
+                    }
+                }
+            }
         }
     }
 

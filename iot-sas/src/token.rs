@@ -74,7 +74,7 @@ impl<'a> SasToken<'a> {
         let mut start = 0;
         loop {
             let rest = bytes.get(start..).unwrap_or_default();
-            let len = crate::percent::find(rest, |b| b == b'&').unwrap_or(rest.len());
+            let len = crate::percent::find(rest, b'&').unwrap_or(rest.len());
             let field = rest.get(..len).unwrap_or_default();
             let offset = PREFIX.len() + start;
             if field.is_empty() {
@@ -289,7 +289,7 @@ fn decode_signature_fast(raw: &[u8]) -> Option<[u8; 32]> {
     let (mut i, mut len) = (0, 0);
     while i < raw.len() {
         let rest = raw.get(i..)?;
-        let run = crate::percent::find(rest, |b| b == b'%').unwrap_or(rest.len());
+        let run = crate::percent::find(rest, b'%').unwrap_or(rest.len());
         text.get_mut(len..len + run)?
             .copy_from_slice(rest.get(..run)?);
         len += run;
