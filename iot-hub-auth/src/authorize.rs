@@ -31,7 +31,7 @@ use iot_sas::{KeySlot, ResourceUri, SasToken, resource_covers};
 
 use crate::claim::{Claim, amqp_claim, direct_claim, display_id, mqtt_claim};
 use crate::decision::{Allow, AuthMethod, Decision, DenyReason, Presented, ServiceAllow};
-use crate::hub::HubSettings;
+use crate::hub::{HubPolicy, HubSettings};
 use crate::identity::{AuthenticationType, DeviceIdentity};
 use crate::keys::PreKeyedKeys;
 use crate::policy::AccessRights;
@@ -104,6 +104,32 @@ fn sas_disabled_setting(hub: &HubSettings, identity: &DeviceIdentity) -> Option<
     }
 }
 
+/// The steps every policy token takes, device-facing or back-end (azure-iot-protocol.md §1.6,
+/// §9 step 4): the policy holds the `required` rights, `se` is not past, and the MAC matches
+/// one of the policy's keys. Returns the key that matched.
+fn check_policy_token(
+    hub: &HubSettings,
+    policy: &HubPolicy,
+    token: &SasToken<'_>,
+    required: AccessRights,
+    now: u64,
+) -> Result<KeySlot, DenyReason> {
+    if !policy.rights().contains(required) {
+        return Err(DenyReason::PolicyLacksRights {
+            policy: policy.name().to_owned(),
+            required,
+            granted: policy.rights(),
+        });
+    }
+    check_expiry(hub, token, now)?;
+    policy
+        .keys()
+        .verify(token)
+        .ok_or_else(|| DenyReason::BadSignature {
+            signer: format!("policy {}", policy.name()),
+        })
+}
+
 fn check_expiry(hub: &HubSettings, token: &SasToken<'_>, now: u64) -> Result<(), DenyReason> {
     token
         .check_expiry(now, hub.allowed_clock_skew_secs)
@@ -169,20 +195,7 @@ fn sas<'a>(
         if let Some(setting) = sas_disabled_setting(hub, identity) {
             return Err(DenyReason::SasDisabled { setting });
         }
-        if !policy.rights().contains(AccessRights::DEVICE_CONNECT) {
-            return Err(DenyReason::PolicyLacksRights {
-                policy: policy.name().to_owned(),
-                required: AccessRights::DEVICE_CONNECT,
-                granted: policy.rights(),
-            });
-        }
-        check_expiry(hub, &token, now)?;
-        let key = policy
-            .keys()
-            .verify(&token)
-            .ok_or_else(|| DenyReason::BadSignature {
-                signer: format!("policy {}", policy.name()),
-            })?;
+        let key = check_policy_token(hub, policy, &token, AccessRights::DEVICE_CONNECT, now)?;
         if !resource.is_covered_by(token.resource_raw()) {
             return Err(scope_error());
         }
@@ -255,20 +268,7 @@ pub fn authorize_service<'a>(
     let policy = hub.policy(name).ok_or_else(|| DenyReason::UnknownPolicy {
         name: name.to_owned(),
     })?;
-    if !policy.rights().contains(required) {
-        return Err(DenyReason::PolicyLacksRights {
-            policy: policy.name().to_owned(),
-            required,
-            granted: policy.rights(),
-        });
-    }
-    check_expiry(hub, &token, now)?;
-    let key = policy
-        .keys()
-        .verify(&token)
-        .ok_or_else(|| DenyReason::BadSignature {
-            signer: format!("policy {}", policy.name()),
-        })?;
+    let key = check_policy_token(hub, policy, &token, required, now)?;
     if !resource_covers(token.resource_raw(), hub.host_name()) {
         return Err(DenyReason::TokenScope {
             resource: token.resource_raw().to_owned(),
