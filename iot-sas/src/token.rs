@@ -113,8 +113,14 @@ impl<'a> SasToken<'a> {
         let sr = sr.ok_or(Error::MissingField { field: "sr" })?;
         let sig = sig.ok_or(Error::MissingField { field: "sig" })?;
         let se = se.ok_or(Error::MissingField { field: "se" })?;
+        // The signature is decoded before `se` is parsed: decoding ends in single-byte stores,
+        // and copying the token right after them (wide loads of fresh narrow stores) would
+        // stall store forwarding on x86-64; parsing `se` in between gives them time to land.
+        let mut signature = Signature([0; 32]);
+        if !decode_signature_fast(sig.as_bytes(), &mut signature.0) {
+            signature = decode_signature_checked(sig).map_err(Error::MalformedSignature)?;
+        }
         let expiry = parse_expiry(se).map_err(Error::MalformedExpiry)?;
-        let signature = decode_signature(sig).map_err(Error::MalformedSignature)?;
         Ok(Self {
             sr,
             sig,
@@ -254,15 +260,6 @@ fn parse_expiry(se: &str) -> Result<u64, ExpiryError> {
     Ok(value)
 }
 
-/// Percent-decodes (either hex case; raw `+`, `/`, `=` kept as they are, `+` is not a space)
-/// into a stack buffer, then strict base64 into 32 bytes (reference §1.4.2).
-fn decode_signature(sig: &str) -> Result<Signature, SignatureError> {
-    if let Some(mac) = decode_signature_fast(sig.as_bytes()) {
-        return Ok(Signature(mac));
-    }
-    decode_signature_checked(sig)
-}
-
 /// Marks bytes outside the standard base64 alphabet in [`BASE64_VALUES`].
 const NOT_BASE64: u8 = 0xff;
 
@@ -280,9 +277,14 @@ const BASE64_VALUES: [u8; 256] = {
 
 /// The common case without the general engine: 43 symbols (each raw or `%XX`), the last one
 /// with zero low bits, then `=` (raw or `%3D`/`%3d`), decoded by quads. Accepts exactly what
-/// [`decode_signature_checked`] accepts; `None` sends everything else there, which also finds
-/// the precise error (a differential test keeps the two in step).
-fn decode_signature_fast(raw: &[u8]) -> Option<[u8; 32]> {
+/// [`decode_signature_checked`] accepts and writes `mac`; `false` (with `mac` unspecified)
+/// sends everything else there, which also finds the precise error (a differential test keeps
+/// the two in step).
+fn decode_signature_fast(raw: &[u8], mac: &mut [u8; 32]) -> bool {
+    decode_signature_fast_inner(raw, mac).is_some()
+}
+
+fn decode_signature_fast_inner(raw: &[u8], mac: &mut [u8; 32]) -> Option<()> {
     // Percent-decode into a fixed buffer, copying the runs between escapes (a canonical `sig`
     // has at most a handful of escapes).
     let mut text = [0u8; 44];
@@ -323,9 +325,8 @@ fn decode_signature_fast(raw: &[u8]) -> Option<[u8; 32]> {
     if out[32] != 0 {
         return None;
     }
-    let mut mac = [0u8; 32];
     mac.copy_from_slice(&out[..32]);
-    Some(mac)
+    Some(())
 }
 
 /// Percent-decode into a 44-byte buffer, then the `base64` crate's strict `STANDARD` engine,
@@ -767,11 +768,13 @@ mod tests {
                 4 => text.push('A'),
                 _ => {}
             }
-            let fast = decode_signature_fast(text.as_bytes());
+            let mut bytes = [0; 32];
+            let fast = decode_signature_fast(text.as_bytes(), &mut bytes);
             let checked = decode_signature_checked(&text);
-            match fast {
-                Some(bytes) => assert_eq!(checked, Ok(Signature(bytes)), "{text}"),
-                None => assert!(checked.is_err(), "{text}: fast path refused a valid form"),
+            if fast {
+                assert_eq!(checked, Ok(Signature(bytes)), "{text}");
+            } else {
+                assert!(checked.is_err(), "{text}: fast path refused a valid form");
             }
         }
     }
