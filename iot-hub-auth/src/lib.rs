@@ -34,7 +34,7 @@ pub use identity::{
 pub use keys::PreKeyedKeys;
 pub use mqtt::{MAX_USERNAME_LEN, MqttClientId, MqttUserName};
 pub use policy::{AccessRights, SharedAccessPolicy};
-pub use registry::{InMemoryRegistry, Registry, RegistryEntry};
+pub use registry::{InMemoryRegistry, Registry, RegistryEntry, RegistryHasher};
 pub use request::{ConnectRequest, Transport};
 
 // Types of the dependencies that appear in this crate's API.
