@@ -148,7 +148,13 @@ fn sas<'a>(
     now: u64,
 ) -> Result<Allow<'a>, DenyReason> {
     let identity = entry.identity;
-    let token = SasToken::parse(token_text).map_err(DenyReason::MalformedToken)?;
+    // Borrowed out of the `Result` rather than moved out with `?`: the move copies the fresh
+    // token with wide loads over the parser's narrow stores, a store-forwarding stall.
+    let parsed = SasToken::parse(token_text);
+    let token = match &parsed {
+        Ok(token) => token,
+        Err(error) => return Err(DenyReason::MalformedToken(error.clone())),
+    };
     if let Some(policy) = claim.sasl_policy
         && token.key_name() != Some(policy)
     {
@@ -195,7 +201,7 @@ fn sas<'a>(
         if let Some(setting) = sas_disabled_setting(hub, identity) {
             return Err(DenyReason::SasDisabled { setting });
         }
-        let key = check_policy_token(hub, policy, &token, AccessRights::DEVICE_CONNECT, now)?;
+        let key = check_policy_token(hub, policy, token, AccessRights::DEVICE_CONNECT, now)?;
         if !resource.is_covered_by(token.resource_raw()) {
             return Err(scope_error());
         }
@@ -216,8 +222,8 @@ fn sas<'a>(
     if let Some(setting) = sas_disabled_setting(hub, identity) {
         return Err(DenyReason::SasDisabled { setting });
     }
-    check_expiry(hub, &token, now)?;
-    let key = verify_with_identity_keys(entry, &token)?;
+    check_expiry(hub, token, now)?;
+    let key = verify_with_identity_keys(entry, token)?;
     if !resource.is_named_by(token.resource_raw()) {
         return Err(scope_error());
     }

@@ -30,7 +30,9 @@ pub(crate) fn display_id(device_id: &str, module_id: Option<&str>) -> String {
 }
 
 pub(crate) fn check_host(hub: &HubSettings, host: &str) -> Result<(), DenyReason> {
-    if host.eq_ignore_ascii_case(hub.host_name()) {
+    // Exact bytes first (what every SDK sends: the host from the connection string), then
+    // ASCII case-insensitively (host names are case-insensitive, RFC 4343).
+    if host == hub.host_name() || host.eq_ignore_ascii_case(hub.host_name()) {
         Ok(())
     } else {
         Err(DenyReason::HostNameMismatch {
@@ -40,6 +42,7 @@ pub(crate) fn check_host(hub: &HubSettings, host: &str) -> Result<(), DenyReason
     }
 }
 
+#[inline]
 pub(crate) fn mqtt_claim<'r>(
     hub: &HubSettings,
     req: &ConnectRequest<'r>,
@@ -51,15 +54,24 @@ pub(crate) fn mqtt_claim<'r>(
         "MQTT CONNECT needs the user name {host}/{deviceId}/?api-version=...",
     ))?;
     let id = MqttClientId::parse(client_id).map_err(DenyReason::MalformedClaim)?;
-    // Fast, allocation-free check of the common case: the user name's path is exactly the
+    let claim = Claim {
+        device_id: id.device_id,
+        module_id: id.module_id,
+        sasl_policy: None,
+    };
+    // Fast, allocation-free checks of the common case: the user name's path is exactly the
     // client ID (`{host}/{clientId}/?{query}`). Query parameters are not part of the decision.
+    // First with the host exactly as configured (what the SDKs send), then any host spelling.
+    if username
+        .strip_prefix(hub.host_name())
+        .and_then(|rest| rest.strip_prefix('/'))
+        .is_some_and(|path| path_is(path, client_id))
+    {
+        return Ok(claim);
+    }
     if let Some(host) = host_if_path_is(username, client_id) {
         check_host(hub, host)?;
-        return Ok(Claim {
-            device_id: id.device_id,
-            module_id: id.module_id,
-            sasl_policy: None,
-        });
+        return Ok(claim);
     }
     // Otherwise find out what differs.
     let parsed = MqttUserName::parse(username).map_err(DenyReason::MalformedClaim)?;
@@ -74,11 +86,17 @@ pub(crate) fn mqtt_claim<'r>(
 /// `/?{query}` (azure-iot-protocol.md §6.1), with a non-empty host.
 pub(crate) fn host_if_path_is<'u>(username: &'u str, client_id: &str) -> Option<&'u str> {
     let (host, rest) = username.split_once('/')?;
-    let tail = rest.strip_prefix(client_id)?;
-    let shaped = tail.is_empty() || tail == "/" || tail.starts_with("/?");
-    (shaped && !host.is_empty()).then_some(host)
+    (path_is(rest, client_id) && !host.is_empty()).then_some(host)
 }
 
+/// Whether the user name's part after `{host}/` is `{client_id}`, optionally followed by `/`
+/// or `/?{query}`.
+fn path_is(path: &str, client_id: &str) -> bool {
+    path.strip_prefix(client_id)
+        .is_some_and(|tail| tail.is_empty() || tail == "/" || tail.starts_with("/?"))
+}
+
+#[inline]
 pub(crate) fn direct_claim<'r>(req: &ConnectRequest<'r>) -> Result<Claim<'r>, DenyReason> {
     let device_id = req.device_id.ok_or(claim_error(match req.transport {
         Transport::Https => "HTTPS requests name the device in the path /devices/{deviceId}/...",
@@ -91,6 +109,7 @@ pub(crate) fn direct_claim<'r>(req: &ConnectRequest<'r>) -> Result<Claim<'r>, De
     })
 }
 
+#[inline]
 pub(crate) fn amqp_claim<'r>(
     hub: &HubSettings,
     req: &ConnectRequest<'r>,
