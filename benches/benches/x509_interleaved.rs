@@ -6,7 +6,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use iot_benches::pair;
 
 use iot_x509::{CaSet, CertificateDer, ChainCache, RegisteredCa, Thumbprint, verify_client_chain};
 use sha2::Digest as _;
@@ -22,32 +24,6 @@ macro_rules! fixture {
         .unwrap()
         .remove(0)
     };
-}
-
-fn per_call(k: u32, mut f: impl FnMut()) -> f64 {
-    let start = Instant::now();
-    for _ in 0..k {
-        f();
-    }
-    start.elapsed().as_secs_f64() * 1e9 / f64::from(k)
-}
-
-fn pair(name: &str, rounds: usize, k: u32, mut ours: impl FnMut(), mut bare: impl FnMut()) {
-    let (mut a, mut b) = (Vec::with_capacity(rounds), Vec::with_capacity(rounds));
-    for _ in 0..rounds {
-        a.push(per_call(k, &mut ours));
-        b.push(per_call(k, &mut bare));
-    }
-    a.sort_by(f64::total_cmp);
-    b.sort_by(f64::total_cmp);
-    let (ma, mb) = (a[rounds / 2], b[rounds / 2]);
-    println!(
-        "{name:34} ours median {ma:>9.0} ns (min {:>9.0}) | bare median {mb:>9.0} ns (min {:>9.0}) | ratio {:.3} (min {:.3})",
-        a[0],
-        b[0],
-        ma / mb,
-        a[0] / b[0]
-    );
 }
 
 fn bare_webpki(
