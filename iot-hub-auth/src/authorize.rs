@@ -54,6 +54,7 @@ pub fn authorize<'a, R: Registry + ?Sized>(
     }
 }
 
+#[inline]
 fn decide<'a, R: Registry + ?Sized>(
     hub: &'a HubSettings,
     registry: &'a R,
@@ -140,6 +141,7 @@ fn check_expiry(hub: &HubSettings, token: &SasToken<'_>, now: u64) -> Result<(),
         })
 }
 
+#[inline]
 fn sas<'a>(
     hub: &'a HubSettings,
     entry: RegistryEntry<'a>,

@@ -49,10 +49,10 @@ pub(crate) fn mqtt_claim<'r>(
 ) -> Result<Claim<'r>, DenyReason> {
     let client_id = req
         .client_id
-        .ok_or(claim_error("MQTT CONNECT needs a client ID"))?;
-    let username = req.username.ok_or(claim_error(
-        "MQTT CONNECT needs the user name {host}/{deviceId}/?api-version=...",
-    ))?;
+        .ok_or_else(|| claim_error("MQTT CONNECT needs a client ID"))?;
+    let username = req.username.ok_or_else(|| {
+        claim_error("MQTT CONNECT needs the user name {host}/{deviceId}/?api-version=...")
+    })?;
     let id = MqttClientId::parse(client_id).map_err(DenyReason::MalformedClaim)?;
     let claim = Claim {
         device_id: id.device_id,
@@ -98,10 +98,14 @@ fn path_is(path: &str, client_id: &str) -> bool {
 
 #[inline]
 pub(crate) fn direct_claim<'r>(req: &ConnectRequest<'r>) -> Result<Claim<'r>, DenyReason> {
-    let device_id = req.device_id.ok_or(claim_error(match req.transport {
-        Transport::Https => "HTTPS requests name the device in the path /devices/{deviceId}/...",
-        _ => "AMQP without a SASL PLAIN device user name must name the device of the link",
-    }))?;
+    let device_id = req.device_id.ok_or_else(|| {
+        claim_error(match req.transport {
+            Transport::Https => {
+                "HTTPS requests name the device in the path /devices/{deviceId}/..."
+            }
+            _ => "AMQP without a SASL PLAIN device user name must name the device of the link",
+        })
+    })?;
     Ok(Claim {
         device_id,
         module_id: req.module_id,
