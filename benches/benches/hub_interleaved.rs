@@ -48,6 +48,23 @@ fn main() {
         },
         bare,
     );
+    // A different device each call, 65,536 of them spread over the registry: registry reads
+    // miss the caches as they do on a real hub; the bare side cycles through the same keys.
+    let connects = f.spread_connects(65_536);
+    let (mut ours_at, mut bare_at) = (0, 0);
+    pair(
+        "authorize_mqtt_sas_1m, 64k devices",
+        rounds,
+        k,
+        || {
+            ours_at = (ours_at + 1) % connects.len();
+            black_box(f.authorize_connect(&connects[ours_at]));
+        },
+        || {
+            bare_at = (bare_at + 1) % connects.len();
+            black_box(connects[bare_at].bare.run());
+        },
+    );
     pair(
         "  step: SasToken::parse",
         rounds,

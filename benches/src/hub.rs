@@ -102,12 +102,59 @@ impl HubFixture {
     /// The raw primitive beside it: the key pre-keyed into a plain `Hmac<Sha256>`, and the
     /// token's raw `sr` and `se`.
     pub fn bare_hmac(&self) -> BareHmac {
-        let parsed = SasToken::parse(&self.token).unwrap();
-        BareHmac {
-            prekeyed: Hmac::<Sha256>::new_from_slice(self.key.secret_bytes()).unwrap(),
-            sr: parsed.resource_raw().to_owned(),
-            se: parsed.expiry_raw().to_owned(),
-        }
+        bare_hmac_for(&self.key, &self.token)
+    }
+
+    /// `n` connects of different devices spread evenly over the registry, each with its own
+    /// token, user name and bare HMAC: cycling through them, every decision reads a registry
+    /// entry that is not in the CPU caches, as on a real hub.
+    pub fn spread_connects(&self, n: usize) -> Vec<Connect> {
+        let step = (IDENTITIES / n.max(1)).max(1);
+        (0..IDENTITIES)
+            .step_by(step)
+            .take(n)
+            .map(|i| {
+                let device = device_id(i);
+                let key = key_for(i);
+                let token = iot_sas::sign(&key, &Self::resource_of(&device), EXPIRY, None).unwrap();
+                let username = format!("{HOST}/{device}/?api-version=2021-04-12");
+                let bare = bare_hmac_for(&key, &token);
+                Connect {
+                    device,
+                    username,
+                    token,
+                    bare,
+                }
+            })
+            .collect()
+    }
+
+    /// The MQTT CONNECT decision for one of [`Self::spread_connects`].
+    pub fn authorize_connect(&self, connect: &Connect) -> bool {
+        let req = ConnectRequest::mqtt(black_box(&connect.device), black_box(&connect.username))
+            .with_password(black_box(&connect.token));
+        authorize(&self.hub, &self.registry, &req, self.now).is_allowed()
+    }
+}
+
+/// One device's MQTT CONNECT and the bare HMAC of its token.
+pub struct Connect {
+    /// Device ID (= client ID).
+    pub device: String,
+    /// MQTT user name.
+    pub username: String,
+    /// Device-key token.
+    pub token: String,
+    /// The bare pre-keyed HMAC of the token's string to sign.
+    pub bare: BareHmac,
+}
+
+fn bare_hmac_for(key: &SharedAccessKey, token: &str) -> BareHmac {
+    let parsed = SasToken::parse(token).unwrap();
+    BareHmac {
+        prekeyed: Hmac::<Sha256>::new_from_slice(key.secret_bytes()).unwrap(),
+        sr: parsed.resource_raw().to_owned(),
+        se: parsed.expiry_raw().to_owned(),
     }
 }
 

@@ -166,16 +166,18 @@ fn sas<'a>(
         });
     }
     // The identity's resource `{host}/devices/{id}[/modules/{mid}]`, compared with `sr` by
-    // iot-sas without writing it out (§1.4.5, §1.4.6).
-    let resource = match identity.module_id.as_deref() {
+    // iot-sas without writing it out (§1.4.5, §1.4.6). The IDs are the claimed ones, which
+    // the registry resolved exactly (see `Registry`) and which are in cache, unlike the
+    // stored identity's own copies.
+    let resource = match claim.module_id {
         Some(module_id) => ResourceUri::Module {
             host: hub.host_name(),
-            device_id: &identity.device_id,
+            device_id: claim.device_id,
             module_id,
         },
         None => ResourceUri::Device {
             host: hub.host_name(),
-            device_id: &identity.device_id,
+            device_id: claim.device_id,
         },
     };
     let scope_error = || {

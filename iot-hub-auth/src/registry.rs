@@ -32,6 +32,11 @@ pub struct RegistryEntry<'a> {
 }
 
 /// Looks up device and module identities.
+///
+/// Implementations return the identity whose IDs are exactly the ones asked for (device and
+/// module IDs are case-sensitive, azure-iot-protocol.md §4): [`crate::authorize`] checks the
+/// token's `sr` against the IDs the connection claims, and authenticates it with the keys of
+/// the identity returned for them.
 pub trait Registry {
     /// The identity `device_id` (module `module_id`), if registered.
     fn get(&self, device_id: &str, module_id: Option<&str>) -> Option<&DeviceIdentity>;
@@ -56,23 +61,27 @@ impl<R: Registry + ?Sized> Registry for &R {
     }
 }
 
+/// One identity with its pre-keyed keys, the keys first and inline (`repr(C)` keeps that
+/// order): a SAS connect reads the keys and the identity's status and type from one block of
+/// adjacent cache lines instead of following another pointer.
 #[derive(Clone, Debug)]
+#[repr(C)]
 struct Stored {
+    keys: Option<PreKeyedKeys>,
     identity: DeviceIdentity,
-    keys: Option<Box<PreKeyedKeys>>,
 }
 
 impl Stored {
     fn new(identity: DeviceIdentity) -> Result<Self, Error> {
         identity.validate()?;
-        let keys = prepare_keys(&identity)?.map(Box::new);
-        Ok(Self { identity, keys })
+        let keys = prepare_keys(&identity)?;
+        Ok(Self { keys, identity })
     }
 
     fn entry(&self) -> RegistryEntry<'_> {
         RegistryEntry {
             identity: &self.identity,
-            keys: self.keys.as_deref(),
+            keys: self.keys.as_ref(),
         }
     }
 }
@@ -133,9 +142,10 @@ impl BuildHasher for RegistryHasher {
 
 /// An in-memory registry keyed by (device ID, module ID).
 ///
-/// Devices live in one hash map, each with its own (initially unallocated) map of modules, so
-/// lookups by `&str` need no allocation. Every `sas` identity is stored with its
-/// [`PreKeyedKeys`].
+/// A hash map takes each device ID to an index into one vector of devices; each device holds
+/// its own (initially unallocated) map of modules. Lookups by `&str` allocate nothing, the map
+/// stays small (32 bytes per bucket rather than the whole identity), and every `sas` identity
+/// is stored with its [`PreKeyedKeys`] in the same block as the identity.
 ///
 /// ```
 /// use iot_hub_auth::{DeviceIdentity, InMemoryRegistry, Registry};
@@ -155,7 +165,9 @@ impl BuildHasher for RegistryHasher {
 /// The hasher `S` defaults to [`RegistryHasher`]; see [`Self::with_hasher`].
 #[derive(Clone, Debug)]
 pub struct InMemoryRegistry<S = RegistryHasher> {
-    devices: HashMap<String, DeviceSlot<S>, S>,
+    /// Device ID -> index into `devices`.
+    index: HashMap<String, usize, S>,
+    devices: Vec<DeviceSlot<S>>,
     modules: usize,
     hasher: S,
 }
@@ -205,7 +217,8 @@ impl<S: BuildHasher + Clone> InMemoryRegistry<S> {
     /// An empty registry with room for `devices` devices, hashing with `hasher`.
     pub fn with_capacity_and_hasher(devices: usize, hasher: S) -> Self {
         Self {
-            devices: HashMap::with_capacity_and_hasher(devices, hasher.clone()),
+            index: HashMap::with_capacity_and_hasher(devices, hasher.clone()),
+            devices: Vec::with_capacity(devices),
             modules: 0,
             hasher,
         }
@@ -216,23 +229,19 @@ impl<S: BuildHasher + Clone> InMemoryRegistry<S> {
     pub fn upsert(&mut self, identity: DeviceIdentity) -> Result<(), Error> {
         let stored = Stored::new(identity)?;
         match stored.identity.module_id.clone() {
-            None => {
-                let device_id = stored.identity.device_id.clone();
-                match self.devices.get_mut(&device_id) {
-                    Some(slot) => slot.device = stored,
-                    None => {
-                        self.devices.insert(
-                            device_id,
-                            DeviceSlot {
-                                device: stored,
-                                modules: HashMap::with_hasher(self.hasher.clone()),
-                            },
-                        );
-                    }
+            None => match self.slot_mut(&stored.identity.device_id) {
+                Some(slot) => slot.device = stored,
+                None => {
+                    self.index
+                        .insert(stored.identity.device_id.clone(), self.devices.len());
+                    self.devices.push(DeviceSlot {
+                        device: stored,
+                        modules: HashMap::with_hasher(self.hasher.clone()),
+                    });
                 }
-            }
+            },
             Some(module_id) => {
-                let Some(slot) = self.devices.get_mut(&stored.identity.device_id) else {
+                let Some(slot) = self.slot_mut(&stored.identity.device_id) else {
                     return Err(Error::ParentMissing {
                         device_id: stored.identity.device_id.clone(),
                         module_id,
@@ -268,12 +277,23 @@ impl<S: BuildHasher + Clone> InMemoryRegistry<S> {
     /// connect of that identity is refused ([`crate::DenyReason::UnknownIdentity`]).
     pub fn remove(&mut self, device_id: &str, module_id: Option<&str>) -> Option<DeviceIdentity> {
         match module_id {
-            None => self.devices.remove(device_id).map(|slot| {
+            None => {
+                let at = self.index.remove(device_id)?;
+                if at >= self.devices.len() {
+                    return None; // unreachable: every index points into `devices`
+                }
+                let slot = self.devices.swap_remove(at);
+                // The last device moved into the hole: point its index entry there.
+                if let Some(moved) = self.devices.get(at)
+                    && let Some(entry) = self.index.get_mut(&moved.device.identity.device_id)
+                {
+                    *entry = at;
+                }
                 self.modules = self.modules.saturating_sub(slot.modules.len());
-                slot.device.identity
-            }),
+                Some(slot.device.identity)
+            }
             Some(m) => {
-                let removed = self.devices.get_mut(device_id)?.modules.remove(m)?;
+                let removed = self.slot_mut(device_id)?.modules.remove(m)?;
                 self.modules = self.modules.saturating_sub(1);
                 Some(removed.identity)
             }
@@ -288,7 +308,7 @@ impl<S: BuildHasher + Clone> InMemoryRegistry<S> {
         status: IdentityStatus,
         reason: Option<&str>,
     ) -> bool {
-        let Some(slot) = self.devices.get_mut(device_id) else {
+        let Some(slot) = self.slot_mut(device_id) else {
             return false;
         };
         let stored = match module_id {
@@ -315,14 +335,19 @@ impl<S: BuildHasher + Clone> InMemoryRegistry<S> {
 
     /// Every identity, devices before their modules, in no particular device order.
     pub fn iter(&self) -> impl Iterator<Item = &DeviceIdentity> {
-        self.devices.values().flat_map(|slot| {
+        self.devices.iter().flat_map(|slot| {
             core::iter::once(&slot.device.identity)
                 .chain(slot.modules.values().map(|s| &s.identity))
         })
     }
 
+    fn slot_mut(&mut self, device_id: &str) -> Option<&mut DeviceSlot<S>> {
+        let at = *self.index.get(device_id)?;
+        self.devices.get_mut(at)
+    }
+
     fn stored(&self, device_id: &str, module_id: Option<&str>) -> Option<&Stored> {
-        let slot = self.devices.get(device_id)?;
+        let slot = self.devices.get(*self.index.get(device_id)?)?;
         match module_id {
             None => Some(&slot.device),
             Some(m) => slot.modules.get(m),
@@ -393,6 +418,33 @@ mod tests {
         assert!(r.remove("d", None).is_some());
         assert_eq!(r.len(), 0);
         assert!(r.get("d", Some("m")).is_none());
+    }
+
+    #[test]
+    fn removing_a_device_keeps_every_other_reachable() {
+        let mut r = InMemoryRegistry::new();
+        for d in ["a", "b", "c", "d"] {
+            r.upsert(DeviceIdentity::sas(d, K1, K2)).unwrap();
+        }
+        r.upsert(DeviceIdentity::sas("d", K1, K2).into_module("m"))
+            .unwrap();
+        // "d" (last) moves into the hole "b" leaves, with its module.
+        assert_eq!(r.remove("b", None).unwrap().device_id, "b");
+        assert!(r.remove("b", None).is_none());
+        for d in ["a", "c", "d"] {
+            assert_eq!(r.get(d, None).unwrap().device_id, d);
+        }
+        assert!(r.lookup("d", Some("m")).unwrap().keys.is_some());
+        assert!(r.set_status("d", None, IdentityStatus::Disabled, None));
+        assert!(!r.get("d", None).unwrap().is_enabled());
+        assert_eq!(r.len(), 4);
+        // Removing the last device and re-adding one still works.
+        assert!(r.remove("d", None).is_some());
+        assert_eq!(r.len(), 2);
+        r.upsert(DeviceIdentity::sas("e", K1, K2)).unwrap();
+        let mut ids: Vec<_> = r.iter().map(|i| i.device_id.clone()).collect();
+        ids.sort();
+        assert_eq!(ids, ["a", "c", "e"]);
     }
 
     #[test]
