@@ -110,18 +110,24 @@ struct DeviceSlot<S> {
 ///
 /// foldhash (<https://github.com/orlp/foldhash>) is fast but only "minimally DoS-resistant":
 /// no input list collides for every seed, so an attacker who cannot observe the seed cannot
-/// flood a table. foldhash's own `RandomState` seeds itself from addresses and the clock; this
-/// type instead takes its 64-bit seed from std's [`std::hash::RandomState`], whose keys come
-/// from the operating system's random source, so two registries (and two runs) hash
-/// differently.
+/// flood a table. foldhash's own `RandomState` seeds itself from addresses and the clock;
+/// [`Self::new`] instead takes its 64-bit seed from std's [`std::hash::RandomState`] (the
+/// source std's `HashMap` uses: the operating system's random generator), and
+/// [`Self::with_seed`] takes it from the caller, for embedders that supply all randomness
+/// themselves.
 #[derive(Clone, Debug)]
 pub struct RegistryHasher(foldhash::fast::FixedState);
 
 impl RegistryHasher {
-    /// A hasher with a fresh secret seed from the OS random source.
+    /// A hasher with a fresh secret seed from the OS random source (through std).
     pub fn new() -> Self {
         // SipHash under std's random keys of a constant is a uniformly random 64-bit value.
-        let seed = std::hash::RandomState::new().hash_one(0x6961_6f74_2d61_7574_u64);
+        Self::with_seed(std::hash::RandomState::new().hash_one(0x6961_6f74_2d61_7574_u64))
+    }
+
+    /// A hasher with the caller's seed, which must be random and secret for the flooding
+    /// resistance described above (a fixed seed makes lookups reproducible, for tests).
+    pub fn with_seed(seed: u64) -> Self {
         Self(foldhash::fast::FixedState::with_seed(seed))
     }
 }
@@ -463,6 +469,12 @@ mod tests {
         let (a, b) = (RegistryHasher::new(), RegistryHasher::default());
         assert_ne!(a.hash_one("dev-1"), b.hash_one("dev-1"));
         assert_eq!(a.hash_one("dev-1"), a.clone().hash_one("dev-1"));
+        let (c, d) = (RegistryHasher::with_seed(7), RegistryHasher::with_seed(7));
+        assert_eq!(c.hash_one("dev-1"), d.hash_one("dev-1"));
+        assert_ne!(
+            c.hash_one("dev-1"),
+            RegistryHasher::with_seed(8).hash_one("dev-1")
+        );
     }
 
     #[test]
