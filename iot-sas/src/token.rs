@@ -117,7 +117,7 @@ impl<'a> SasToken<'a> {
         // and copying the token right after them (wide loads of fresh narrow stores) would
         // stall store forwarding on x86-64; parsing `se` in between gives them time to land.
         let mut signature = Signature([0; 32]);
-        if !decode_signature_fast(sig.as_bytes(), &mut signature.0) {
+        if decode_signature_fast(sig.as_bytes(), &mut signature.0).is_none() {
             signature = decode_signature_checked(sig).map_err(Error::MalformedSignature)?;
         }
         let expiry = parse_expiry(se).map_err(Error::MalformedExpiry)?;
@@ -277,14 +277,10 @@ const BASE64_VALUES: [u8; 256] = {
 
 /// The common case without the general engine: 43 symbols (each raw or `%XX`), the last one
 /// with zero low bits, then `=` (raw or `%3D`/`%3d`), decoded by quads. Accepts exactly what
-/// [`decode_signature_checked`] accepts and writes `mac`; `false` (with `mac` unspecified)
+/// [`decode_signature_checked`] accepts and writes `mac`; `None` (with `mac` unspecified)
 /// sends everything else there, which also finds the precise error (a differential test keeps
 /// the two in step).
-fn decode_signature_fast(raw: &[u8], mac: &mut [u8; 32]) -> bool {
-    decode_signature_fast_inner(raw, mac).is_some()
-}
-
-fn decode_signature_fast_inner(raw: &[u8], mac: &mut [u8; 32]) -> Option<()> {
+fn decode_signature_fast(raw: &[u8], mac: &mut [u8; 32]) -> Option<()> {
     // Percent-decode into a fixed buffer, copying the runs between escapes (a canonical `sig`
     // has at most a handful of escapes).
     let mut text = [0u8; 44];
@@ -769,7 +765,7 @@ mod tests {
                 _ => {}
             }
             let mut bytes = [0; 32];
-            let fast = decode_signature_fast(text.as_bytes(), &mut bytes);
+            let fast = decode_signature_fast(text.as_bytes(), &mut bytes).is_some();
             let checked = decode_signature_checked(&text);
             if fast {
                 assert_eq!(checked, Ok(Signature(bytes)), "{text}");
