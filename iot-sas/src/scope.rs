@@ -27,10 +27,54 @@ impl<'a> ResourceUri<'a> {
     /// [`resource_matches`](crate::resource_matches) with the plain text of
     /// [`write_plain`](Self::write_plain), without writing it (reference §1.4.5, §1.4.6).
     pub fn is_named_by(&self, sr_raw: &str) -> bool {
+        if self.is_sdk_spelling(sr_raw.as_bytes()) {
+            return true;
+        }
         let (pieces, n) = self.pieces();
         let pieces = pieces.get(..n).unwrap_or_default();
         fast_pieces(sr_raw.as_bytes(), pieces, true)
             || slow_matches_segments(sr_raw, segments(pieces))
+    }
+
+    /// Tier zero, for hub identities only: `sr` is byte for byte what every device SDK sends,
+    /// `{host}%2Fdevices%2F{id}[%2Fmodules%2F{mid}]` (reference §1.3), and no piece holds a
+    /// `%`, so decoding `sr` gives exactly the plain resource. A special case of
+    /// [`fast_pieces`] without its per-piece loop (about half its cost, on every connect);
+    /// `false` passes the question on.
+    fn is_sdk_spelling(&self, sr: &[u8]) -> bool {
+        let (host, device_id, module_id) = match *self {
+            Self::Device { host, device_id } => (host, device_id, None),
+            Self::Module {
+                host,
+                device_id,
+                module_id,
+            } => (host, device_id, Some(module_id)),
+            _ => return false,
+        };
+        let Some(rest) = sr
+            .strip_prefix(host.as_bytes())
+            .and_then(|rest| rest.strip_prefix(b"%2Fdevices%2F"))
+            .and_then(|rest| rest.strip_prefix(device_id.as_bytes()))
+        else {
+            return false;
+        };
+        let rest = match module_id {
+            None => rest,
+            Some(module_id) => match rest
+                .strip_prefix(b"%2Fmodules%2F")
+                .and_then(|rest| rest.strip_prefix(module_id.as_bytes()))
+            {
+                Some(rest) => rest,
+                None => return false,
+            },
+        };
+        let no_percent = |piece: &str| !piece.bytes().fold(false, |seen, b| seen | (b == b'%'));
+        rest.is_empty()
+            && !host.is_empty()
+            && !device_id.is_empty()
+            && no_percent(host)
+            && no_percent(device_id)
+            && module_id.is_none_or(|m| !m.is_empty() && no_percent(m))
     }
 
     /// True when the decoded `sr` is a path-segment prefix of this resource: the same answer
@@ -188,7 +232,7 @@ mod tests {
                 .map(|_| char::from(alphabet[next(alphabet.len())]))
                 .collect::<String>()
         };
-        let mut fast_hits = 0;
+        let (mut fast_hits, mut sdk_hits) = (0, 0);
         for _ in 0..20_000 {
             let host = format!("{}.net", word(&mut next, b"abcXYZ09-", 8));
             let device = word(&mut next, ID, 10);
@@ -206,10 +250,12 @@ mod tests {
                 }
             };
             let text = plain(&uri);
-            let mutation = next(8);
+            let mutation = next(9);
             let mut sr = String::new();
             for c in text.chars() {
                 match (mutation, next(3) == 0) {
+                    // The SDKs' spelling: every `/` as `%2F`, nothing else escaped.
+                    (8, _) if c == '/' => sr.push_str("%2F"),
                     (0, true) => sr.push_str(&format!("%{:02X}", c as u32)),
                     (1, true) => sr.push_str(&format!("%{:02x}", c as u32)),
                     (2, true) => sr.push(c.to_ascii_uppercase()),
@@ -250,11 +296,62 @@ mod tests {
                 }
             }
             assert_eq!(uri.is_named_by(&sr), resource_matches(&sr, &text), "{sr}");
+            if uri.is_sdk_spelling(sr.as_bytes()) {
+                sdk_hits += 1;
+                assert!(resource_matches(&sr, &text), "{sr}");
+            }
             assert_eq!(uri.is_covered_by(&sr), resource_covers(&sr, &text), "{sr}");
         }
         assert!(
             fast_hits > 3_000,
             "the generator reaches the accepting paths: {fast_hits}"
         );
+        assert!(sdk_hits > 500, "the SDK spelling is reached: {sdk_hits}");
+    }
+
+    #[test]
+    fn sdk_spelling_is_the_exact_escaped_join() {
+        let device = ResourceUri::Device {
+            host: "h.net",
+            device_id: "d-1",
+        };
+        let module = ResourceUri::Module {
+            host: "h.net",
+            device_id: "d-1",
+            module_id: "m(1)",
+        };
+        assert!(device.is_sdk_spelling(b"h.net%2Fdevices%2Fd-1"));
+        assert!(module.is_sdk_spelling(b"h.net%2Fdevices%2Fd-1%2Fmodules%2Fm(1)"));
+        // Other spellings are left to the general tiers, which still accept them.
+        for sr in [
+            "h.net/devices/d-1",
+            "h.net%2fdevices%2fd-1",
+            "H.NET%2Fdevices%2Fd-1",
+        ] {
+            assert!(!device.is_sdk_spelling(sr.as_bytes()), "{sr}");
+            assert!(device.is_named_by(sr), "{sr}");
+        }
+        for sr in [
+            "h.net%2Fdevices%2Fd-",
+            "h.net%2Fdevices%2Fd-1x",
+            "h.net%2Fdevices",
+        ] {
+            assert!(!device.is_sdk_spelling(sr.as_bytes()), "{sr}");
+            assert!(!device.is_named_by(sr), "{sr}");
+        }
+        // A trailing separator is the segment rules' call (they allow it), not this tier's.
+        assert!(!device.is_sdk_spelling(b"h.net%2Fdevices%2Fd-1%2F"));
+        assert!(!device.is_sdk_spelling(b"h.net%2Fdevices%2Fd-1%2Fmodules%2Fm(1)"));
+        // An ID holding `%` is never matched byte for byte: `sr` would decode differently.
+        let percent = ResourceUri::Device {
+            host: "h.net",
+            device_id: "a%41",
+        };
+        assert!(!percent.is_sdk_spelling(b"h.net%2Fdevices%2Fa%41"));
+        assert!(!percent.is_named_by("h.net%2Fdevices%2Fa%41"));
+        assert!(percent.is_named_by("h.net%2Fdevices%2Fa%2541"));
+        let hub = ResourceUri::Hub { host: "h.net" };
+        assert!(!hub.is_sdk_spelling(b"h.net"));
+        assert!(hub.is_named_by("h.net"));
     }
 }
