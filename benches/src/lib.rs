@@ -1,6 +1,7 @@
 //! Benchmarks for the iot-auth crates live in `benches/`; this library holds what several of
-//! them share: the alternating-rounds helper of the `*_interleaved` benches and the
-//! million-identity hub of the `hub` benches ([`hub`]).
+//! them share: the alternating-rounds helper of the `*_interleaved` benches, the
+//! million-identity hub of the `hub` benches ([`hub`]) and the certificate chains of the `x509`
+//! benches ([`x509`]).
 //!
 //! Run them with `cargo bench -p iot-benches`. Every group measures one of our functions beside
 //! the raw primitive it is built on (for example SAS verification beside a bare pre-keyed
@@ -9,6 +10,7 @@
 use std::time::Instant;
 
 pub mod hub;
+pub mod x509;
 
 /// Mean time of one call of `f`, in nanoseconds, over `k` back-to-back calls.
 pub fn per_call(k: u32, mut f: impl FnMut()) -> f64 {
