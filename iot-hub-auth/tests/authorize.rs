@@ -7,8 +7,8 @@ mod fixtures;
 use fixtures::*;
 use iot_hub_auth::{
     AccessRights, AuthMethod, ChainError, ConnectRequest, Decision, DenyReason, DeviceIdentity,
-    IdentityStatus, KeySlot, Presented, Registry, ThumbprintMatch, Transport, authorize,
-    authorize_service,
+    HubSettings, IdentityStatus, KeySlot, Presented, Registry, ThumbprintMatch, Transport,
+    authorize, authorize_service,
 };
 use iot_sas::ResourceUri;
 
@@ -23,6 +23,22 @@ fn deny(d: Decision<'_>) -> DenyReason {
 
 fn mqtt_sas<'a>(client: &'a str, user: &'a str, token: &'a str) -> ConnectRequest<'a> {
     ConnectRequest::mqtt(client, user).with_password(token)
+}
+
+/// The decision for an MQTT CONNECT of `client_id`, with the user name an SDK derives from it,
+/// presenting `token`, at [`NOW`].
+fn connect<'a, R: Registry + ?Sized>(
+    hub: &'a HubSettings,
+    reg: &'a R,
+    client_id: &str,
+    token: &str,
+) -> Decision<'a> {
+    authorize(
+        hub,
+        reg,
+        &mqtt_sas(client_id, &username(client_id), token),
+        NOW,
+    )
 }
 
 // ---------------------------------------------------------------- allow paths
@@ -62,8 +78,7 @@ fn allow_device_key_primary_and_secondary_on_every_transport() {
 fn allow_module_key() {
     let (hub, reg) = (hub(), registry());
     let token = module_token(K2, "dev1", "mod1", EXPIRY);
-    let user = username("dev1/mod1");
-    let d = authorize(&hub, &reg, &mqtt_sas("dev1/mod1", &user, &token), NOW);
+    let d = connect(&hub, &reg, "dev1/mod1", &token);
     let allow = d.allowed().unwrap();
     assert_eq!(allow.identity.module_id.as_deref(), Some("mod1"));
     assert_eq!(allow.method, AuthMethod::DeviceKey(KeySlot::Primary));
@@ -108,7 +123,6 @@ fn allow_policy_tokens_device_scoped_devices_wide_and_hub_wide() {
         ConnectRequest::amqp_sasl("device@sas.root.contoso", &token).with_identity("dev1", None);
     assert!(authorize(&hub, &reg, &req, NOW).is_allowed());
     // A policy token also connects a module (segment prefix, §1.4.5).
-    let user = username("dev1/mod1");
     let token = policy_token(
         P1,
         &ResourceUri::Device {
@@ -118,7 +132,7 @@ fn allow_policy_tokens_device_scoped_devices_wide_and_hub_wide() {
         "device",
         EXPIRY,
     );
-    assert!(authorize(&hub, &reg, &mqtt_sas("dev1/mod1", &user, &token), NOW).is_allowed());
+    assert!(connect(&hub, &reg, "dev1/mod1", &token).is_allowed());
 }
 
 #[test]
@@ -222,13 +236,7 @@ fn seed_rule_sas_devices_are_symmetric_key_identities() {
     );
     // ...and an X.509 identity presenting a device-key token is refused.
     let token = device_token(K1, "device-ec", EXPIRY);
-    let user = username("device-ec");
-    let r = deny(authorize(
-        &hub,
-        &reg,
-        &mqtt_sas("device-ec", &user, &token),
-        NOW,
-    ));
+    let r = deny(connect(&hub, &reg, "device-ec", &token));
     assert!(
         matches!(
             r,
@@ -283,14 +291,8 @@ fn seed_rule_removed_device_is_refused_on_next_connect() {
     );
     // Its modules went with it.
     let token = module_token(K2, "dev1", "mod1", EXPIRY);
-    let user = username("dev1/mod1");
     assert!(matches!(
-        deny(authorize(
-            &hub,
-            &reg,
-            &mqtt_sas("dev1/mod1", &user, &token),
-            NOW
-        )),
+        deny(connect(&hub, &reg, "dev1/mod1", &token)),
         DenyReason::UnknownIdentity { .. }
     ));
 }
@@ -349,14 +351,8 @@ fn deny_unknown_identity() {
         DenyReason::UnknownIdentity { .. }
     ));
     // Unknown module of a known device.
-    let user = username("dev1/nope");
     assert_eq!(
-        deny(authorize(
-            &hub,
-            &reg,
-            &mqtt_sas("dev1/nope", &user, &token),
-            NOW
-        )),
+        deny(connect(&hub, &reg, "dev1/nope", &token)),
         DenyReason::UnknownIdentity {
             identity: "dev1/nope".into()
         }
@@ -380,14 +376,13 @@ fn deny_disabled() {
     assert!(r.to_string().contains("lost in transit"), "{r}");
     // Disabling a working device refuses its next connect; enabling restores it.
     let token = device_token(K1, "dev1", EXPIRY);
-    let user = username("dev1");
     reg.set_status("dev1", None, IdentityStatus::Disabled, None);
     assert!(matches!(
-        deny(authorize(&hub, &reg, &mqtt_sas("dev1", &user, &token), NOW)),
+        deny(connect(&hub, &reg, "dev1", &token)),
         DenyReason::Disabled { .. }
     ));
     reg.set_status("dev1", None, IdentityStatus::Enabled, None);
-    assert!(authorize(&hub, &reg, &mqtt_sas("dev1", &user, &token), NOW).is_allowed());
+    assert!(connect(&hub, &reg, "dev1", &token).is_allowed());
 }
 
 #[test]
@@ -414,20 +409,10 @@ fn deny_credential_mismatch() {
     // An identity of type `none` never connects, whatever it presents.
     let token = module_token(K1, "dev1", "none1", EXPIRY);
     let user = username("dev1/none1");
-    let r = deny(authorize(
-        &hub,
-        &reg,
-        &mqtt_sas("dev1/none1", &user, &token),
-        NOW,
-    ));
+    let r = deny(connect(&hub, &reg, "dev1/none1", &token));
     assert!(matches!(r, DenyReason::CredentialMismatch { .. }), "{r}");
     let token = policy_token(P1, &ResourceUri::Hub { host: HOST }, "device", EXPIRY);
-    let r = deny(authorize(
-        &hub,
-        &reg,
-        &mqtt_sas("dev1/none1", &user, &token),
-        NOW,
-    ));
+    let r = deny(connect(&hub, &reg, "dev1/none1", &token));
     assert!(
         matches!(
             r,
@@ -527,7 +512,6 @@ fn deny_sas_disabled_by_each_setting() {
 #[test]
 fn deny_malformed_token() {
     let (hub, reg) = (hub(), registry());
-    let user = username("dev1");
     for bad in [
         "",
         "SharedAccessSignature",
@@ -535,7 +519,7 @@ fn deny_malformed_token() {
         "SharedAccessSignature sr=a&se=1",
         "SharedAccessSignature sr=a&sig=AAAA&se=notanumber",
     ] {
-        let r = deny(authorize(&hub, &reg, &mqtt_sas("dev1", &user, bad), NOW));
+        let r = deny(connect(&hub, &reg, "dev1", bad));
         assert!(matches!(r, DenyReason::MalformedToken(_)), "{bad:?}: {r}");
     }
     assert!(matches!(
@@ -547,9 +531,8 @@ fn deny_malformed_token() {
 #[test]
 fn deny_expired_with_skew() {
     let (mut hub, reg) = (hub(), registry());
-    let user = username("dev1");
     let token = device_token(K1, "dev1", NOW - 301);
-    let r = deny(authorize(&hub, &reg, &mqtt_sas("dev1", &user, &token), NOW));
+    let r = deny(connect(&hub, &reg, "dev1", &token));
     assert_eq!(
         r,
         DenyReason::TokenExpired {
@@ -560,11 +543,11 @@ fn deny_expired_with_skew() {
     );
     // Within the default 5-minute skew it is still accepted...
     let token = device_token(K1, "dev1", NOW - 300);
-    assert!(authorize(&hub, &reg, &mqtt_sas("dev1", &user, &token), NOW).is_allowed());
+    assert!(connect(&hub, &reg, "dev1", &token).is_allowed());
     // ...and not with zero skew.
     hub.allowed_clock_skew_secs = 0;
     assert!(matches!(
-        deny(authorize(&hub, &reg, &mqtt_sas("dev1", &user, &token), NOW)),
+        deny(connect(&hub, &reg, "dev1", &token)),
         DenyReason::TokenExpired { .. }
     ));
     let svc = policy_token(P1, &ResourceUri::Hub { host: HOST }, "service", NOW - 1);
@@ -577,9 +560,8 @@ fn deny_expired_with_skew() {
 #[test]
 fn deny_bad_signature() {
     let (hub, reg) = (hub(), registry());
-    let user = username("dev1");
     let token = device_token(K3, "dev1", EXPIRY);
-    let r = deny(authorize(&hub, &reg, &mqtt_sas("dev1", &user, &token), NOW));
+    let r = deny(connect(&hub, &reg, "dev1", &token));
     assert_eq!(
         r,
         DenyReason::BadSignature {
@@ -588,27 +570,21 @@ fn deny_bad_signature() {
     );
     // A module does not accept its device's key (§1.5 OPEN: refused).
     let token = module_token(K1, "dev1", "mod1", EXPIRY);
-    let user_m = username("dev1/mod1");
     assert!(matches!(
-        deny(authorize(
-            &hub,
-            &reg,
-            &mqtt_sas("dev1/mod1", &user_m, &token),
-            NOW
-        )),
+        deny(connect(&hub, &reg, "dev1/mod1", &token)),
         DenyReason::BadSignature { .. }
     ));
     // Tampered expiry.
     let token =
         device_token(K1, "dev1", EXPIRY).replace(&EXPIRY.to_string(), &(EXPIRY + 1).to_string());
     assert!(matches!(
-        deny(authorize(&hub, &reg, &mqtt_sas("dev1", &user, &token), NOW)),
+        deny(connect(&hub, &reg, "dev1", &token)),
         DenyReason::BadSignature { .. }
     ));
     // Policy token with a wrong key.
     let token = policy_token(K3, &ResourceUri::Hub { host: HOST }, "device", EXPIRY);
     assert_eq!(
-        deny(authorize(&hub, &reg, &mqtt_sas("dev1", &user, &token), NOW)),
+        deny(connect(&hub, &reg, "dev1", &token)),
         DenyReason::BadSignature {
             signer: "policy device".into()
         }
@@ -663,14 +639,8 @@ fn deny_token_scope() {
         "device",
         EXPIRY,
     );
-    let user = username("dev10");
     assert!(matches!(
-        deny(authorize(
-            &hub,
-            &reg,
-            &mqtt_sas("dev10", &user, &token),
-            NOW
-        )),
+        deny(connect(&hub, &reg, "dev10", &token)),
         DenyReason::TokenScope { .. }
     ));
     // A service token scoped below the hub does not cover the hub.
@@ -684,9 +654,8 @@ fn deny_token_scope() {
 #[test]
 fn deny_unknown_policy_and_missing_rights() {
     let (hub, reg) = (hub(), registry());
-    let user = username("dev1");
     let token = policy_token(P1, &ResourceUri::Hub { host: HOST }, "nope", EXPIRY);
-    let r = deny(authorize(&hub, &reg, &mqtt_sas("dev1", &user, &token), NOW));
+    let r = deny(connect(&hub, &reg, "dev1", &token));
     assert_eq!(
         r,
         DenyReason::UnknownPolicy {
@@ -699,7 +668,7 @@ fn deny_unknown_policy_and_missing_rights() {
     );
     for policy in ["service", "registryRead"] {
         let token = policy_token(P1, &ResourceUri::Hub { host: HOST }, policy, EXPIRY);
-        let r = deny(authorize(&hub, &reg, &mqtt_sas("dev1", &user, &token), NOW));
+        let r = deny(connect(&hub, &reg, "dev1", &token));
         assert!(
             matches!(&r, DenyReason::PolicyLacksRights { required, .. } if *required == AccessRights::DEVICE_CONNECT),
             "{r}"
@@ -1012,16 +981,15 @@ fn registry_without_prekeyed_keys_gives_the_same_decisions() {
     }
     let hub = hub();
     let reg = Plain(vec![DeviceIdentity::sas("dev1", K1, K2)]);
-    let user = username("dev1");
     let good = device_token(K2, "dev1", EXPIRY);
-    let d = authorize(&hub, &reg, &mqtt_sas("dev1", &user, &good), NOW);
+    let d = connect(&hub, &reg, "dev1", &good);
     assert_eq!(
         d.allowed().unwrap().method,
         AuthMethod::DeviceKey(KeySlot::Secondary)
     );
     let bad = device_token(K3, "dev1", EXPIRY);
     assert!(matches!(
-        deny(authorize(&hub, &reg, &mqtt_sas("dev1", &user, &bad), NOW)),
+        deny(connect(&hub, &reg, "dev1", &bad)),
         DenyReason::BadSignature { .. }
     ));
 }
