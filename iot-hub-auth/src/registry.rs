@@ -463,6 +463,15 @@ mod tests {
         assert!(r.lookup("c", None).unwrap().keys.is_none());
     }
 
+    /// A service shares one registry between connection threads (behind a lock or a swap).
+    #[test]
+    fn registries_can_be_shared_between_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<InMemoryRegistry>();
+        shareable::<InMemoryRegistry<std::hash::RandomState>>();
+        shareable::<RegistryHasher>();
+    }
+
     #[test]
     fn each_registry_hasher_has_its_own_seed() {
         // Two seeds agreeing on 64 bits would mean the seed is not random (chance 2^-64).
