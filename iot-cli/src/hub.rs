@@ -7,8 +7,9 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 use iot_hub_auth::{
-    AuthMethod, CertificateDer, ConnectRequest, Decision, HubDocument, KeySlot, ThumbprintMatch,
-    Transport, authorize,
+    AccessRights, AuthMethod, CertificateDer, ConnectRequest, Decision, DenyReason, HubDocument,
+    HubSettings, InMemoryRegistry, KeySlot, ThumbprintMatch, Transport, authorize,
+    authorize_service,
 };
 use serde_json::json;
 
@@ -56,6 +57,39 @@ pub(crate) enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Decide whether a back-end (service) SAS token may perform an operation that needs the
+    /// given rights (exit 0 allowed, 1 denied, 2 bad input).
+    ///
+    /// The token must name a shared access policy of the hub (`skn`) that holds every right
+    /// asked for, be unexpired, carry one of that policy's key signatures, and be scoped to the
+    /// hub host name; `disableLocalAuth` refuses every such token.
+    AuthorizeService {
+        /// Hub file (see examples/hub.json).
+        #[arg(long)]
+        hub: PathBuf,
+        /// Policy SAS token (`SharedAccessSignature sr=...&sig=...&se=...&skn=...`).
+        #[arg(long)]
+        token: String,
+        /// Rights the operation needs, Azure's names separated by commas: RegistryRead,
+        /// RegistryWrite, ServiceConnect, DeviceConnect.
+        #[arg(long)]
+        rights: String,
+        /// Decision time, Unix seconds (default: now).
+        #[arg(long)]
+        now: Option<u64>,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Reads and validates the hub file.
+fn load_hub(path: &std::path::Path) -> Result<(HubSettings, InMemoryRegistry), Exit> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| bad_input(format_args!("{}: {e}", path.display())))?;
+    HubDocument::from_json(&text)
+        .and_then(|doc| doc.build())
+        .map_err(|e| bad_input(format_args!("{}: {e}", path.display())))
 }
 
 pub(crate) fn run(cmd: Command) -> Exit {
@@ -72,14 +106,9 @@ pub(crate) fn run(cmd: Command) -> Exit {
             now,
             json,
         } => {
-            let text = match std::fs::read_to_string(&hub) {
-                Ok(text) => text,
-                Err(e) => return bad_input(format_args!("{}: {e}", hub.display())),
-            };
-            let built = HubDocument::from_json(&text).and_then(|doc| doc.build());
-            let (settings, registry) = match built {
+            let (settings, registry) = match load_hub(&hub) {
                 Ok(parts) => parts,
-                Err(e) => return bad_input(format_args!("{}: {e}", hub.display())),
+                Err(exit) => return exit,
             };
             let chain: Vec<CertificateDer<'static>> = match &client_cert {
                 None => Vec::new(),
@@ -105,6 +134,50 @@ pub(crate) fn run(cmd: Command) -> Exit {
             };
             let now = now_or(now);
             report(&authorize(&settings, &registry, &req, now), now, json)
+        }
+        Command::AuthorizeService {
+            hub,
+            token,
+            rights,
+            now,
+            json,
+        } => {
+            let required = match AccessRights::parse(&rights) {
+                Ok(required) if !required.is_empty() => required,
+                Ok(_) => return bad_input("--rights: name at least one right"),
+                Err(e) => return bad_input(format_args!("--rights: {e}")),
+            };
+            let (settings, _) = match load_hub(&hub) {
+                Ok(parts) => parts,
+                Err(exit) => return exit,
+            };
+            let now = now_or(now);
+            match authorize_service(&settings, &token, required, now) {
+                Ok(allow) => {
+                    if json {
+                        print_json(&json!({
+                            "decision": "allow",
+                            "policy": allow.policy,
+                            "key": slot(allow.key),
+                            "rights": allow.rights.to_string(),
+                            "required": required.to_string(),
+                            "validUntil": allow.valid_until,
+                            "now": now,
+                        }));
+                    } else {
+                        println!(
+                            "allowed: policy {} ({} key) holds {}; required {}; valid until {}",
+                            allow.policy,
+                            slot(allow.key),
+                            allow.rights,
+                            required,
+                            allow.valid_until
+                        );
+                    }
+                    Exit::Ok
+                }
+                Err(reason) => report_deny(&reason, now, json),
+            }
         }
     }
 }
@@ -153,18 +226,20 @@ fn report(decision: &Decision<'_>, now: u64, json: bool) -> Exit {
             }
             Exit::Ok
         }
-        Decision::Deny(reason) => {
-            if json {
-                print_json(&json!({
-                    "decision": "deny",
-                    "reason": reason.code(),
-                    "message": reason.to_string(),
-                    "now": now,
-                }));
-            } else {
-                println!("denied: {reason}");
-            }
-            Exit::Rejected
-        }
+        Decision::Deny(reason) => report_deny(reason, now, json),
     }
+}
+
+fn report_deny(reason: &DenyReason, now: u64, json: bool) -> Exit {
+    if json {
+        print_json(&json!({
+            "decision": "deny",
+            "reason": reason.code(),
+            "message": reason.to_string(),
+            "now": now,
+        }));
+    } else {
+        println!("denied: {reason}");
+    }
+    Exit::Rejected
 }

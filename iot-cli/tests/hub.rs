@@ -9,6 +9,10 @@ const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 const NOW: &str = "1780272000";
 const DEV1_TOKEN: &str = "SharedAccessSignature sr=contoso.azure-devices.net%2Fdevices%2Fdev1&sig=Pj0K9FOIjtVAH5YGnrSmnhCSJIuKlLkI38i3M5X2L6Y%3D&se=1780275600";
 const POLICY_TOKEN: &str = "SharedAccessSignature sr=contoso.azure-devices.net%2Fdevices&sig=FUZolhb8Y8HZNVjWPxesIAUMZA5eHanVTQpz8ewX7OU%3D&se=1780275600&skn=device";
+/// Hub-scoped back-end tokens of the `service` (ServiceConnect) and `iothubowner` policies, also
+/// signed with Python's stdlib hmac (examples/README.md).
+const SERVICE_TOKEN: &str = "SharedAccessSignature sr=contoso.azure-devices.net&sig=%2B4gsl4kcc1nmJ2aqipHr6etDRCoaFmxLFw5RIddUH1Y%3D&se=1780275600&skn=service";
+const OWNER_TOKEN: &str = "SharedAccessSignature sr=contoso.azure-devices.net&sig=raoY1jcg4gdaOvQpE1LD74yAhrtTTG9P3g%2BebRV7PxE%3D&se=1780275600&skn=iothubowner";
 const MOD1_TOKEN: &str = "SharedAccessSignature sr=contoso.azure-devices.net%2Fdevices%2Fdev1%2Fmodules%2Fmod1&sig=zP1ilUhmm6YSB34fccMNkai8ztGnUTH80ZRiFG8irkg%3D&se=1780275600";
 
 fn iot(args: &[&str]) -> Output {
@@ -290,4 +294,72 @@ fn bad_input_exits_2() {
     assert_eq!(out.status.code(), Some(2));
     let out = authorize(&["--transport", "mqtt", "--client-cert", "Cargo.toml"]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+fn authorize_service(token: &str, rights: &str, now: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "hub",
+        "authorize-service",
+        "--hub",
+        "examples/hub.json",
+        "--now",
+        now,
+        "--token",
+        token,
+        "--rights",
+        rights,
+    ];
+    args.extend_from_slice(extra);
+    iot(&args)
+}
+
+#[test]
+fn service_tokens_are_allowed_for_the_rights_their_policy_holds() {
+    let out = authorize_service(SERVICE_TOKEN, "ServiceConnect", NOW, &[]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("allowed: policy service (primary key) holds ServiceConnect"),
+        "{text}"
+    );
+    // RegistryWrite implies RegistryRead (Azure's rights model).
+    let out = authorize_service(
+        OWNER_TOKEN,
+        "RegistryRead, ServiceConnect",
+        NOW,
+        &["--json"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let v = json(&out);
+    assert_eq!(v["policy"], "iothubowner");
+    assert_eq!(v["key"], "primary");
+    assert_eq!(v["validUntil"], 1_780_275_600);
+}
+
+#[test]
+fn service_token_denials_name_the_rule() {
+    // Expiry 1780275600 plus the hub's 300 s of skew, then one second.
+    let expired = "1780275901";
+    for (token, rights, now, reason) in [
+        (SERVICE_TOKEN, "RegistryWrite", NOW, "policy_lacks_rights"),
+        (DEV1_TOKEN, "ServiceConnect", NOW, "not_a_policy_token"),
+        // A `devices`-scoped policy token is not a hub-scoped back-end token.
+        (POLICY_TOKEN, "DeviceConnect", NOW, "token_scope"),
+        (SERVICE_TOKEN, "ServiceConnect", expired, "token_expired"),
+    ] {
+        let out = authorize_service(token, rights, now, &["--json"]);
+        assert_eq!(out.status.code(), Some(1), "{rights} at {now}: {out:?}");
+        assert_eq!(json(&out)["reason"], reason, "{rights} at {now}");
+    }
+    // One second earlier the same token is still inside the skew.
+    let out = authorize_service(SERVICE_TOKEN, "ServiceConnect", "1780275900", &[]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+}
+
+#[test]
+fn service_bad_input_exits_2() {
+    for rights in ["Admin", "", " , "] {
+        let out = authorize_service(SERVICE_TOKEN, rights, NOW, &[]);
+        assert_eq!(out.status.code(), Some(2), "{rights:?}: {out:?}");
+    }
 }
