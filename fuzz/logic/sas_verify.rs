@@ -3,8 +3,10 @@
 //
 // Input: `now` (8 bytes, big endian) then UTF-8 text split at the first `\n` into a token and a
 // plain resource. Invariants: never panics; an accepted token really has a matching MAC, is
-// within `se + skew`, and covers the resource; a token we sign for ANY plain resource verifies
-// against that resource (unless the resource has no non-empty segment).
+// within `se + skew`, and covers the resource; the structured scope checks
+// (`ResourceUri::is_named_by` / `is_covered_by`, with their SDK-spelling shortcut) answer
+// exactly as the plain-text rules for the token's `sr`; a token we sign for ANY plain resource
+// verifies against that resource (unless the resource has no non-empty segment).
 
 /// Runs one input.
 pub fn run(data: &[u8]) {
@@ -46,6 +48,23 @@ pub fn run(data: &[u8]) {
     let uri = ResourceUri::Device { host, device_id };
     let mut plain = String::new();
     uri.write_plain(&mut plain).expect("write to String");
+    // Structured and plain-text scope rules agree, for a device and for a module resource.
+    let module_uri = device_id
+        .split_once('/')
+        .map(|(device_id, module_id)| ResourceUri::Module {
+            host,
+            device_id,
+            module_id,
+        });
+    if let Ok(token) = SasToken::parse(token_text) {
+        let sr = token.resource_raw();
+        for uri in core::iter::once(uri).chain(module_uri) {
+            let mut plain = String::new();
+            uri.write_plain(&mut plain).expect("write to String");
+            assert_eq!(uri.is_named_by(sr), iot_sas::resource_matches(sr, &plain));
+            assert_eq!(uri.is_covered_by(sr), iot_sas::resource_covers(sr, &plain));
+        }
+    }
     let mut buf = vec![0u8; iot_sas::max_token_len(&uri, Some("device"))];
     let signed = match iot_sas::sign_into(&secondary, &uri, now, Some("device"), &mut buf) {
         Ok(signed) => signed.to_owned(),
