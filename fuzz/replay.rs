@@ -22,13 +22,18 @@ fn corpus(target: &str) -> Vec<(String, Vec<u8>)> {
     files
 }
 
-/// Runs `run` (the whole body of the fuzz target) over every seed of `target`, and names the
+/// Runs `run` (the whole body of the fuzz target) over every seed of `target`, and names every
 /// seed that made it panic.
 #[allow(dead_code)]
 fn replay(target: &str, run: fn(&[u8])) {
-    for (name, data) in corpus(target) {
-        if std::panic::catch_unwind(|| run(&data)).is_err() {
-            panic!("fuzz target {target} panicked on seed corpus/{target}/{name}");
-        }
-    }
+    let failed: Vec<String> = corpus(target)
+        .into_iter()
+        .filter(|(_, data)| std::panic::catch_unwind(|| run(data)).is_err())
+        .map(|(name, _)| format!("corpus/{target}/{name}"))
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "fuzz target {target} panicked on seed {}",
+        failed.join(", ")
+    );
 }

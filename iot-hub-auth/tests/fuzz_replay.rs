@@ -1,6 +1,6 @@
 //! Replays every committed seed of the iot-hub-auth fuzz targets through the same logic
 //! cargo-fuzz runs (`fuzz/logic/hub_*.rs`), so `cargo test` catches regressions on stable.
-//! Seeds: `tests/data/make_fuzz_seeds.py`.
+//! Seeds and the fuzz PKI: `tests/data/make_fuzz_seeds.py`.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -28,69 +28,95 @@ fn replay_hub_authorize() {
     replay("hub_authorize", hub_authorize::run);
 }
 
-/// The seeds reach the accepting paths (a replay alone would also pass if every seed were
-/// refused early): the seeds named for an allowed connection are allowed.
+/// An allow (identity, `AuthMethod` text) or a deny code.
+type Expected = Result<(&'static str, &'static str), &'static str>;
+
+/// What each named seed must decide, stated from the protocol rules (the generator,
+/// tests/data/make_fuzz_seeds.py, says why for each): the identity and how it authenticated
+/// (`AuthMethod`'s text), or the deny code. The seeds run against the fuzz logic's own world
+/// and input parser, so the replay and the fuzzer see the same requests.
+const EXPECTED: &[(&str, Expected)] = &[
+    ("mqtt_device_key", Ok(("dev1", "primary device key"))),
+    (
+        "mqtt_ws_secondary_key",
+        Ok(("dev1", "secondary device key")),
+    ),
+    ("mqtt_module_key", Ok(("dev1/mod1", "secondary device key"))),
+    ("amqp_sasl_device", Ok(("dev1", "primary device key"))),
+    (
+        "amqp_sasl_policy",
+        Ok(("dev1", "primary key of policy device")),
+    ),
+    ("https_device", Ok(("dev1", "primary device key"))),
+    ("https_module", Ok(("dev1/mod1", "primary device key"))),
+    (
+        "mqtt_policy_token",
+        Ok(("dev1", "secondary key of policy device")),
+    ),
+    ("self_signed_cert", Ok(("self1", "primary thumbprint"))),
+    ("ca_cert", Ok(("ca1", "certificate chain to CA hubroot"))),
+    (
+        "dotnet_special_id_device_key",
+        Ok(("n@m.et#st", "primary device key")),
+    ),
+    (
+        "dotnet_special_id_policy",
+        Ok(("n@m.et#st", "primary key of policy device")),
+    ),
+    ("sign_mode_device_key", Ok(("dev1", "primary device key"))),
+    (
+        "sign_mode_policy",
+        Ok(("dev1", "primary key of policy device")),
+    ),
+    // Issue 12.5: EdgeHub's SASL module form `{deviceId}/modules/{moduleId}@sas.{hub}`.
+    ("amqp_sasl_module", Ok(("dev1/mod1", "primary device key"))),
+    (
+        "amqp_ws_sasl_module",
+        Ok(("dev1/mod1", "secondary device key")),
+    ),
+    ("amqp_sasl_module_wrong_key", Err("bad_signature")),
+    ("service_token", Err("policy_lacks_rights")),
+    ("policy_lacks_device_connect", Err("policy_lacks_rights")),
+    ("expired", Err("token_expired")),
+    ("wrong_host", Err("host_name_mismatch")),
+    ("client_id_mismatch", Err("client_id_mismatch")),
+    ("disabled", Err("disabled")),
+    ("ca_cert_unverified", Err("ca_not_verified")),
+    ("ca_cert_unknown_issuer", Err("chain_rejected")),
+    ("ca_over_websockets", Err("x509_ca_over_websockets")),
+    ("no_credential", Err("credential_mismatch")),
+    ("device_key_of_other_identity", Err("bad_signature")),
+    // Issue 12.1: disabling a device refuses its modules, whatever their credential.
+    ("disabled_parent_module_key", Err("disabled")),
+    ("disabled_parent_policy", Err("disabled")),
+    ("disabled_parent_self_signed", Err("disabled")),
+    ("disabled_parent_ca", Err("disabled")),
+    // Issue 12.2: `sr` is decoded once, so `%2564ev1` is device `%64ev1`, `dev%2531` is `dev%31`.
+    ("policy_scope_double_decoded", Err("token_scope")),
+    ("policy_scope_escaped_letter", Err("token_scope")),
+];
+
 #[test]
-fn authorize_seeds_exercise_allow_paths() {
-    use iot_hub_auth::{CertificateDer, ConnectRequest, Transport, authorize};
-    let (hub, registry) = {
-        // Same world as the fuzz logic, rebuilt through the public API.
-        let json = r#"{
-          "hostName": "contoso.azure-devices.net",
-          "authorizationPolicies": [
-            {"keyName": "device", "rights": "DeviceConnect",
-             "primaryKey": "YGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6e3x9fn8=",
-             "secondaryKey": "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="}],
-          "identities": [
-            {"deviceId": "dev1", "authentication": {"type": "sas", "symmetricKey": {
-              "primaryKey": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
-              "secondaryKey": "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="}}},
-            {"deviceId": "dev1", "moduleId": "mod1", "authentication": {"type": "sas", "symmetricKey": {
-              "primaryKey": "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=",
-              "secondaryKey": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}}},
-            {"deviceId": "self1", "authentication": {"type": "selfSigned", "x509Thumbprint": {
-              "primaryThumbprint": "9026AACE3D14805FB8C825AA6ABEBBE307F93AB75AFFDB12A1A4088DA64DC7A7"}}}
-          ]
-        }"#;
-        iot_hub_auth::HubDocument::from_json(json)
-            .unwrap()
-            .build()
-            .unwrap()
-    };
-    let mut allowed = 0;
-    for (name, data) in corpus("hub_authorize") {
-        let parts: Vec<&[u8]> = data.splitn(8, |&b| b == 0).collect();
-        let field = |i: usize| std::str::from_utf8(parts[i]).ok().filter(|s| !s.is_empty());
-        let chain: Vec<CertificateDer<'_>> = parts
-            .get(7)
-            .filter(|c| !c.is_empty())
-            .map(|c| CertificateDer::from(*c))
-            .into_iter()
-            .collect();
-        let req = ConnectRequest {
-            transport: field(0).unwrap().parse::<Transport>().unwrap(),
-            client_id: field(1),
-            username: field(2),
-            password: field(3),
-            client_chain: &chain,
-            device_id: field(4),
-            module_id: field(5),
+fn seeds_reach_their_stated_decisions() {
+    let seeds = corpus("hub_authorize");
+    let mut failures = Vec::new();
+    for (name, expected) in EXPECTED {
+        let (_, data) = seeds
+            .iter()
+            .find(|(seed, _)| seed == name)
+            .unwrap_or_else(|| panic!("seed {name} is missing"));
+        let input = hub_authorize::Input::parse(data).expect("seed parses");
+        let decision = input.decide();
+        let got = match &decision {
+            iot_hub_auth::Decision::Allow(allow) => {
+                Ok((allow.identity.display_id(), allow.method.to_string()))
+            }
+            iot_hub_auth::Decision::Deny(reason) => Err(reason.code()),
         };
-        let now = field(6).unwrap().parse().unwrap();
-        let should_allow = [
-            "mqtt_device_key",
-            "mqtt_ws_secondary_key",
-            "mqtt_module_key",
-            "amqp_sasl_device",
-            "amqp_sasl_policy",
-            "https_device",
-            "mqtt_policy_token",
-            "self_signed_cert",
-        ]
-        .contains(&name.as_str());
-        let d = authorize(&hub, &registry, &req, now);
-        assert_eq!(d.is_allowed(), should_allow, "{name}: {d:?}");
-        allowed += usize::from(should_allow);
+        let want = expected.map(|(id, method)| (id.to_owned(), method.to_owned()));
+        if got != want {
+            failures.push(format!("{name}: expected {want:?}, got {decision:?}"));
+        }
     }
-    assert_eq!(allowed, 8);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
