@@ -34,8 +34,21 @@ pub fn decode_once(sr: &str) -> Vec<u16> {
 }
 
 /// Whether the once-decoded `sr` names `plain` (given as its segments) exactly, or (when not
-/// `exact`) is a path-segment prefix of it.
+/// `exact`) is a path-segment prefix of it; a segment may also be the plain one encoded once
+/// more (csharp's IDs). What a validator may accept: nothing outside this.
 pub fn sr_covers(sr: &str, plain: &[&str], exact: bool) -> bool {
+    covers_by(sr, plain, exact, |segment, plain| {
+        segment_is_literally(segment, plain) || segment_is_reencoded(segment, plain)
+    })
+}
+
+/// As [`sr_covers`], with every segment compared only as decoded once (no re-encoded form).
+/// What a validator must accept.
+pub fn sr_covers_literally(sr: &str, plain: &[&str], exact: bool) -> bool {
+    covers_by(sr, plain, exact, segment_is_literally)
+}
+
+fn covers_by(sr: &str, plain: &[&str], exact: bool, same: impl Fn(&[u16], &[u8]) -> bool) -> bool {
     let decoded = decode_once(sr);
     let mut segments: Vec<&[u16]> = decoded.split(|&c| c == u16::from(b'/')).collect();
     while segments.last().is_some_and(|s| s.is_empty()) {
@@ -51,18 +64,24 @@ pub fn sr_covers(sr: &str, plain: &[&str], exact: bool) -> bool {
         && segments
             .iter()
             .zip(&plain)
-            .all(|(s, p)| segment_is(s, p.as_bytes()))
+            .all(|(s, p)| same(s, p.as_bytes()))
 }
 
-/// One decoded `sr` segment against one plain segment: as itself, or encoded once more.
-fn segment_is(segment: &[u16], plain: &[u8]) -> bool {
-    let same = |c: u16, b: u8| {
-        (c == PLUS_OR_SPACE && (b == b'+' || b == b' '))
-            || u8::try_from(c).is_ok_and(|c| c.eq_ignore_ascii_case(&b))
-    };
-    if segment.len() == plain.len() && segment.iter().zip(plain).all(|(&c, &b)| same(c, b)) {
-        return true;
-    }
+/// One decoded `sr` byte against one plain byte: ASCII case-insensitive; a raw `+` is `+` or
+/// a space.
+fn same_byte(c: u16, b: u8) -> bool {
+    (c == PLUS_OR_SPACE && (b == b'+' || b == b' '))
+        || u8::try_from(c).is_ok_and(|c| c.eq_ignore_ascii_case(&b))
+}
+
+/// One decoded `sr` segment against one plain segment, byte for byte.
+fn segment_is_literally(segment: &[u16], plain: &[u8]) -> bool {
+    segment.len() == plain.len() && segment.iter().zip(plain).all(|(&c, &b)| same_byte(c, b))
+}
+
+/// One decoded `sr` segment against one plain segment encoded once more: every byte outside
+/// `A-Z a-z 0-9 - _ .` as itself or `%XX` (either hex case), a space also as `+`.
+fn segment_is_reencoded(segment: &[u16], plain: &[u8]) -> bool {
     // `ok[i][j]`: plain[i..] is spelled by segment[j..] (a byte kept, escaped, or `+` for space).
     let (n, m) = (plain.len(), segment.len());
     let mut ok = vec![vec![false; m + 1]; n + 1];
@@ -72,7 +91,7 @@ fn segment_is(segment: &[u16], plain: &[u8]) -> bool {
         let may_escape = !(b.is_ascii_alphanumeric() || b"-_.".contains(&b));
         for j in (0..m).rev() {
             let c = segment[j];
-            let kept = (same(c, b) || (b == b' ' && c == u16::from(b'+'))) && ok[i + 1][j + 1];
+            let kept = (same_byte(c, b) || (b == b' ' && c == u16::from(b'+'))) && ok[i + 1][j + 1];
             let escaped = may_escape
                 && c == u16::from(b'%')
                 && j + 2 < m

@@ -2,41 +2,113 @@
 // iot-sas/tests/fuzz_replay.rs).
 //
 // Input: `now` (8 bytes, big endian) then UTF-8 text split at the first `\n` into a token and a
-// plain resource. Invariants: never panics; an accepted token really has a matching MAC, is
-// within `se + skew`, and covers the resource; the structured scope checks
-// (`ResourceUri::is_named_by` / `is_covered_by`, with their SDK-spelling shortcut) answer
-// exactly as the plain-text rules for the token's `sr`; a token we sign for ANY plain resource
+// plain resource. A token that starts with 0x01 is signed here (fuzz/sas_reference.rs
+// `sign_mode`; key 0 = primary, 1 = secondary), so mutated `sr` spellings keep a valid MAC.
+//
+// Oracles: fuzz/sas_reference.rs (the reference rules, not iot-sas): `sr` decoded exactly once,
+// compared by path segment; the MAC recomputed over the raw `sr` and `se`.
+//
+// Invariants: never panics; a token with a MAC under either key, not expired and covering the
+// resource literally once decoded is accepted; an accepted token has a MAC under the key slot it reports, is
+// within `se + skew`, and its once-decoded `sr` covers the requested resource; every
+// structured scope check (`ResourceUri::is_named_by` / `is_covered_by`, and the plain-text
+// `resource_matches` / `resource_covers`) accepts at least what the once-decoded `sr` names
+// literally and at most what the reference accepts; a token we sign for ANY plain resource
 // verifies against that resource (unless the resource has no non-empty segment).
+
+#[allow(dead_code)]
+mod sas_reference {
+    include!("../sas_reference.rs");
+}
+
+/// Base64 of the primary and secondary keys.
+const KEYS: [&str; 2] = [
+    "NMgJDvdKTxjLi+xBxxkDDEwDJxEvOE5u8BiT0mVgPeg=",
+    // b"secondary"
+    "c2Vjb25kYXJ5",
+];
+
+/// Checks one scope answer against the reference: at least the literal once-decoded match, at
+/// most the reference's (csharp re-encoded IDs included).
+fn check_scope(answer: bool, sr: &str, plain: &str, exact: bool, what: &str) {
+    let segments: Vec<&str> = plain.split('/').collect();
+    if sas_reference::sr_covers_literally(sr, &segments, exact) {
+        assert!(answer, "{what} refused sr {sr:?} for {plain:?}");
+    }
+    if answer {
+        assert!(
+            sas_reference::sr_covers(sr, &segments, exact),
+            "{what} accepted sr {sr:?} for {plain:?}"
+        );
+    }
+}
+
+/// The verifier of the target: the two keys, 300 s of skew.
+pub fn verifier() -> iot_sas::Verifier {
+    let primary = iot_sas::SharedAccessKey::from_base64(KEYS[0]).expect("valid key");
+    let secondary = iot_sas::SharedAccessKey::from_base64(KEYS[1]).expect("valid key");
+    iot_sas::Verifier::new(primary, Some(secondary)).with_skew(300)
+}
+
+/// Splits one input into `now`, the token text (after sign mode) and the plain resource.
+pub fn parse(data: &[u8]) -> Option<(u64, std::borrow::Cow<'_, str>, &str)> {
+    let (now, rest) = data.split_first_chunk::<8>()?;
+    let text = core::str::from_utf8(rest).ok()?;
+    let (token_text, resource) = text.split_once('\n').unwrap_or((text, ""));
+    let token_text = match sas_reference::sign_mode(token_text, &KEYS) {
+        Some(signed) => std::borrow::Cow::Owned(signed),
+        None => std::borrow::Cow::Borrowed(token_text),
+    };
+    Some((u64::from_be_bytes(*now), token_text, resource))
+}
 
 /// Runs one input.
 pub fn run(data: &[u8]) {
-    use iot_sas::{Error, KeySlot, ResourceUri, SasToken, SharedAccessKey, Verifier};
+    use iot_sas::{Error, KeySlot, ResourceUri, SasToken, SharedAccessKey};
 
-    let Some((now, rest)) = data.split_first_chunk::<8>() else {
+    let Some((now, token_text, resource)) = parse(data) else {
         return;
     };
-    let now = u64::from_be_bytes(*now);
-    let Ok(text) = core::str::from_utf8(rest) else {
-        return;
-    };
-    let (token_text, resource) = text.split_once('\n').unwrap_or((text, ""));
-    let primary = SharedAccessKey::from_base64("NMgJDvdKTxjLi+xBxxkDDEwDJxEvOE5u8BiT0mVgPeg=")
-        .expect("valid key");
-    let secondary = SharedAccessKey::from_bytes(b"secondary").expect("valid key");
-    let verifier = Verifier::new(primary.clone(), Some(secondary.clone())).with_skew(300);
+    let token_text = token_text.as_ref();
+    let secondary = SharedAccessKey::from_base64(KEYS[1]).expect("valid key");
+    let verifier = verifier();
 
     let requested = (!resource.is_empty()).then_some(resource);
-    if let Ok(verified) = verifier.verify_str(token_text, requested, now) {
+    let result = verifier.verify_str(token_text, requested, now);
+    // Must admit: a MAC under either key, `se + skew` not past, and an `sr` that covers the
+    // resource once decoded, literally.
+    if let Ok(token) = SasToken::parse(token_text)
+        && KEYS
+            .iter()
+            .any(|key| sas_reference::signed_with(&token, key))
+        && token.expiry().saturating_add(300) >= now
+        && requested.is_none_or(|resource| {
+            let segments: Vec<&str> = resource.split('/').collect();
+            sas_reference::sr_covers_literally(token.resource_raw(), &segments, false)
+        })
+    {
+        assert!(result.is_ok(), "refused a valid token: {result:?}");
+    }
+    if let Ok(verified) = result {
         let token = SasToken::parse(token_text).expect("verified tokens parse");
         let key = match verified.key {
-            KeySlot::Primary => &primary,
-            KeySlot::Secondary => &secondary,
+            KeySlot::Primary => KEYS[0],
+            KeySlot::Secondary => KEYS[1],
         };
-        assert_eq!(token.verify_signature(key), Ok(()));
+        assert!(
+            sas_reference::signed_with(&token, key),
+            "MAC of another key"
+        );
         assert_eq!(verified.expiry, token.expiry());
+        assert_eq!(token.expiry_raw().parse::<u64>().ok(), Some(token.expiry()));
         assert!(token.expiry().saturating_add(300) >= now);
         if let Some(resource) = requested {
-            assert!(iot_sas::resource_covers(token.resource_raw(), resource));
+            let segments: Vec<&str> = resource.split('/').collect();
+            let sr = token.resource_raw();
+            assert!(
+                sas_reference::sr_covers(sr, &segments, false),
+                "accepted sr {sr:?} for {resource:?}"
+            );
         }
     }
 
@@ -48,7 +120,7 @@ pub fn run(data: &[u8]) {
     let uri = ResourceUri::Device { host, device_id };
     let mut plain = String::new();
     uri.write_plain(&mut plain).expect("write to String");
-    // Structured and plain-text scope rules agree, for a device and for a module resource.
+    // Every scope check agrees with the reference, for a device and for a module resource.
     let module_uri = device_id
         .split_once('/')
         .map(|(device_id, module_id)| ResourceUri::Module {
@@ -61,8 +133,12 @@ pub fn run(data: &[u8]) {
         for uri in core::iter::once(uri).chain(module_uri) {
             let mut plain = String::new();
             uri.write_plain(&mut plain).expect("write to String");
-            assert_eq!(uri.is_named_by(sr), iot_sas::resource_matches(sr, &plain));
-            assert_eq!(uri.is_covered_by(sr), iot_sas::resource_covers(sr, &plain));
+            check_scope(uri.is_named_by(sr), sr, &plain, true, "is_named_by");
+            check_scope(uri.is_covered_by(sr), sr, &plain, false, "is_covered_by");
+            let matches = iot_sas::resource_matches(sr, &plain);
+            check_scope(matches, sr, &plain, true, "resource_matches");
+            let covers = iot_sas::resource_covers(sr, &plain);
+            check_scope(covers, sr, &plain, false, "resource_covers");
         }
     }
     let mut buf = vec![0u8; iot_sas::max_token_len(&uri, Some("device"))];
