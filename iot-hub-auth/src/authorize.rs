@@ -5,7 +5,11 @@
 //! 1. The identity claim: MQTT client ID and user name must name the same identity and this
 //!    hub (§6.1; the hub's own behaviour on disagreement is OPEN §9, we refuse); AMQP SASL
 //!    user names must name this hub (§1.6); HTTPS and AMQP links name the identity directly.
-//! 2. The registry entry must exist and be `enabled` (§1.6, §7.3, §9).
+//! 2. The registry entry must exist and be `enabled` (§1.6, §7.3, §9). A module also needs
+//!    its device registered and `enabled`: disabling a device refuses its modules, for every
+//!    credential (device-key, policy and X.509), because Azure modules have no status of their
+//!    own (§7.1). The decision looks the device up through the same [`Registry`], so a store
+//!    needs nothing extra for this rule.
 //! 3. The credential:
 //!    * a SAS token without `skn` is a device (or module) key token: the identity must be of
 //!      type `sas`, SAS must not be disabled, `se` not past (with the hub's skew), the MAC must
@@ -42,6 +46,12 @@ use crate::request::{ConnectRequest, Transport};
 ///
 /// Pure: no clock, no I/O; `now` is Unix seconds. See the module documentation of this crate
 /// for the order of the checks, and [`DenyReason`] for every refusal.
+///
+/// **Modules and their device**: a module (`claim` with a module ID) is allowed only while
+/// its device is in `registry` and `enabled`; the module is looked up first, then its device
+/// (`registry.lookup(device_id, None)`), whatever the credential. A disabled device gives
+/// [`DenyReason::DeviceDisabled`], a missing one [`DenyReason::UnknownIdentity`] naming the
+/// device.
 pub fn authorize<'a, R: Registry + ?Sized>(
     hub: &'a HubSettings,
     registry: &'a R,
@@ -78,6 +88,9 @@ fn decide<'a, R: Registry + ?Sized>(
             reason: identity.status_reason.clone(),
         });
     }
+    if let Some(module_id) = claim.module_id {
+        check_parent_device(registry, claim.device_id, module_id)?;
+    }
     if let Some(token) = req.password {
         return sas(hub, entry, claim, token, now);
     }
@@ -85,6 +98,30 @@ fn decide<'a, R: Registry + ?Sized>(
         Some(leaf) => crate::certificate::authenticate(hub, identity, req, leaf.as_ref(), now),
         None => Err(mismatch(identity, Presented::Nothing)),
     }
+}
+
+/// A module connects only while its device is registered and enabled: disabling (or
+/// deleting) a device refuses its modules too, whatever credential they present
+/// (azure-iot-protocol.md §7.1, §9; Azure modules carry no status of their own). The decision
+/// looks the device up itself, so every [`Registry`] gets this rule without storing it.
+fn check_parent_device<R: Registry + ?Sized>(
+    registry: &R,
+    device_id: &str,
+    module_id: &str,
+) -> Result<(), DenyReason> {
+    let device = registry
+        .lookup(device_id, None)
+        .ok_or_else(|| DenyReason::UnknownIdentity {
+            identity: device_id.to_owned(),
+        })?;
+    if device.identity.is_enabled() {
+        return Ok(());
+    }
+    Err(DenyReason::DeviceDisabled {
+        module: display_id(device_id, Some(module_id)),
+        device: device_id.to_owned(),
+        reason: device.identity.status_reason.clone(),
+    })
 }
 
 pub(crate) fn mismatch(identity: &DeviceIdentity, presented: Presented) -> DenyReason {
