@@ -120,3 +120,72 @@ fn module_without_registered_device_is_refused() {
         }
     );
 }
+
+// ------------------------------------------------ 2. `sr` is decoded exactly once
+
+/// A `device`-policy token for the device `%64ev1` (`sr` segment `%2564ev1`) connects that
+/// device, and only that one: decoding `sr` twice would make it cover `dev1`.
+#[test]
+fn policy_scope_is_decoded_exactly_once() {
+    let hub = hub();
+    let mut reg = registry();
+    for id in ["%64ev1", "x%41", "xA"] {
+        reg.upsert(DeviceIdentity::sas(id, K1, K2)).unwrap();
+    }
+    for (token_for, other) in [("%64ev1", "dev1"), ("x%41", "xA")] {
+        let resource = ResourceUri::Device {
+            host: HOST,
+            device_id: token_for,
+        };
+        let token = policy_token(P1, &resource, "device", EXPIRY);
+        assert!(
+            connect(&hub, &reg, token_for, &token).is_allowed(),
+            "{token_for}"
+        );
+        assert!(
+            matches!(
+                deny(connect(&hub, &reg, other, &token)),
+                DenyReason::TokenScope { .. }
+            ),
+            "{token_for} -> {other}"
+        );
+        // Nor the other device's modules (policy scopes cover by path-segment prefix).
+        if other == "dev1" {
+            assert!(matches!(
+                deny(connect(&hub, &reg, "dev1/mod1", &token)),
+                DenyReason::TokenScope { .. }
+            ));
+        }
+    }
+}
+
+/// The .NET SDK's spelling of an ID with reserved characters (encoded, then encoded again with
+/// the whole resource, reference §1.3) still connects the device, with its own key and with a
+/// policy token.
+#[test]
+fn dotnet_double_encoded_device_id_connects() {
+    let hub = hub();
+    let mut reg = registry();
+    reg.upsert(DeviceIdentity::sas("n@m.et#st", K1, K2))
+        .unwrap();
+    let sr = format!("{HOST}%2Fdevices%2Fn%2540m.et%2523st");
+    let mut buf = [0u8; 512];
+    let device_token = iot_sas::sign_encoded_into(&key(K1), &sr, EXPIRY, None, &mut buf)
+        .unwrap()
+        .to_owned();
+    let d = connect(&hub, &reg, "n@m.et#st", &device_token);
+    assert_eq!(
+        d.allowed().unwrap().method,
+        AuthMethod::DeviceKey(iot_hub_auth::KeySlot::Primary)
+    );
+    let policy =
+        iot_sas::sign_encoded_into(&key(P1), &sr, EXPIRY, Some("device"), &mut buf).unwrap();
+    assert!(connect(&hub, &reg, "n@m.et#st", policy).is_allowed());
+    // The same token does not name a device whose ID differs in an unreserved character.
+    reg.upsert(DeviceIdentity::sas("n@m.et#sT2", K1, K2))
+        .unwrap();
+    assert!(matches!(
+        deny(connect(&hub, &reg, "n@m.et#sT2", &device_token)),
+        DenyReason::TokenScope { .. }
+    ));
+}
