@@ -189,3 +189,76 @@ fn dotnet_double_encoded_device_id_connects() {
         DenyReason::TokenScope { .. }
     ));
 }
+
+// ------------------------------------------------ 3. the registered CA's own constraints
+
+/// A hub whose verified CAs are the OpenSSL-made anchors with constraints (iot-x509's
+/// `tests/data/generate.py`: `openssl verify -purpose sslclient` refuses each chain below).
+fn constrained_hub() -> HubSettings {
+    let mut hub = HubSettings::new(HOST).unwrap();
+    for file in [
+        "root-pathlen0.pem",
+        "root-eku-server-auth.pem",
+        "root-no-keycertsign.pem",
+    ] {
+        hub.cas
+            .add(iot_x509::RegisteredCa {
+                name: file.into(),
+                der: chain(&[file])[0].to_vec(),
+                verified: true,
+            })
+            .unwrap();
+    }
+    hub
+}
+
+#[test]
+fn registered_ca_constraints_apply_to_hub_connects() {
+    use iot_hub_auth::ChainError;
+    let hub = constrained_hub();
+    let mut reg = iot_hub_auth::InMemoryRegistry::new();
+    for id in [
+        "device-pl0",
+        "device-pl0-int",
+        "device-srv-root",
+        "device-nosign-root",
+    ] {
+        reg.upsert(DeviceIdentity::certificate_authority(id))
+            .unwrap();
+    }
+    let x509 = |id: &str, files: &[&str]| {
+        let presented = chain(files);
+        let user = username(id);
+        let req = ConnectRequest::mqtt(id, &user).with_client_chain(&presented);
+        match authorize(&hub, &reg, &req, NOW) {
+            Decision::Allow(_) => Ok(()),
+            Decision::Deny(reason) => Err(reason),
+        }
+    };
+    // Control: the pathLen-0 root admits a device it signed directly.
+    assert_eq!(
+        x509("device-pl0", &["device-under-pathlen0-root.pem"]),
+        Ok(())
+    );
+    assert_eq!(
+        x509(
+            "device-pl0-int",
+            &[
+                "device-via-pathlen0-root-intermediate.pem",
+                "intermediate-under-pathlen0.pem"
+            ]
+        ),
+        Err(DenyReason::ChainRejected(ChainError::PathTooLong))
+    );
+    assert_eq!(
+        x509("device-srv-root", &["device-under-server-eku-root.pem"]),
+        Err(DenyReason::ChainRejected(ChainError::NotClientAuth))
+    );
+    assert_eq!(
+        x509(
+            "device-nosign-root",
+            &["device-under-no-keycertsign-root.pem"]
+        ),
+        Err(DenyReason::ChainRejected(ChainError::CaKeyUsage))
+    );
+}
