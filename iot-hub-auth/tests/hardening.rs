@@ -262,3 +262,117 @@ fn registered_ca_constraints_apply_to_hub_connects() {
         Err(DenyReason::ChainRejected(ChainError::CaKeyUsage))
     );
 }
+
+// ------------------------------------------------ 4. each SAS switch covers exactly its scope
+
+/// One row per switch x credential. Microsoft Learn ("Control access to IoT Hub by using
+/// Microsoft Entra ID", disabling local authentication): `disableDeviceSAS` = "all device
+/// (including Edge devices but excluding modules) scoped SAS keys cannot be used";
+/// `disableModuleSAS` = module-scoped keys; `disableLocalAuth` = IoT hub-scoped (policy) keys.
+#[test]
+fn each_sas_switch_covers_exactly_its_documented_scope() {
+    use iot_hub_auth::{AccessRights, authorize_service};
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    enum Switch {
+        DeviceSas,
+        ModuleSas,
+        LocalAuth,
+    }
+    #[derive(Clone, Copy, Debug)]
+    enum Credential {
+        DeviceKey,
+        EdgeDeviceKey,
+        ModuleKey,
+        PolicyOnDevice,
+        PolicyOnModule,
+        ServicePolicy,
+    }
+    let covers = |switch: Switch, credential: Credential| match credential {
+        Credential::DeviceKey | Credential::EdgeDeviceKey => switch == Switch::DeviceSas,
+        Credential::ModuleKey => switch == Switch::ModuleSas,
+        Credential::PolicyOnDevice | Credential::PolicyOnModule | Credential::ServicePolicy => {
+            switch == Switch::LocalAuth
+        }
+    };
+    let setting = |switch: Switch| match switch {
+        Switch::DeviceSas => "disableDeviceSAS",
+        Switch::ModuleSas => "disableModuleSAS",
+        Switch::LocalAuth => "disableLocalAuth",
+    };
+    let mut reg = registry();
+    let mut edge = DeviceIdentity::sas("edge1", K1, K2);
+    edge.capabilities.iot_edge = true;
+    reg.upsert(edge).unwrap();
+    let module = ResourceUri::Module {
+        host: HOST,
+        device_id: "dev1",
+        module_id: "mod1",
+    };
+    let hub_wide = ResourceUri::Hub { host: HOST };
+    let tokens = [
+        (
+            Credential::DeviceKey,
+            "dev1",
+            device_token(K1, "dev1", EXPIRY),
+        ),
+        (
+            Credential::EdgeDeviceKey,
+            "edge1",
+            device_token(K1, "edge1", EXPIRY),
+        ),
+        (
+            Credential::ModuleKey,
+            "dev1/mod1",
+            module_token(K2, "dev1", "mod1", EXPIRY),
+        ),
+        (
+            Credential::PolicyOnDevice,
+            "dev1",
+            policy_token(P1, &hub_wide, "device", EXPIRY),
+        ),
+        (
+            Credential::PolicyOnModule,
+            "dev1/mod1",
+            policy_token(P1, &module, "device", EXPIRY),
+        ),
+        (
+            Credential::ServicePolicy,
+            "",
+            policy_token(P1, &hub_wide, "service", EXPIRY),
+        ),
+    ];
+    let mut rows = 0;
+    for switch in [Switch::DeviceSas, Switch::ModuleSas, Switch::LocalAuth] {
+        let mut hub = hub();
+        match switch {
+            Switch::DeviceSas => hub.disable_device_sas = true,
+            Switch::ModuleSas => hub.disable_module_sas = true,
+            Switch::LocalAuth => hub.disable_local_auth = true,
+        }
+        for (credential, client_id, token) in &tokens {
+            let refused = DenyReason::SasDisabled {
+                setting: setting(switch),
+            };
+            let outcome = match credential {
+                Credential::ServicePolicy => {
+                    authorize_service(&hub, token, AccessRights::SERVICE_CONNECT, NOW).map(|_| ())
+                }
+                _ => match connect(&hub, &reg, client_id, token) {
+                    Decision::Allow(_) => Ok(()),
+                    Decision::Deny(reason) => Err(reason),
+                },
+            };
+            if covers(switch, *credential) {
+                assert_eq!(
+                    outcome,
+                    Err(refused),
+                    "{switch:?} must refuse {credential:?}"
+                );
+            } else {
+                assert_eq!(outcome, Ok(()), "{switch:?} must not refuse {credential:?}");
+            }
+            rows += 1;
+        }
+    }
+    assert_eq!(rows, 18);
+}
