@@ -376,3 +376,87 @@ fn each_sas_switch_covers_exactly_its_documented_scope() {
     }
     assert_eq!(rows, 18);
 }
+
+// ------------------------------------------------ 5. AMQP SASL PLAIN user names for modules
+
+/// `{deviceId}/modules/{moduleId}@sas.{hub}` (Azure IoT Edge hub's `SaslIdentityHelper`)
+/// names the module, over AMQP and AMQP over WebSockets; the module's own key admits it, any
+/// other key does not.
+#[test]
+fn amqp_sasl_module_user_name_authenticates_the_module() {
+    use iot_hub_auth::{KeySlot, Transport};
+    let (hub, reg) = (hub(), registry());
+    let right = module_token(K2, "dev1", "mod1", EXPIRY);
+    let secondary = module_token(K3, "dev1", "mod1", EXPIRY);
+    let wrong = module_token(K1, "dev1", "mod1", EXPIRY);
+    let device = device_token(K1, "dev1", EXPIRY);
+    for transport in [Transport::Amqp, Transport::AmqpWs] {
+        for user in [
+            "dev1/modules/mod1@sas.contoso",
+            "dev1/modules/mod1@sas.contoso.azure-devices.net",
+        ] {
+            let decide = |token: &str| {
+                authorize(
+                    &hub,
+                    &reg,
+                    &ConnectRequest::amqp_sasl(user, token).over(transport),
+                    NOW,
+                )
+            };
+            let d = decide(&right);
+            let allow = d
+                .allowed()
+                .unwrap_or_else(|| panic!("{transport} {user}: {d:?}"));
+            assert_eq!(allow.identity.device_id, "dev1");
+            assert_eq!(allow.identity.module_id.as_deref(), Some("mod1"));
+            assert_eq!(allow.method, AuthMethod::DeviceKey(KeySlot::Primary));
+            let d = decide(&secondary);
+            assert_eq!(
+                d.allowed().unwrap().method,
+                AuthMethod::DeviceKey(KeySlot::Secondary)
+            );
+            // The wrong key, and the device's own token, do not admit the module.
+            for token in [&wrong, &device] {
+                assert_eq!(
+                    deny(decide(token)),
+                    DenyReason::BadSignature {
+                        signer: "identity dev1/mod1".into()
+                    },
+                    "{transport} {user}"
+                );
+            }
+        }
+    }
+    // The module's token under the device's user name does not connect the device (here its
+    // MAC even matches: the fixture's module key K2 is also the device's secondary key).
+    let as_device = ConnectRequest::amqp_sasl("dev1@sas.contoso", &right);
+    assert!(matches!(
+        deny(authorize(&hub, &reg, &as_device, NOW)),
+        DenyReason::TokenScope { .. }
+    ));
+    // A link naming another identity than the user name is refused.
+    let other_link = ConnectRequest::amqp_sasl("dev1/modules/mod1@sas.contoso", &right)
+        .with_identity("dev1", None);
+    assert_eq!(
+        deny(authorize(&hub, &reg, &other_link, NOW)),
+        DenyReason::ClientIdMismatch {
+            user_name: "dev1/mod1".into(),
+            client_id: "dev1".into()
+        }
+    );
+    let same_link = ConnectRequest::amqp_sasl("dev1/modules/mod1@sas.contoso", &right)
+        .with_identity("dev1", Some("mod1"));
+    assert!(authorize(&hub, &reg, &same_link, NOW).is_allowed());
+    // Malformed module forms are claim errors, not lookups of odd device IDs.
+    for user in ["dev1/modules/@sas.contoso", "dev1/mod1@sas.contoso"] {
+        assert!(matches!(
+            deny(authorize(
+                &hub,
+                &reg,
+                &ConnectRequest::amqp_sasl(user, &right),
+                NOW
+            )),
+            DenyReason::MalformedClaim(_)
+        ));
+    }
+}
