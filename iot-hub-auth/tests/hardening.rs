@@ -460,3 +460,39 @@ fn amqp_sasl_module_user_name_authenticates_the_module() {
         ));
     }
 }
+
+// ------------------------------------------------ 6. CA rollover
+
+/// The renewed CA certificate (same subject and key) registered beside the expired one: the
+/// device connects whichever of the two was registered first.
+#[test]
+fn ca_rollover_admits_devices_whatever_the_registration_order() {
+    let mut reg = iot_hub_auth::InMemoryRegistry::new();
+    reg.upsert(DeviceIdentity::certificate_authority("device-rollover"))
+        .unwrap();
+    let presented = chain(&["device-under-rollover-root.pem"]);
+    let user = username("device-rollover");
+    let req = ConnectRequest::mqtt("device-rollover", &user).with_client_chain(&presented);
+    let expired = ("rollover-expired", "rollover-root-expired.pem");
+    let renewed = ("rollover-renewed", "rollover-root-renewed.pem");
+    for order in [[expired, renewed], [renewed, expired]] {
+        let mut hub = HubSettings::new(HOST).unwrap();
+        for (name, file) in order {
+            hub.cas
+                .add(iot_x509::RegisteredCa {
+                    name: name.into(),
+                    der: chain(&[file])[0].to_vec(),
+                    verified: true,
+                })
+                .unwrap();
+        }
+        let d = authorize(&hub, &reg, &req, NOW);
+        let allow = d.allowed().unwrap_or_else(|| panic!("{order:?}: {d:?}"));
+        assert_eq!(
+            allow.method,
+            AuthMethod::Ca {
+                name: "rollover-renewed".into()
+            }
+        );
+    }
+}

@@ -318,6 +318,24 @@ def main():
     case("anchor-key-usage-without-keycertsign", "device-under-no-keycertsign-root.pem", [],
          ["root-no-keycertsign.pem"], "CaKeyUsage")
 
+    # CA rollover (issue 12 item 6): the renewed CA certificate has the expired one's subject
+    # and key, and both stay registered. Either registration order must admit the device.
+    roll_key = ec_key()
+    roll_name = name("iot-x509 rollover root", org="iot-x509 fixtures")
+    roll_old = make(roll_name, roll_key, roll_name, roll_key, EXPIRED, True, eku=None)
+    roll_new = make(roll_name, roll_key, roll_name, roll_key, CA_VALID, True, eku=None)
+    files["rollover-root-expired"] = write_cert("rollover-root-expired.pem", roll_old)
+    files["rollover-root-renewed"] = write_cert("rollover-root-renewed.pem", roll_new)
+    leaf("device-under-rollover-root.pem", "device-rollover", roll_new, roll_key)
+    case("ca-rollover-expired-registered-first", "device-under-rollover-root.pem", [],
+         ["rollover-root-expired.pem", "rollover-root-renewed.pem"], "Ok",
+         device_id="device-rollover")
+    case("ca-rollover-renewed-registered-first", "device-under-rollover-root.pem", [],
+         ["rollover-root-renewed.pem", "rollover-root-expired.pem"], "Ok",
+         device_id="device-rollover")
+    case("ca-rollover-only-expired-registered", "device-under-rollover-root.pem", [],
+         ["rollover-root-expired.pem"], "Expired")
+
     # Non-certificate inputs (for parse tests).
     with open(os.path.join(OUT, "device-ec.der"), "wb") as f:
         f.write(ec_leaf.public_bytes(serialization.Encoding.DER))
