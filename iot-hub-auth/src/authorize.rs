@@ -5,18 +5,24 @@
 //! 1. The identity claim: MQTT client ID and user name must name the same identity and this
 //!    hub (§6.1; the hub's own behaviour on disagreement is OPEN §9, we refuse); AMQP SASL
 //!    user names must name this hub (§1.6); HTTPS and AMQP links name the identity directly.
-//! 2. The registry entry must exist and be `enabled` (§1.6, §7.3, §9).
+//! 2. The registry entry must exist and be `enabled` (§1.6, §7.3, §9). A module also needs
+//!    its device registered and `enabled`: disabling a device refuses its modules, for every
+//!    credential (device-key, policy and X.509), because Azure modules have no status of their
+//!    own (§7.1). The decision looks the device up through the same [`Registry`], so a store
+//!    needs nothing extra for this rule.
 //! 3. The credential:
 //!    * a SAS token without `skn` is a device (or module) key token: the identity must be of
-//!      type `sas`, SAS must not be disabled, `se` not past (with the hub's skew), the MAC must
+//!      type `sas`, `disableDeviceSAS` (devices) or `disableModuleSAS` (modules) must be off,
+//!      `se` not past (with the hub's skew), the MAC must
 //!      match the primary or secondary key, and the decoded `sr` must name **exactly** the
 //!      identity's resource `{host}/devices/{id}[/modules/{mid}]`, case-insensitively (§1.4.5).
 //!      Exact, not prefix: whether a device-key token may use a hub- or `devices`-wide `sr`
 //!      is OPEN (§10.2), and a device's key is not documented as valid for its modules (§1.5),
 //!      so both are refused;
 //!    * a SAS token with `skn` is a policy token (refused for identities of type `none`): the
-//!      policy must exist, hold `DeviceConnect`,
-//!      local auth and device (module) SAS must be enabled, the MAC must match a policy key,
+//!      policy must exist, hold `DeviceConnect`, `disableLocalAuth` must be off (the
+//!      device and module switches do not cover hub-scoped keys), the MAC must match a policy
+//!      key,
 //!      and the decoded `sr` must be a path-segment prefix of the identity's resource
 //!      (`{host}`, `{host}/devices`, `{host}/devices/{id}` all qualify; §1.4.5, §9);
 //!    * a client certificate: `selfSigned` identities match the leaf's thumbprint with the
@@ -42,6 +48,12 @@ use crate::request::{ConnectRequest, Transport};
 ///
 /// Pure: no clock, no I/O; `now` is Unix seconds. See the module documentation of this crate
 /// for the order of the checks, and [`DenyReason`] for every refusal.
+///
+/// **Modules and their device**: a module (`claim` with a module ID) is allowed only while
+/// its device is in `registry` and `enabled`; the module is looked up first, then its device
+/// (`registry.lookup(device_id, None)`), whatever the credential. A disabled device gives
+/// [`DenyReason::DeviceDisabled`], a missing one [`DenyReason::UnknownIdentity`] naming the
+/// device.
 pub fn authorize<'a, R: Registry + ?Sized>(
     hub: &'a HubSettings,
     registry: &'a R,
@@ -78,6 +90,9 @@ fn decide<'a, R: Registry + ?Sized>(
             reason: identity.status_reason.clone(),
         });
     }
+    if let Some(module_id) = claim.module_id {
+        check_parent_device(registry, claim.device_id, module_id)?;
+    }
     if let Some(token) = req.password {
         return sas(hub, entry, claim, token, now);
     }
@@ -85,6 +100,30 @@ fn decide<'a, R: Registry + ?Sized>(
         Some(leaf) => crate::certificate::authenticate(hub, identity, req, leaf.as_ref(), now),
         None => Err(mismatch(identity, Presented::Nothing)),
     }
+}
+
+/// A module connects only while its device is registered and enabled: disabling (or
+/// deleting) a device refuses its modules too, whatever credential they present
+/// (azure-iot-protocol.md §7.1, §9; Azure modules carry no status of their own). The decision
+/// looks the device up itself, so every [`Registry`] gets this rule without storing it.
+fn check_parent_device<R: Registry + ?Sized>(
+    registry: &R,
+    device_id: &str,
+    module_id: &str,
+) -> Result<(), DenyReason> {
+    let device = registry
+        .lookup(device_id, None)
+        .ok_or_else(|| DenyReason::UnknownIdentity {
+            identity: device_id.to_owned(),
+        })?;
+    if device.identity.is_enabled() {
+        return Ok(());
+    }
+    Err(DenyReason::DeviceDisabled {
+        module: display_id(device_id, Some(module_id)),
+        device: device_id.to_owned(),
+        reason: device.identity.status_reason.clone(),
+    })
 }
 
 pub(crate) fn mismatch(identity: &DeviceIdentity, presented: Presented) -> DenyReason {
@@ -95,13 +134,16 @@ pub(crate) fn mismatch(identity: &DeviceIdentity, presented: Presented) -> DenyR
     }
 }
 
-fn sas_disabled_setting(hub: &HubSettings, identity: &DeviceIdentity) -> Option<&'static str> {
-    if hub.disable_device_sas {
-        Some("disableDeviceSAS")
-    } else if identity.module_id.is_some() && hub.disable_module_sas {
-        Some("disableModuleSAS")
-    } else {
-        None
+/// The switch that refuses tokens signed with an identity's own key, if it is on: each switch
+/// covers exactly its documented scope (Microsoft Learn "Control access to IoT Hub by using
+/// Microsoft Entra ID", local authentication; azure-iot-protocol.md §6.4): `disableDeviceSAS`
+/// covers device-scoped keys ("including Edge devices but excluding modules"),
+/// `disableModuleSAS` module-scoped keys. Policy (hub-scoped) keys answer to
+/// `disableLocalAuth` alone.
+fn identity_key_switch(hub: &HubSettings, module_id: Option<&str>) -> Option<&'static str> {
+    match module_id {
+        None => hub.disable_device_sas.then_some("disableDeviceSAS"),
+        Some(_) => hub.disable_module_sas.then_some("disableModuleSAS"),
     }
 }
 
@@ -197,13 +239,11 @@ fn sas<'a>(
         let policy = hub.policy(name).ok_or_else(|| DenyReason::UnknownPolicy {
             name: name.to_owned(),
         })?;
+        // Hub-scoped keys: only `disableLocalAuth` covers them (see `identity_key_switch`).
         if hub.disable_local_auth {
             return Err(DenyReason::SasDisabled {
                 setting: "disableLocalAuth",
             });
-        }
-        if let Some(setting) = sas_disabled_setting(hub, identity) {
-            return Err(DenyReason::SasDisabled { setting });
         }
         let key = check_policy_token(hub, policy, token, AccessRights::DEVICE_CONNECT, now)?;
         if !resource.is_covered_by(token.resource_raw()) {
@@ -223,7 +263,7 @@ fn sas<'a>(
     if identity.authentication.r#type != AuthenticationType::Sas {
         return Err(mismatch(identity, Presented::DeviceToken));
     }
-    if let Some(setting) = sas_disabled_setting(hub, identity) {
+    if let Some(setting) = identity_key_switch(hub, claim.module_id) {
         return Err(DenyReason::SasDisabled { setting });
     }
     check_expiry(hub, token, now)?;

@@ -129,18 +129,23 @@ pub(crate) fn amqp_claim<'r>(
         });
     }
     match sasl {
-        SaslUserName::Device { device_id, .. } => {
+        SaslUserName::Device {
+            device_id,
+            module_id,
+            ..
+        } => {
+            // A link that names an identity must name the same device and module.
             if let Some(link) = req.device_id
-                && (link != device_id || req.module_id.is_some())
+                && (link != device_id || req.module_id != module_id)
             {
                 return Err(DenyReason::ClientIdMismatch {
-                    user_name: device_id.to_owned(),
+                    user_name: display_id(device_id, module_id),
                     client_id: display_id(link, req.module_id),
                 });
             }
             Ok(Claim {
                 device_id,
-                module_id: None,
+                module_id,
                 sasl_policy: None,
             })
         }

@@ -113,6 +113,17 @@ pub enum DenyReason {
         /// `statusReason`, if any.
         reason: Option<String>,
     },
+    /// The module's device is `disabled`: a device's status covers its modules (Azure modules
+    /// have no status of their own, azure-iot-protocol.md §7.1).
+    #[error("module {module} belongs to device {device}, which is disabled{}; set the device's status to enabled", reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default())]
+    DeviceDisabled {
+        /// `deviceId/moduleId` of the module that tried to connect.
+        module: String,
+        /// `deviceId`.
+        device: String,
+        /// The device's `statusReason`, if any.
+        reason: Option<String>,
+    },
     /// The credential does not fit `authentication.type` (a `sas` identity must present a SAS
     /// token, X.509 identities a client certificate; `none` never connects).
     #[error(
@@ -270,6 +281,7 @@ impl DenyReason {
             Self::MalformedClaim(_) => "malformed_claim",
             Self::UnknownIdentity { .. } => "unknown_identity",
             Self::Disabled { .. } => "disabled",
+            Self::DeviceDisabled { .. } => "device_disabled",
             Self::CredentialMismatch { .. } => "credential_mismatch",
             Self::SasDisabled { .. } => "sas_disabled",
             Self::MalformedToken(_) => "malformed_token",

@@ -42,11 +42,17 @@ impl HubPolicy {
 ///
 /// Switches (Microsoft Learn "Control access to IoT Hub", "Disable SAS"):
 ///
-/// * `disable_device_sas` (`disableDeviceSAS`): no SAS token of any kind may connect a device
-///   or module; X.509 only (§6.4).
-/// * `disable_module_sas` (`disableModuleSAS`): no SAS token may connect a module.
+/// Each SAS switch covers exactly the keys Microsoft documents for it (Learn "Control access
+/// to IoT Hub by using Microsoft Entra ID", disabling local authentication; §6.4):
+///
+/// * `disable_device_sas` (`disableDeviceSAS`): tokens signed with a **device's** own key are
+///   refused ("all device (including Edge devices but excluding modules) scoped SAS keys");
+///   module keys and policy keys are not covered.
+/// * `disable_module_sas` (`disableModuleSAS`): tokens signed with a **module's** own key are
+///   refused.
 /// * `disable_local_auth` (`disableLocalAuth`): tokens signed with a shared access policy
-///   (hub-scoped SAS) are refused, for service operations and device connects alike.
+///   (hub-scoped SAS keys) are refused, for service operations and device or module connects
+///   alike; identity keys are not covered.
 /// * `x509_ca_over_websockets` (`x509CaOverWebSockets`): whether `certificateAuthority`
 ///   devices may connect over MQTT or AMQP over WebSockets. **Default: false (refused)**, as the
 ///   seed architecture prescribes; the reference (§6.4, §10.10) records that the live service

@@ -76,7 +76,9 @@ impl core::str::FromStr for Transport {
 /// One connection attempt, as the hub sees it. Fields a transport does not have stay `None`.
 ///
 /// * MQTT: `client_id` and `username` from CONNECT; `password` = SAS token, or absent for X.509.
-/// * AMQP: `username` = SASL PLAIN user name and `password` = token; with CBS or X.509 (no
+/// * AMQP: `username` = SASL PLAIN user name (`{deviceId}@sas.{hub}`,
+///   `{deviceId}/modules/{moduleId}@sas.{hub}` or `{policy}@sas.root.{hub}`, see
+///   [`crate::SaslUserName`]) and `password` = token; with CBS or X.509 (no
 ///   SASL PLAIN) set `device_id` / `module_id` to the identity the link names. With a policy
 ///   user name (`{policy}@sas.root.{hub}`), `device_id` names the device being connected.
 /// * HTTPS: `device_id` (and `module_id`) from the request path, URL-decoded;

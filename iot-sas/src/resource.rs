@@ -143,10 +143,14 @@ pub(crate) fn slow_matches_segments<'p>(
 /// * ASCII case-insensitive: identity-service lower-cases the whole audience (§1.3).
 /// * A raw `+` in `sr` matches `+` or a space (form encoders write a space as `+`); `%2B`
 ///   matches only `+` and `%20` only a space.
-/// * A segment also matches when it equals the plain segment after a second percent-decoding:
-///   the csharp SDK encodes device and module IDs twice (§1.3, §1.4.6). For an ID that itself
-///   contains `%XX` this makes `a%2541` (device `a%41`) also cover device `aA`; the services'
-///   behaviour there is open (§10.3), and both identities would need the same key.
+/// * `sr` is decoded exactly once. A decoded segment also matches when it equals the plain
+///   segment percent-encoded: the csharp SDK encodes device and module IDs twice (§1.3,
+///   §1.4.6), so `dev%2523x` (decoded once: `dev%23x`) names the device `dev#x`. Only
+///   characters outside the RFC 3986 unreserved set count as encoded there, and `%` only as
+///   `%25`, so a token for the device `%64ev1` (`sr` segment `%2564ev1`) does not cover
+///   `dev1`, nor one for `x%41` cover `xA`. What stays ambiguous is inherent in the csharp
+///   spelling (§10.3): the device `a%40` signed once-encoded and the device `a@` signed by
+///   csharp have the same `sr` (`a%2540`), which names both; the MAC still needs their key.
 pub fn resource_covers(sr_raw: &str, plain: &str) -> bool {
     first_difference(sr_raw, plain).is_none()
 }
@@ -324,27 +328,27 @@ impl<'a> Iterator for RawSegments<'a> {
     }
 }
 
+/// Whether one `sr` segment names the plain segment. `sr` is decoded exactly once (§1.4.5);
+/// the once-decoded segment must then equal either the plain segment itself or the plain
+/// segment percent-encoded (§1.4.6, see [`spells_encoded`]).
 fn segment_matches(sr_segment: &[u8], plain_segment: &[u8]) -> bool {
     let once = Decode::new(sr_segment.iter().copied());
-    if decoded_equals(once.clone(), plain_segment, true) {
-        return true;
-    }
-    // Second level: device IDs cannot contain spaces (§4), so `+` is only `+` here.
-    decoded_equals(Decode::new(once.map(|d| d.byte)), plain_segment, false)
+    decoded_equals(once.clone(), plain_segment)
+        || spells_encoded(once.map(|d| d.byte), plain_segment)
 }
 
 fn decoded_equals(
     mut decoded: impl Iterator<Item = crate::percent::Decoded>,
     plain: &[u8],
-    raw_plus_is_space: bool,
 ) -> bool {
     let mut plain = plain.iter();
     loop {
         match (decoded.next(), plain.next()) {
             (None, None) => return true,
             (Some(d), Some(&p)) => {
-                let same = d.byte.eq_ignore_ascii_case(&p)
-                    || (raw_plus_is_space && d.byte == b'+' && !d.escaped && p == b' ');
+                // A raw `+` in `sr` is `+` or a space (form encoders, §1.3).
+                let same =
+                    d.byte.eq_ignore_ascii_case(&p) || (d.byte == b'+' && !d.escaped && p == b' ');
                 if !same {
                     return false;
                 }
@@ -352,6 +356,40 @@ fn decoded_equals(
             _ => return false,
         }
     }
+}
+
+/// Whether `text` (an `sr` segment decoded once) is `plain` percent-encoded, as the csharp SDK
+/// writes device and module IDs before encoding the whole resource (§1.3, §1.4.6).
+///
+/// The comparison encodes `plain`, it does not decode `text` again: each byte of `plain` that
+/// some encoder escapes (anything outside the RFC 3986 unreserved set `A-Z a-z 0-9 - . _ ~`)
+/// may appear as `%XX` (either hex case) or as itself, since encoders differ on `! * ( ) '`;
+/// unreserved bytes must appear as themselves (ASCII case-insensitively, as everywhere in
+/// §1.4.5), and `%` always as `%25`, because every encoder escapes it. So `%64ev1`, the
+/// once-decoded segment of a token for the device `%64ev1`, is never a spelling of `dev1`.
+fn spells_encoded(mut text: impl Iterator<Item = u8>, plain: &[u8]) -> bool {
+    for &p in plain {
+        let matched = match text.next() {
+            Some(b'%') => {
+                let hex = |byte: Option<u8>| byte.and_then(crate::percent::hex_value);
+                match (hex(text.next()), hex(text.next())) {
+                    (Some(hi), Some(lo)) => (hi << 4 | lo) == p && !is_unreserved(p),
+                    _ => false,
+                }
+            }
+            Some(byte) => p != b'%' && byte.eq_ignore_ascii_case(&p),
+            None => false,
+        };
+        if !matched {
+            return false;
+        }
+    }
+    text.next().is_none()
+}
+
+/// RFC 3986 §2.3 unreserved characters: no encoder escapes them.
+fn is_unreserved(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~')
 }
 
 /// Writes into a caller buffer and counts the bytes a complete write needs.

@@ -3,9 +3,11 @@
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use rustls_pki_types::{CertificateDer, TrustAnchor};
+use webpki::VerifiedPath;
 
+use crate::anchor::AnchorConstraints;
 use crate::validity::validity_of;
-use crate::{CertificateInfo, Error};
+use crate::{CertificateInfo, ChainError, Error};
 
 /// A CA certificate uploaded to a hub or DPS instance (reference §7.4): root or intermediate.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,6 +27,29 @@ pub(crate) struct Entry {
     pub(crate) anchor: TrustAnchor<'static>,
     pub(crate) not_before: i64,
     pub(crate) not_after: i64,
+    /// What the certificate allows when it anchors a path (keyUsage, EKU, pathLen).
+    pub(crate) constraints: AnchorConstraints,
+}
+
+impl Entry {
+    /// Whether this registration may anchor `path` at `now`: within its validity period and
+    /// its own constraints allow the path.
+    fn admit(&self, path: &VerifiedPath<'_>, now: u64) -> Result<(), ChainError> {
+        let now_i = i64::try_from(now).unwrap_or(i64::MAX);
+        if now_i > self.not_after {
+            return Err(ChainError::Expired {
+                not_after: self.not_after,
+                now,
+            });
+        }
+        if now_i < self.not_before {
+            return Err(ChainError::NotYetValid {
+                not_before: self.not_before,
+                now,
+            });
+        }
+        self.constraints.admit(path)
+    }
 }
 
 /// Every change of any [`CaSet`] takes the next number, so versions are unique across sets
@@ -100,6 +125,7 @@ impl CaSet {
             anchor,
             not_before,
             not_after,
+            constraints: AnchorConstraints::of(&info),
         });
         self.changed();
         Ok(())
@@ -165,36 +191,74 @@ impl CaSet {
         &self.all
     }
 
-    /// The entry whose anchor is `anchor` (same subject and key), verified ones first.
+    /// The entry whose anchor is `anchor` (same subject, key and name constraints), verified
+    /// ones first.
     pub(crate) fn entry_for(
         &self,
         anchor: &TrustAnchor<'_>,
         verified_only: bool,
     ) -> Option<&Entry> {
-        let same = |entry: &&Entry| {
-            entry.anchor.subject == anchor.subject
-                && entry.anchor.subject_public_key_info == anchor.subject_public_key_info
-        };
-        let verified = self
-            .verified_index
-            .iter()
-            .filter_map(|&i| self.entries.get(i))
-            .find(same);
+        let verified = self.verified_entries(anchor).next();
         if verified_only {
             verified
         } else {
-            verified.or_else(|| self.entries.iter().find(same))
+            verified.or_else(|| self.entries.iter().find(|entry| entry.anchor == *anchor))
         }
+    }
+
+    /// The verified registration that admits `path` at `now` (see [`Entry::admit`]): any one
+    /// of those sharing the path's anchor will do, in whatever order they were registered
+    /// (CA rollover: the renewed certificate beside the expired one). When none admits it,
+    /// the reason of the first one within its validity period, else of the first one.
+    pub(crate) fn admitting_entry(
+        &self,
+        path: &VerifiedPath<'_>,
+        now: u64,
+    ) -> Result<&Entry, ChainError> {
+        let mut refusal: Option<ChainError> = None;
+        for entry in self.verified_entries(path.anchor()) {
+            match entry.admit(path, now) {
+                Ok(()) => return Ok(entry),
+                Err(reason) => {
+                    let dated = matches!(
+                        reason,
+                        ChainError::Expired { .. } | ChainError::NotYetValid { .. }
+                    );
+                    let keep = match &refusal {
+                        None => true,
+                        Some(ChainError::Expired { .. } | ChainError::NotYetValid { .. }) => !dated,
+                        Some(_) => false,
+                    };
+                    if keep {
+                        refusal = Some(reason);
+                    }
+                }
+            }
+        }
+        Err(refusal.unwrap_or(ChainError::UnknownIssuer))
+    }
+
+    fn verified_entries<'s>(&'s self, anchor: &TrustAnchor<'_>) -> impl Iterator<Item = &'s Entry> {
+        self.verified_index
+            .iter()
+            .filter_map(|&i| self.entries.get(i))
+            .filter(move |entry| entry.anchor == *anchor)
     }
 
     fn changed(&mut self) {
         self.verified.clear();
         self.verified_index.clear();
         self.all.clear();
+        // Registrations of one certificate's subject and key (a renewed CA beside the expired
+        // one) are one anchor to webpki; `admitting_entry` then considers each registration.
         for (i, entry) in self.entries.iter().enumerate() {
-            self.all.push(entry.anchor.clone());
+            if !self.all.contains(&entry.anchor) {
+                self.all.push(entry.anchor.clone());
+            }
             if entry.ca.verified {
-                self.verified.push(entry.anchor.clone());
+                if !self.verified.contains(&entry.anchor) {
+                    self.verified.push(entry.anchor.clone());
+                }
                 self.verified_index.push(i);
             }
         }

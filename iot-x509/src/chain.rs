@@ -1,8 +1,9 @@
 //! Client certificate chain verification (reference §7.3) with rustls-webpki.
 
+use core::cell::Cell;
 use core::time::Duration;
 
-use rustls_pki_types::{CertificateDer, TrustAnchor, UnixTime};
+use rustls_pki_types::{CertificateDer, UnixTime};
 use webpki::{EndEntityCert, KeyUsage, VerifiedPath};
 
 use crate::CaSet;
@@ -81,6 +82,10 @@ pub enum ChainError {
     /// A certificate does not parse or uses an unsupported critical extension or version.
     #[error("malformed certificate: {0}")]
     Malformed(String),
+    /// The anchoring CA's `keyUsage` lacks `keyCertSign`: its key may not sign certificates
+    /// (RFC 5280 §4.2.1.3; OpenSSL refuses it as an issuer).
+    #[error("the CA certificate's key usage does not allow signing certificates (keyCertSign)")]
+    CaKeyUsage,
 }
 
 impl ChainError {
@@ -100,6 +105,7 @@ impl ChainError {
             Self::UnsupportedAlgorithm => "unsupported_algorithm",
             Self::NameConstraintViolation => "name_constraint_violation",
             Self::Malformed(_) => "malformed",
+            Self::CaKeyUsage => "ca_key_usage",
         }
     }
 }
@@ -107,8 +113,15 @@ impl ChainError {
 /// Verifies a device's client certificate chain against the verified CAs of `cas`
 /// (reference §7.3): rustls-webpki path building with the `clientAuth` EKU (required only when
 /// the extension is present), at the caller's time `now` (Unix seconds), without revocation
-/// checks (IoT Hub does none, §7.3). The anchoring CA must also be within its own validity
-/// period (webpki does not check trust anchors' dates; OpenSSL and the hub do).
+/// checks (IoT Hub does none, §7.3).
+///
+/// The anchoring CA is a whole registered certificate, not only a name and key: it must be
+/// within its own validity period (webpki does not check trust anchors' dates; OpenSSL and the
+/// hub do), and its own `keyUsage`, `extendedKeyUsage` and `pathLenConstraint` must allow the
+/// path, as `openssl verify -purpose sslclient` requires (see [`ChainError::CaKeyUsage`],
+/// [`ChainError::NotClientAuth`], [`ChainError::PathTooLong`]). When several verified
+/// registrations share the anchor's subject and key (a renewed CA beside the expired one), the
+/// chain is admitted if any one of them admits it, whatever their order.
 ///
 /// `intermediates` are the certificates the device presented after its leaf, in any order.
 ///
@@ -127,7 +140,17 @@ pub fn verify_client_chain(
     let leaf_der = CertificateDer::from(leaf);
     let ee = EndEntityCert::try_from(&leaf_der).map_err(|err| map_error(err, now))?;
     let time = UnixTime::since_unix_epoch(Duration::from_secs(now));
-    let anchor_in_validity = |path: &VerifiedPath<'_>| anchor_validity(cas, path.anchor(), now);
+    // webpki's error type cannot carry our reasons for refusing an anchor: the callback
+    // answers with the nearest webpki error (ranked like ours) and keeps its own reason here.
+    let refusal: Cell<Option<(ChainError, webpki::Error)>> = Cell::new(None);
+    let admit_anchor = |path: &VerifiedPath<'_>| match cas.admitting_entry(path, now) {
+        Ok(_) => Ok(()),
+        Err(reason) => {
+            let stand_in = stand_in(&reason, now);
+            refusal.set(Some((reason, stand_in.clone())));
+            Err(stand_in)
+        }
+    };
     let result = ee.verify_for_usage(
         webpki::ALL_VERIFICATION_ALGS,
         cas.verified_anchors(),
@@ -135,10 +158,10 @@ pub fn verify_client_chain(
         time,
         KeyUsage::client_auth(),
         None,
-        Some(&anchor_in_validity),
+        Some(&admit_anchor),
     );
     match result {
-        Ok(path) => Ok(verified_chain(cas, leaf, &path)),
+        Ok(path) => Ok(verified_chain(cas, leaf, &path, now)),
         Err(webpki::Error::UnknownIssuer) => {
             // Would an unverified registered CA anchor it? Only costs on the failure path.
             let retry = ee.verify_for_usage(
@@ -160,34 +183,37 @@ pub fn verify_client_chain(
                 _ => Err(ChainError::UnknownIssuer),
             }
         }
-        Err(err) => Err(map_error(err, now)),
+        Err(err) => match refusal.take() {
+            Some((reason, stand_in)) if stand_in == err => Err(reason),
+            _ => Err(map_error(err, now)),
+        },
     }
 }
 
-fn anchor_validity(cas: &CaSet, anchor: &TrustAnchor<'_>, now: u64) -> Result<(), webpki::Error> {
-    let Some(entry) = cas.entry_for(anchor, true) else {
-        return Err(webpki::Error::UnknownIssuer);
-    };
-    let now_i = i64::try_from(now).unwrap_or(i64::MAX);
+/// The webpki error that ranks like `reason` among the candidate paths' errors.
+fn stand_in(reason: &ChainError, now: u64) -> webpki::Error {
     let time = UnixTime::since_unix_epoch(Duration::from_secs(now));
     let at =
         |secs: i64| UnixTime::since_unix_epoch(Duration::from_secs(secs.max(0).unsigned_abs()));
-    if now_i > entry.not_after {
-        return Err(webpki::Error::CertExpired {
+    match *reason {
+        ChainError::Expired { not_after, .. } => webpki::Error::CertExpired {
             time,
-            not_after: at(entry.not_after),
-        });
-    }
-    if now_i < entry.not_before {
-        return Err(webpki::Error::CertNotValidYet {
+            not_after: at(not_after),
+        },
+        ChainError::NotYetValid { not_before, .. } => webpki::Error::CertNotValidYet {
             time,
-            not_before: at(entry.not_before),
-        });
+            not_before: at(not_before),
+        },
+        #[allow(deprecated)] // the context variant cannot be built outside webpki
+        ChainError::NotClientAuth => webpki::Error::RequiredEkuNotFound,
+        ChainError::PathTooLong => webpki::Error::PathLenConstraintViolated,
+        // webpki raises this one only for CRLs, which are never checked here (§7.3).
+        ChainError::CaKeyUsage => webpki::Error::IssuerNotCrlSigner,
+        _ => webpki::Error::UnknownIssuer,
     }
-    Ok(())
 }
 
-fn verified_chain(cas: &CaSet, leaf: &[u8], path: &VerifiedPath<'_>) -> VerifiedChain {
+fn verified_chain(cas: &CaSet, leaf: &[u8], path: &VerifiedPath<'_>, now: u64) -> VerifiedChain {
     let mut certs = Vec::with_capacity(2 + MAX_INTERMEDIATES);
     certs.push(CertificateDer::from(leaf.to_vec()));
     certs.extend(
@@ -209,13 +235,13 @@ fn verified_chain(cas: &CaSet, leaf: &[u8], path: &VerifiedPath<'_>) -> Verified
         not_before = not_before.max(nb);
         not_after = not_after.min(na);
     }
-    let (ca_name, ca_der) = match cas.entry_for(path.anchor(), true) {
-        Some(entry) => {
+    let (ca_name, ca_der) = match cas.admitting_entry(path, now) {
+        Ok(entry) => {
             not_before = not_before.max(entry.not_before);
             not_after = not_after.min(entry.not_after);
             (entry.ca.name.clone(), Some(entry.ca.der.clone()))
         }
-        None => (String::new(), None),
+        Err(_) => (String::new(), None),
     };
     certs.extend(ca_der.map(CertificateDer::from));
     VerifiedChain {
@@ -248,6 +274,7 @@ fn map_error(err: webpki::Error, now: u64) -> ChainError {
         E::EndEntityUsedAsCa => ChainError::IssuerNotCa,
         E::CaUsedAsEndEntity => ChainError::LeafIsCa,
         E::InvalidSignatureForPublicKey => ChainError::BadSignature,
+        E::IssuerNotCrlSigner => ChainError::CaKeyUsage,
         E::MaximumPathDepthExceeded
         | E::MaximumPathBuildCallsExceeded
         | E::MaximumSignatureChecksExceeded

@@ -74,6 +74,7 @@ fn reason_name(result: &Result<iot_x509::VerifiedChain, ChainError>) -> &'static
         Err(ChainError::UnsupportedAlgorithm) => "UnsupportedAlgorithm",
         Err(ChainError::NameConstraintViolation) => "NameConstraintViolation",
         Err(ChainError::Malformed(_)) => "Malformed",
+        Err(ChainError::CaKeyUsage) => "CaKeyUsage",
         Err(_) => "other",
     }
 }

@@ -55,8 +55,11 @@ def name(*cns, org=None):
 
 
 def make(subject, key, issuer_name, issuer_key, validity, ca, eku=("client",), hash_alg=None,
-         ku=True):
-    """certGen.sh profiles (reference 7.4): CA = v3_ca, leaf = usr_cert."""
+         ku=True, path_length=None, cert_sign=True):
+    """certGen.sh profiles (reference 7.4): CA = v3_ca, leaf = usr_cert.
+
+    `path_length` sets a CA's pathLenConstraint; `cert_sign=False` leaves keyCertSign out of a
+    CA's keyUsage (both for the anchor-constraint cases)."""
     _serial[0] += 1
     b = (x509.CertificateBuilder()
          .subject_name(subject)
@@ -65,7 +68,7 @@ def make(subject, key, issuer_name, issuer_key, validity, ca, eku=("client",), h
          .serial_number(_serial[0])
          .not_valid_before(validity[0])
          .not_valid_after(validity[1])
-         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+         .add_extension(x509.BasicConstraints(ca=ca, path_length=path_length), critical=True)
          .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
          .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
                         critical=False))
@@ -73,7 +76,7 @@ def make(subject, key, issuer_name, issuer_key, validity, ca, eku=("client",), h
         if ca:
             b = b.add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False,
                                               key_encipherment=False, data_encipherment=False,
-                                              key_agreement=False, key_cert_sign=True,
+                                              key_agreement=False, key_cert_sign=cert_sign,
                                               crl_sign=True, encipher_only=False,
                                               decipher_only=False), critical=True)
         else:
@@ -258,6 +261,80 @@ def main():
     leaf("device-under-expired-root.pem", "device-old-root", old_root, old_root_key)
     case("expired-root", "device-under-expired-root.pem", [], ["expired-root.pem"], "Expired")
     case("two-roots-trusted", "device-rsa.pem", [], ["root-ec.pem", "root-rsa.pem"], "Ok")
+
+    # The registered CA's own constraints, when it is the trust anchor (issue 12 item 3):
+    # rustls-webpki treats an anchor as a bare name and key; OpenSSL (and so iot-x509) also
+    # applies its pathLenConstraint, extended key usage and keyUsage.
+    pl0_key = ec_key()
+    pl0_root = make(name("iot-x509 root pathlen 0"), pl0_key, name("iot-x509 root pathlen 0"),
+                    pl0_key, CA_VALID, True, eku=None, path_length=0)
+    files["root-pathlen0"] = write_cert("root-pathlen0.pem", pl0_root)
+    pl0_int_key = ec_key()
+    pl0_int = make(name("iot-x509 intermediate under pathlen-0 root"), pl0_int_key,
+                   pl0_root.subject, pl0_key, CA_VALID, True, eku=None)
+    files["intermediate-under-pathlen0"] = write_cert("intermediate-under-pathlen0.pem", pl0_int)
+    leaf("device-under-pathlen0-root.pem", "device-pl0", pl0_root, pl0_key)
+    case("anchor-pathlen-0-direct", "device-under-pathlen0-root.pem", [], ["root-pathlen0.pem"],
+         "Ok", device_id="device-pl0")
+    leaf("device-via-pathlen0-root-intermediate.pem", "device-pl0-int", pl0_int, pl0_int_key)
+    case("anchor-pathlen-0-above-intermediate", "device-via-pathlen0-root-intermediate.pem",
+         ["intermediate-under-pathlen0.pem"], ["root-pathlen0.pem"], "PathTooLong")
+    # A registered intermediate with pathLenConstraint 0 as the anchor, above another
+    # intermediate; and the same chain anchored at the root (webpki checks non-anchors itself).
+    ipl0_key, sub_key = ec_key(), ec_key()
+    ipl0 = make(name("iot-x509 intermediate pathlen 0"), ipl0_key, root.subject, root_key,
+                CA_VALID, True, eku=None, path_length=0)
+    files["intermediate-pathlen0"] = write_cert("intermediate-pathlen0.pem", ipl0)
+    sub = make(name("iot-x509 sub-intermediate"), sub_key, ipl0.subject, ipl0_key, CA_VALID,
+               True, eku=None)
+    files["sub-intermediate"] = write_cert("sub-intermediate.pem", sub)
+    leaf("device-via-sub-intermediate.pem", "device-sub-int", sub, sub_key)
+    case("intermediate-anchor-pathlen-0-above-intermediate", "device-via-sub-intermediate.pem",
+         ["sub-intermediate.pem"], ["intermediate-pathlen0.pem"], "PathTooLong", partial=True)
+    case("pathlen-0-intermediate-below-root", "device-via-sub-intermediate.pem",
+         ["sub-intermediate.pem", "intermediate-pathlen0.pem"], ["root-ec.pem"], "PathTooLong")
+    server_key = ec_key()
+    server_root = make(name("iot-x509 root EKU serverAuth"), server_key,
+                       name("iot-x509 root EKU serverAuth"), server_key, CA_VALID, True,
+                       eku=("server",))
+    files["root-eku-server-auth"] = write_cert("root-eku-server-auth.pem", server_root)
+    leaf("device-under-server-eku-root.pem", "device-srv-root", server_root, server_key)
+    case("anchor-eku-server-auth-only", "device-under-server-eku-root.pem", [],
+         ["root-eku-server-auth.pem"], "NotClientAuth")
+    client_key = ec_key()
+    client_root = make(name("iot-x509 root EKU clientAuth"), client_key,
+                       name("iot-x509 root EKU clientAuth"), client_key, CA_VALID, True,
+                       eku=("client",))
+    files["root-eku-client-auth"] = write_cert("root-eku-client-auth.pem", client_root)
+    leaf("device-under-client-eku-root.pem", "device-cli-root", client_root, client_key)
+    case("anchor-eku-client-auth", "device-under-client-eku-root.pem", [],
+         ["root-eku-client-auth.pem"], "Ok")
+    nosign_key = ec_key()
+    nosign_root = make(name("iot-x509 root without keyCertSign"), nosign_key,
+                       name("iot-x509 root without keyCertSign"), nosign_key, CA_VALID, True,
+                       eku=None, cert_sign=False)
+    files["root-no-keycertsign"] = write_cert("root-no-keycertsign.pem", nosign_root)
+    leaf("device-under-no-keycertsign-root.pem", "device-nosign-root", nosign_root, nosign_key)
+    case("anchor-key-usage-without-keycertsign", "device-under-no-keycertsign-root.pem", [],
+         ["root-no-keycertsign.pem"], "CaKeyUsage")
+
+    # CA rollover (issue 12 item 6): the renewed CA certificate has the expired one's subject
+    # and key, and both stay registered. Either registration order must admit the device.
+    roll_key = ec_key()
+    roll_name = name("iot-x509 rollover root", org="iot-x509 fixtures")
+    roll_old = make(roll_name, roll_key, roll_name, roll_key, EXPIRED, True, eku=None)
+    roll_new = make(roll_name, roll_key, roll_name, roll_key, CA_VALID, True, eku=None)
+    files["rollover-root-expired"] = write_cert("rollover-root-expired.pem", roll_old)
+    files["rollover-root-renewed"] = write_cert("rollover-root-renewed.pem", roll_new)
+    leaf("device-under-rollover-root.pem", "device-rollover", roll_new, roll_key)
+    case("ca-rollover-expired-registered-first", "device-under-rollover-root.pem", [],
+         ["rollover-root-expired.pem", "rollover-root-renewed.pem"], "Ok",
+         device_id="device-rollover")
+    case("ca-rollover-renewed-registered-first", "device-under-rollover-root.pem", [],
+         ["rollover-root-renewed.pem", "rollover-root-expired.pem"], "Ok",
+         device_id="device-rollover")
+    case("ca-rollover-only-expired-registered", "device-under-rollover-root.pem", [],
+         ["rollover-root-expired.pem"], "Expired")
 
     # Non-certificate inputs (for parse tests).
     with open(os.path.join(OUT, "device-ec.der"), "wb") as f:
