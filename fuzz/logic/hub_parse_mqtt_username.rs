@@ -9,7 +9,8 @@
 // nothing, `/` or `/?{query}` (reference §6.1), rebuilt here from the parsed parts, with no
 // `/` in host, device or module ID; the client ID is `{deviceId}[/{moduleId}]`; the
 // client-ID-guided parse agrees with the client ID; a SASL user name is
-// `{deviceId}@sas.{hub}` or `{policy}@sas.root.{hub}` (§6.2); parsing is deterministic.
+// `{deviceId}@sas.{hub}`, `{deviceId}/modules/{moduleId}@sas.{hub}` (EdgeHub's module form) or
+// `{policy}@sas.root.{hub}` (§6.2); parsing is deterministic.
 
 /// Whether `text` is exactly `host/device[/module]` followed by nothing, `/` or `/?{query}`.
 fn user_name_is(text: &str, u: &iot_hub_auth::MqttUserName<'_>) -> bool {
@@ -75,9 +76,18 @@ pub fn run(data: &[u8]) {
     if let Ok(s) = SaslUserName::parse(username) {
         let hub = s.hub();
         assert!(!hub.is_empty() && username.ends_with(hub));
-        if let SaslUserName::Device { device_id, .. } = s {
-            assert!(!device_id.is_empty());
-            assert_eq!(format!("{device_id}@sas.{hub}"), username);
+        if let SaslUserName::Device {
+            device_id,
+            module_id,
+            ..
+        } = s
+        {
+            assert!(!device_id.is_empty() && !device_id.contains('/'));
+            let who = match module_id {
+                Some(module) => format!("{device_id}/modules/{module}"),
+                None => device_id.to_owned(),
+            };
+            assert_eq!(format!("{who}@sas.{hub}"), username);
         }
         if let SaslUserName::Policy { policy, .. } = s {
             assert!(!policy.is_empty());

@@ -92,10 +92,10 @@ const EXPECTED: &[(&str, Expected)] = &[
     ("no_credential", Err("credential_mismatch")),
     ("device_key_of_other_identity", Err("bad_signature")),
     // Issue 12.1: disabling a device refuses its modules, whatever their credential.
-    ("disabled_parent_module_key", Err("disabled")),
-    ("disabled_parent_policy", Err("disabled")),
-    ("disabled_parent_self_signed", Err("disabled")),
-    ("disabled_parent_ca", Err("disabled")),
+    ("disabled_parent_module_key", Err("device_disabled")),
+    ("disabled_parent_policy", Err("device_disabled")),
+    ("disabled_parent_self_signed", Err("device_disabled")),
+    ("disabled_parent_ca", Err("device_disabled")),
     // Issue 12.2: `sr` is decoded once, so `%2564ev1` is device `%64ev1`, `dev%2531` is `dev%31`.
     ("policy_scope_double_decoded", Err("token_scope")),
     ("policy_scope_escaped_letter", Err("token_scope")),
