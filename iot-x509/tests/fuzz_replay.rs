@@ -73,7 +73,10 @@ const CHAIN_EXPECTED: &[(&str, Result<(), &str>)] = &[
     ("anchor-pathlen-0-direct", Ok(())),
     ("anchor-eku-client-auth", Ok(())),
     ("anchor-pathlen-0-above-intermediate", Err("path_too_long")),
-    ("intermediate-anchor-pathlen-0-above-intermediate", Err("path_too_long")),
+    (
+        "intermediate-anchor-pathlen-0-above-intermediate",
+        Err("path_too_long"),
+    ),
     ("pathlen-0-intermediate-below-root", Err("path_too_long")),
     ("anchor-eku-server-auth-only", Err("not_client_auth")),
     ("anchor-key-usage-without-keycertsign", Err("ca_key_usage")),

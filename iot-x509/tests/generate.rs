@@ -1,5 +1,6 @@
 //! The test PKI (feature `generate`): profiles of certGen.sh (reference §7.4) and that the
-//! certificates it makes pass our own checks.
+//! certificates it makes pass our own checks. A plain `cargo test -p iot-x509` runs these: the
+//! crate is its own dev-dependency with `generate` on (Cargo.toml).
 #![cfg(feature = "generate")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -88,13 +89,20 @@ fn verification_certificate_proves_possession() {
         verify_proof_of_possession(&ca.der, &forged.der, code, NOW),
         Err(iot_x509::Error::PopBadSignature)
     );
-    assert!(verify_proof_of_possession(&ca.der, &good.der, "5B3E19A2C0FE", NOW).is_err());
+    assert_eq!(
+        verify_proof_of_possession(&ca.der, &good.der, "5B3E19A2C0FE", NOW),
+        Err(iot_x509::Error::PopCodeMismatch {
+            common_name: Some(code.into()),
+            code: "5B3E19A2C0FE".into()
+        })
+    );
 }
 
 #[test]
 fn issuer_round_trips_through_pem_files() {
     let validity = Validity::days(START, 30);
     let root = new_root_ca("file-root", validity).unwrap();
+    let root_pem = root.cert_pem.clone();
     let loaded = GeneratedCert::from_pem(&root.cert_pem, &root.key_pem).unwrap();
     assert_eq!(loaded.der, root.der);
     let device = new_device_cert("dev", &loaded, validity).unwrap();
@@ -106,32 +114,66 @@ fn issuer_round_trips_through_pem_files() {
     })
     .unwrap();
     verify_client_chain(&cas, &device.der, &[], NOW).unwrap();
-    assert!(GeneratedCert::from_pem(&device.cert_pem, "not a key").is_err());
+    assert!(matches!(
+        GeneratedCert::from_pem(&device.cert_pem, "not a key"),
+        Err(iot_x509::Error::Generate(_))
+    ));
+    // A key that is not the certificate's own is refused when it signs, not silently used.
+    let other = new_root_ca("file-root", validity).unwrap();
+    let mismatched = GeneratedCert::from_pem(&root_pem, &other.key_pem).unwrap();
+    let forged = new_device_cert("dev", &mismatched, validity).unwrap();
+    assert_eq!(
+        verify_client_chain(&cas, &forged.der, &[], NOW),
+        Err(ChainError::BadSignature)
+    );
 }
 
 #[test]
 fn self_signed_device_is_thumbprint_only() {
     let validity = Validity::days(START, 30);
     let device = new_self_signed_device_cert("selfie", validity).unwrap();
-    let mut cas = CaSet::new();
     // It is not a CA, so it cannot be registered as one...
-    assert!(
+    let mut cas = CaSet::new();
+    assert_eq!(
         cas.add(RegisteredCa {
             name: "x".into(),
             der: device.der.clone(),
             verified: true
-        })
-        .is_err()
+        }),
+        Err(iot_x509::Error::NotACa { name: "x".into() })
     );
-    // ...and chain verification does not accept it; the thumbprint path does (reference §7.2).
+    // ...and chain verification does not accept it even with a verified root registered (it
+    // is its own issuer); the thumbprint path does (reference §7.2).
+    let root = new_root_ca("test-root", validity).unwrap();
+    cas.add(RegisteredCa {
+        name: "root".into(),
+        der: root.der.clone(),
+        verified: true,
+    })
+    .unwrap();
+    let signed_by_root = new_device_cert("selfie", &root, validity).unwrap();
+    assert_eq!(
+        verify_client_chain(&cas, &signed_by_root.der, &[], NOW)
+            .unwrap()
+            .ca_name,
+        "root"
+    );
     assert_eq!(
         verify_client_chain(&cas, &device.der, &[], NOW),
         Err(ChainError::UnknownIssuer)
     );
-    let registered = Thumbprint::sha256_of(&device.der);
+    // The registered thumbprint is the SHA-256 of the DER, computed here with the `sha2` crate
+    // (not with `Thumbprint::sha256_of`).
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(&device.der);
+    let hex: String = digest.iter().map(|b| format!("{b:02X}")).collect();
+    let registered = Thumbprint::from_hex(&hex).unwrap();
     assert_eq!(
         match_thumbprints(&device.der, None, Some(&registered)),
         Some(ThumbprintMatch::Secondary)
+    );
+    assert_eq!(
+        match_thumbprints(&signed_by_root.der, Some(&registered), Some(&registered)),
+        None
     );
     assert!(
         CertificateInfo::parse(&device.der)

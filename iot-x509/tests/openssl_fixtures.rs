@@ -124,6 +124,20 @@ fn chain_verdicts_equal_openssl_verify() {
         );
         if let Ok(chain) = &result {
             assert_eq!(chain.path[0].as_ref(), leaf.as_slice(), "{name}");
+            // The anchor: the only registered CA, or the one stated for the cases with more.
+            let trust = case["trust"].as_array().unwrap();
+            let expected_ca = match (name, trust.as_slice()) {
+                (_, [only]) => only.as_str().unwrap(),
+                // The RSA leaf's issuer.
+                ("two-roots-trusted", _) => "root-rsa.pem",
+                // Same subject and key; only the renewed registration is valid at `at`.
+                (
+                    "ca-rollover-expired-registered-first" | "ca-rollover-renewed-registered-first",
+                    _,
+                ) => "rollover-root-renewed.pem",
+                _ => panic!("{name}: state which of {trust:?} anchors the chain"),
+            };
+            assert_eq!(chain.ca_name, expected_ca, "{name}");
             let anchor = chain.path.last().unwrap();
             assert_eq!(
                 cas.get(&chain.ca_name).unwrap().der,
@@ -235,8 +249,11 @@ fn intermediate_anchor_preferred_path_names_the_ca() {
         ],
         true,
     );
+    // rustls-webpki looks for the leaf's issuer among the trust anchors before the presented
+    // intermediates, so the registered intermediate anchors the shorter path.
     let chain = verify_client_chain(&both, &via, &load("intermediate-ec.pem"), at).unwrap();
-    assert!(chain.ca_name == "root-ec.pem" || chain.ca_name == "intermediate-ec.pem");
+    assert_eq!(chain.ca_name, "intermediate-ec.pem");
+    assert_eq!(chain.path.len(), 2);
     // Root only: the path is leaf, intermediate, root, in that order.
     let root_only = ca_set(&[Value::from("root-ec.pem")], true);
     let chain = verify_client_chain(&root_only, &via, &load("intermediate-ec.pem"), at).unwrap();
@@ -418,11 +435,12 @@ fn certificate_view_and_dps_shape() {
     assert_eq!(json["notBeforeUtc"], "2025-01-01T00:00:00Z");
     assert_eq!(json["notAfterUtc"], "2035-01-01T00:00:00Z");
     assert_eq!(json["version"], 3);
-    assert_eq!(
-        json["sha1Thumbprint"],
-        Thumbprint::sha1_of(&der).to_string()
-    );
-    assert_eq!(json["serialNumber"].as_str().unwrap(), info.serial_hex());
+    // Thumbprint and serial as the OpenSSL CLI printed them (manifest.json).
+    let openssl = &manifest()["fingerprints"]["device-client-and-email-eku.pem"];
+    let (_, sha1) = openssl["sha1"].as_str().unwrap().split_once('=').unwrap();
+    assert_eq!(json["sha1Thumbprint"], sha1.replace(':', ""));
+    let (_, serial) = openssl["serial"].as_str().unwrap().split_once('=').unwrap();
+    assert_eq!(json["serialNumber"], serial);
     let back: iot_x509::X509CertificateInfo = serde_json::from_value(json).unwrap();
     assert_eq!(back, dps);
 }
