@@ -947,34 +947,199 @@ fn deny_host_name_mismatch() {
     ));
 }
 
+/// Every deny reason (checked against the list of codes in src/decision.rs, so a new reason
+/// must be added here), each with what its text must tell the operator: the data that names
+/// the problem and the remedy.
 #[test]
 fn every_deny_reason_says_what_to_fix() {
-    let reasons = [
-        DenyReason::UnknownIdentity {
-            identity: "d".into(),
-        },
-        DenyReason::NotAPolicyToken,
-        DenyReason::TokenExpired {
-            expiry: 1,
-            now: 2,
-            skew: 0,
-        },
-        DenyReason::BadSignature {
-            signer: "identity d".into(),
-        },
-        DenyReason::TokenScope {
-            resource: "a".into(),
-            expected: "b".into(),
-        },
-        DenyReason::UnknownPolicy { name: "p".into() },
-        DenyReason::CaNotVerified {
-            ca_name: "c".into(),
-        },
+    let reasons: Vec<(DenyReason, &[&str])> = vec![
+        (
+            DenyReason::MalformedClaim(iot_hub_auth::Error::MalformedUserName {
+                reason: "empty device ID",
+            }),
+            &[
+                "empty device ID",
+                "send the identity as the transport requires",
+            ],
+        ),
+        (
+            DenyReason::UnknownIdentity {
+                identity: "dev9".into(),
+            },
+            &["dev9", "create it in the identity registry"],
+        ),
+        (
+            DenyReason::Disabled {
+                identity: "dev9".into(),
+                reason: Some("stolen".into()),
+            },
+            &["dev9", "stolen", "set its status to enabled"],
+        ),
+        (
+            DenyReason::DeviceDisabled {
+                module: "dev9/m".into(),
+                device: "dev9".into(),
+                reason: Some("stolen".into()),
+            },
+            &["dev9/m", "stolen", "set the device's status to enabled"],
+        ),
+        (
+            DenyReason::CredentialMismatch {
+                identity: "dev9".into(),
+                auth_type: iot_hub_auth::AuthenticationType::SelfSigned,
+                presented: Presented::DeviceToken,
+            },
+            &[
+                "dev9",
+                "selfSigned",
+                "device key",
+                "credential its authentication type requires",
+            ],
+        ),
+        (
+            DenyReason::SasDisabled {
+                setting: "disableDeviceSAS",
+            },
+            &["disableDeviceSAS", "use X.509 or change disableDeviceSAS"],
+        ),
+        (
+            DenyReason::MalformedToken(iot_sas::Error::MissingPrefix),
+            &["SharedAccessSignature sr=...&sig=...&se="],
+        ),
+        (
+            DenyReason::TokenExpired {
+                expiry: 1_000,
+                now: 2_000,
+                skew: 300,
+            },
+            &[
+                "1000",
+                "2000",
+                "300",
+                "sign a new token with a later expiry",
+            ],
+        ),
+        (
+            DenyReason::BadSignature {
+                signer: "identity dev9".into(),
+            },
+            &["identity dev9", "sign with the current key"],
+        ),
+        (
+            DenyReason::TokenScope {
+                resource: "h/devices/a".into(),
+                expected: "h/devices/b".into(),
+            },
+            &["h/devices/a", "sign for `h/devices/b`"],
+        ),
+        (
+            DenyReason::UnknownPolicy {
+                name: "nope".into(),
+            },
+            &["nope", "use an existing policy name"],
+        ),
+        (
+            DenyReason::NotAPolicyToken,
+            &["shared access policy", "skn="],
+        ),
+        (
+            DenyReason::PolicyLacksRights {
+                policy: "service".into(),
+                required: AccessRights::DEVICE_CONNECT,
+                granted: AccessRights::SERVICE_CONNECT,
+            },
+            &[
+                "service",
+                "DeviceConnect",
+                "ServiceConnect",
+                "grant it or use another policy",
+            ],
+        ),
+        (
+            DenyReason::PolicyNameMismatch {
+                user_name_policy: "device".into(),
+                token_policy: "service".into(),
+            },
+            &["device", "service", "make them agree"],
+        ),
+        (
+            DenyReason::ThumbprintMismatch {
+                identity: "self9".into(),
+                sha1: "AB".into(),
+                sha256: "CD".into(),
+            },
+            &[
+                "self9",
+                "AB",
+                "CD",
+                "register this certificate's thumbprint",
+            ],
+        ),
+        (
+            DenyReason::ChainRejected(ChainError::UnknownIssuer),
+            &["client certificate chain rejected"],
+        ),
+        (
+            DenyReason::CnMismatch {
+                expected: "dev9".into(),
+                found: Some("dev8".into()),
+            },
+            &["dev8", "issue the device certificate with CN=dev9"],
+        ),
+        (
+            DenyReason::CaNotVerified {
+                ca_name: "root9".into(),
+            },
+            &["root9", "complete proof of possession"],
+        ),
+        (
+            DenyReason::X509CaOverWebSockets {
+                transport: Transport::MqttWs,
+            },
+            &["mqtt-ws", "set x509CaOverWebSockets to true"],
+        ),
+        (
+            DenyReason::ClientIdMismatch {
+                user_name: "dev8".into(),
+                client_id: "dev9".into(),
+            },
+            &["dev8", "dev9", "must be the same deviceId[/moduleId]"],
+        ),
+        (
+            DenyReason::HostNameMismatch {
+                expected: "contoso.azure-devices.net".into(),
+                found: "fabrikam.azure-devices.net".into(),
+            },
+            &[
+                "fabrikam.azure-devices.net",
+                "put the hub host name in the user name",
+            ],
+        ),
     ];
-    for r in reasons {
-        let text = r.to_string();
-        assert!(text.len() > 30 && !text.ends_with('.'), "{text}");
+    for (reason, says) in &reasons {
+        let text = reason.to_string();
+        for phrase in *says {
+            assert!(
+                text.contains(phrase),
+                "{}: {text:?} lacks {phrase:?}",
+                reason.code()
+            );
+        }
+        assert!(!text.ends_with('.'), "{text}");
     }
+    // Every reason the crate has is above: the codes of `DenyReason::code` in the source.
+    let source = include_str!("../src/decision.rs");
+    let body = &source[source.find("pub fn code(&self)").unwrap()..];
+    let body = &body[..body.find("\n    }\n").unwrap()];
+    let mut all: Vec<&str> = body
+        .split("=> \"")
+        .skip(1)
+        .map(|rest| &rest[..rest.find('"').unwrap()])
+        .collect();
+    let mut tested: Vec<&str> = reasons.iter().map(|(r, _)| r.code()).collect();
+    all.sort_unstable();
+    tested.sort_unstable();
+    assert_eq!(tested, all, "every DenyReason has a row above, once");
 }
 
 #[test]

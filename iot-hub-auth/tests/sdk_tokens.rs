@@ -10,8 +10,9 @@ use iot_hub_auth::{
 };
 use serde_json::Value;
 
-/// An unrelated valid key for the other slot.
+/// Unrelated valid keys: for the other slot, and for another identity's keys.
 const OTHER: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+const OTHER2: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
 
 fn cases() -> Vec<Value> {
     let path = concat!(
@@ -104,13 +105,30 @@ fn device_and_module_tokens_from_python_and_node_sdks_connect() {
                 assert_eq!(allow.method, AuthMethod::DeviceKey(slot));
                 assert_eq!(allow.valid_until, case["expiry"].as_u64().unwrap());
             }
-            // The same token is refused once expired, and for another identity's keys.
+            // The same token is refused once expired, and for another identity's keys: the
+            // same IDs registered with two keys that did not sign it.
             let late = case["expiry"].as_u64().unwrap() + 301;
             let req = ConnectRequest::mqtt(&client_id, &user).with_password(token);
             assert!(matches!(
                 authorize(&hub, &reg, &req, late).denied(),
                 Some(DenyReason::TokenExpired { .. })
             ));
+            let mut others = InMemoryRegistry::new();
+            others
+                .upsert(DeviceIdentity::sas(device_id, OTHER, OTHER2))
+                .unwrap();
+            if let Some(m) = module_id {
+                others
+                    .upsert(DeviceIdentity::sas(device_id, OTHER2, OTHER).into_module(m))
+                    .unwrap();
+            }
+            assert_eq!(
+                authorize(&hub, &others, &req, now).denied(),
+                Some(&DenyReason::BadSignature {
+                    signer: format!("identity {client_id}")
+                }),
+                "{sdk} {client_id:?}"
+            );
             counts.allowed += 1;
         }
     }
