@@ -101,8 +101,21 @@ fn mqtt_device_key_is_allowed_until_the_token_expires() {
     assert_eq!(json(&out)["reason"], "token_expired");
 }
 
+/// The allow's identity and method as `--json` prints them.
+fn allowed_as(out: &Output) -> (String, serde_json::Value, serde_json::Value) {
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let v = json(out);
+    assert_eq!(v["decision"], "allow");
+    (
+        v["deviceId"].as_str().unwrap().to_owned(),
+        v["moduleId"].clone(),
+        v["method"].clone(),
+    )
+}
+
 #[test]
 fn amqp_https_policy_and_module_paths() {
+    let device_key = serde_json::json!({"type": "deviceKey", "key": "primary"});
     let out = authorize(&[
         "--transport",
         "amqp",
@@ -110,8 +123,12 @@ fn amqp_https_policy_and_module_paths() {
         "dev1@sas.contoso",
         "--password",
         DEV1_TOKEN,
+        "--json",
     ]);
-    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(
+        allowed_as(&out),
+        ("dev1".into(), serde_json::Value::Null, device_key.clone())
+    );
     let out = authorize(&[
         "--transport",
         "https",
@@ -121,6 +138,24 @@ fn amqp_https_policy_and_module_paths() {
         DEV1_TOKEN,
     ]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("allowed: dev1 by primary device key; rights DeviceConnect"),
+        "{text}"
+    );
+    let out = authorize(&[
+        "--transport",
+        "https",
+        "--device-id",
+        "dev1",
+        "--password",
+        DEV1_TOKEN,
+        "--json",
+    ]);
+    assert_eq!(
+        allowed_as(&out),
+        ("dev1".into(), serde_json::Value::Null, device_key)
+    );
     let out = authorize(&[
         "--transport",
         "amqp-ws",
@@ -132,8 +167,10 @@ fn amqp_https_policy_and_module_paths() {
         POLICY_TOKEN,
         "--json",
     ]);
-    assert_eq!(out.status.code(), Some(0), "{out:?}");
-    assert_eq!(json(&out)["method"]["policy"], "device");
+    let (device, module, method) = allowed_as(&out);
+    assert_eq!((device.as_str(), module), ("dev1", serde_json::Value::Null));
+    assert_eq!(method["policy"], "device");
+    assert_eq!(method["key"], "primary");
     let u = user("dev1/mod1");
     let out = authorize(&[
         "--transport",
@@ -146,8 +183,9 @@ fn amqp_https_policy_and_module_paths() {
         MOD1_TOKEN,
         "--json",
     ]);
-    assert_eq!(out.status.code(), Some(0), "{out:?}");
-    assert_eq!(json(&out)["moduleId"], "mod1");
+    let (device, module, method) = allowed_as(&out);
+    assert_eq!((device.as_str(), module.as_str()), ("dev1", Some("mod1")));
+    assert_eq!(method["type"], "deviceKey");
 }
 
 #[test]
@@ -263,6 +301,16 @@ fn denials_name_the_rule() {
     }
 }
 
+/// Exit 2, and stderr names what is wrong: the file, or the flag (so a renamed flag fails).
+fn usage_error(out: &Output, names: &[&str]) {
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    for name in names {
+        assert!(err.contains(name), "stderr does not name {name:?}: {err}");
+    }
+}
+
 #[test]
 fn bad_input_exits_2() {
     let out = iot(&[
@@ -273,7 +321,7 @@ fn bad_input_exits_2() {
         "--transport",
         "mqtt",
     ]);
-    assert_eq!(out.status.code(), Some(2));
+    usage_error(&out, &["does-not-exist.json", "No such file"]);
     let out = iot(&[
         "hub",
         "authorize",
@@ -282,7 +330,7 @@ fn bad_input_exits_2() {
         "--transport",
         "pigeon",
     ]);
-    assert_eq!(out.status.code(), Some(2));
+    usage_error(&out, &["--transport", "pigeon"]);
     let out = iot(&[
         "hub",
         "authorize",
@@ -291,9 +339,11 @@ fn bad_input_exits_2() {
         "--transport",
         "mqtt",
     ]);
-    assert_eq!(out.status.code(), Some(2));
+    usage_error(&out, &["Cargo.toml", "invalid JSON"]);
     let out = authorize(&["--transport", "mqtt", "--client-cert", "Cargo.toml"]);
-    assert_eq!(out.status.code(), Some(2));
+    usage_error(&out, &["Cargo.toml", "certificate"]);
+    let out = iot(&["hub", "authorize", "--hub", "examples/hub.json"]);
+    usage_error(&out, &["--transport"]);
 }
 
 fn authorize_service(token: &str, rights: &str, now: &str, extra: &[&str]) -> Output {
@@ -360,6 +410,8 @@ fn service_token_denials_name_the_rule() {
 fn service_bad_input_exits_2() {
     for rights in ["Admin", "", " , "] {
         let out = authorize_service(SERVICE_TOKEN, rights, NOW, &[]);
-        assert_eq!(out.status.code(), Some(2), "{rights:?}: {out:?}");
+        usage_error(&out, &["--rights"]);
     }
+    let out = authorize_service(SERVICE_TOKEN, "Admin", NOW, &[]);
+    usage_error(&out, &["Admin"]);
 }

@@ -31,6 +31,27 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// `UnknownIssuer` -> `unknown_issuer`: the manifest's expected verdicts as the CLI's codes.
+fn snake(camel: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in camel.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+/// Exit 2 and stderr naming each of `names` (a file, or a flag so a renamed flag fails).
+fn usage_error(out: &Output, names: &[&str]) {
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    for name in names {
+        assert!(err.contains(name), "stderr does not name {name:?}: {err}");
+    }
+}
+
 fn manifest() -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(fixture("manifest.json")).unwrap()).unwrap()
 }
@@ -67,7 +88,7 @@ fn thumbprint_of_a_key_is_bad_input() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("private key"));
     let out = iot(&["x509", "thumbprint", "/nonexistent/cert.pem"]);
-    assert_eq!(out.status.code(), Some(2));
+    usage_error(&out, &["/nonexistent/cert.pem", "No such file"]);
 }
 
 #[test]
@@ -97,6 +118,13 @@ fn verify_exit_codes_follow_openssl_verdicts() {
         assert_eq!(out.status.code(), Some(want), "{name}: {}", stdout(&out));
         let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
         assert_eq!(json["accepted"], want == 0, "{name}");
+        // The reason is the one the manifest states for the case.
+        let expect = case["expect"].as_str().unwrap();
+        if expect == "Ok" {
+            assert_eq!(json.get("reason"), None, "{name}");
+        } else {
+            assert_eq!(json["reason"], snake(expect), "{name}: {json}");
+        }
     }
 }
 
@@ -115,6 +143,19 @@ fn verify_reports_reasons() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).starts_with("rejected: "), "{}", stdout(&out));
     assert!(stdout(&out).contains("client authentication"));
+    let out = iot(&[
+        "x509",
+        "verify",
+        "--cert",
+        &fixture("device-server-auth-only.pem"),
+        "--trust",
+        &fixture("root-ec.pem"),
+        "--at",
+        AT,
+        "--json",
+    ]);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["reason"], "not_client_auth");
     // A bundle as --cert: leaf then its intermediate.
     let out = iot(&[
         "x509",
@@ -194,9 +235,9 @@ fn verify_reports_reasons() {
         "--trust",
         &fixture("device-ec.csr.pem"),
     ]);
-    assert_eq!(out.status.code(), Some(2));
+    usage_error(&out, &["device-ec.csr.pem", "certificate signing request"]);
     let out = iot(&["x509", "verify", "--cert", &fixture("device-ec.pem")]);
-    assert_eq!(out.status.code(), Some(2), "--trust is required");
+    usage_error(&out, &["--trust"]);
 }
 
 #[test]
@@ -213,6 +254,7 @@ fn verify_pop_follows_openssl() {
             pop["code"].as_str().unwrap(),
             "--at",
             AT,
+            "--json",
         ]);
         let want = if pop["openssl_ok"].as_bool().unwrap() {
             0
@@ -220,6 +262,20 @@ fn verify_pop_follows_openssl() {
             1
         };
         assert_eq!(out.status.code(), Some(want), "{}", stdout(&out));
+        // The reason the manifest states: PopBadSignature (OpenSSL: the signature does not
+        // verify with the CA's key) or PopCodeMismatch (OpenSSL: the subject is not CN=code).
+        let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        match pop["expect"].as_str().unwrap() {
+            "Ok" => assert_eq!(json, serde_json::json!({"accepted": true})),
+            "PopBadSignature" => assert_eq!(json["reason"], "bad_signature", "{json}"),
+            "PopCodeMismatch" => {
+                assert_eq!(json["reason"], "code_mismatch", "{json}");
+                let cn = pop["openssl_subject"].as_str().unwrap();
+                let cn = cn.strip_prefix("subject=CN=").unwrap();
+                assert!(json["message"].as_str().unwrap().contains(cn), "{json}");
+            }
+            other => panic!("unknown expectation {other}"),
+        }
     }
 }
 
@@ -348,8 +404,12 @@ fn test_pki_round_trip() {
         "ABC123",
         "--at",
         "1767300000",
+        "--json",
     ]);
     assert_eq!(out.status.code(), Some(1));
+    // Issued by the root, so not by the intermediate.
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["reason"], "issuer_mismatch", "{json}");
     // Self-signed device without --ca.
     ok(&[
         "x509",
