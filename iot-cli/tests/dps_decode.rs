@@ -152,49 +152,53 @@ fn device_requests_of_every_sdk_shape() {
 fn unparsable_input_exits_2() {
     let garbage = payload_file("garbage.json", "<html>");
     let deep = payload_file("deep.json", &("[".repeat(40) + &"]".repeat(40)));
-    for args in [
-        vec!["dps", "decode", "--topic", "$dps/registrations/unknown"],
-        vec![
-            "dps",
-            "decode",
-            "--topic",
-            "$dps/registrations/res/2x2/?$rid=1",
-        ],
-        vec![
-            "dps",
-            "decode",
-            "--topic",
-            "$dps/registrations/res/202/?$rid=1&retry-after=soon",
-        ],
-        vec![
-            "dps",
-            "decode",
-            "--topic",
-            "$dps/registrations/res/200/?$rid=1",
-            "--payload",
-            garbage.to_str().unwrap(),
-        ],
-        vec![
-            "dps",
-            "decode",
-            "--topic",
-            "$dps/registrations/PUT/iotdps-register/?$rid=1",
-            "--payload",
-            deep.to_str().unwrap(),
-        ],
-        vec![
-            "dps",
-            "decode",
-            "--topic",
-            "$dps/registrations/res/200/?$rid=1",
-            "--payload",
-            "/nonexistent/payload.json",
-        ],
-        vec!["dps", "decode"],
-    ] {
+    let topic = |t: &'static str| vec!["dps", "decode", "--topic", t];
+    let with_payload = |t: &'static str, file: &'static str| {
+        vec!["dps", "decode", "--topic", t, "--payload", file]
+    };
+    let garbage = garbage.to_str().unwrap().to_owned().leak();
+    let deep = deep.to_str().unwrap().to_owned().leak();
+    // Each bad input with what stderr must name: the part that is wrong and why.
+    let cases: [(Vec<&str>, &[&str]); 7] = [
+        (
+            topic("$dps/registrations/unknown"),
+            &[
+                "topic",
+                "does not match a DPS register or operation-status topic",
+            ],
+        ),
+        (
+            topic("$dps/registrations/res/2x2/?$rid=1"),
+            &["topic", "invalid status code"],
+        ),
+        (
+            topic("$dps/registrations/res/202/?$rid=1&retry-after=soon"),
+            &["topic", "invalid retry-after"],
+        ),
+        (
+            with_payload("$dps/registrations/res/200/?$rid=1", garbage),
+            &["payload", "invalid json"],
+        ),
+        (
+            with_payload("$dps/registrations/PUT/iotdps-register/?$rid=1", deep),
+            &["payload", "nesting deeper than 32"],
+        ),
+        (
+            with_payload(
+                "$dps/registrations/res/200/?$rid=1",
+                "/nonexistent/payload.json",
+            ),
+            &["/nonexistent/payload.json", "No such file"],
+        ),
+        (vec!["dps", "decode"], &["--topic"]),
+    ];
+    for (args, names) in cases {
         let out = iot(&args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(out.stdout.is_empty(), "{args:?}");
-        assert!(!out.stderr.is_empty(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        for name in names {
+            assert!(err.contains(name), "{args:?}: no {name:?} in {err}");
+        }
     }
 }
