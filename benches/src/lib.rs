@@ -1,7 +1,8 @@
 //! Benchmarks for the iot-auth crates live in `benches/`; this library holds what several of
 //! them share: the alternating-rounds helper of the `*_interleaved` benches, the
-//! million-identity hub of the `hub` benches ([`hub`]) and the certificate chains of the `x509`
-//! benches ([`x509`]).
+//! million-identity hub of the `hub` benches ([`hub`]), the certificate chains of the `x509`
+//! benches ([`x509`]) and the compression-only HMAC floor of the `dps_service` bench
+//! ([`floor`]).
 //!
 //! Run them with `cargo bench -p iot-benches`. Every group measures one of our functions beside
 //! the raw primitive it is built on (for example SAS verification beside a bare pre-keyed
@@ -9,6 +10,7 @@
 
 use std::time::Instant;
 
+pub mod floor;
 pub mod hub;
 pub mod x509;
 
