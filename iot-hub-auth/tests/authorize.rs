@@ -100,7 +100,7 @@ fn allow_policy_tokens_device_scoped_devices_wide_and_hub_wide() {
     ] {
         for (policy, key, slot) in [
             ("device", P1, KeySlot::Primary),
-            ("iothubowner", P2, KeySlot::Secondary),
+            ("iothubowner", O2, KeySlot::Secondary),
         ] {
             let token = policy_token(key, &resource, policy, EXPIRY);
             let d = authorize(&hub, &reg, &mqtt_sas("dev1", &user, &token), NOW);
@@ -205,13 +205,13 @@ fn allow_ca_signed_direct_via_intermediate_and_module() {
 #[test]
 fn allow_service_tokens() {
     let hub = hub();
-    let token = policy_token(P1, &ResourceUri::Hub { host: HOST }, "service", EXPIRY);
+    let token = policy_token(S1, &ResourceUri::Hub { host: HOST }, "service", EXPIRY);
     let ok = authorize_service(&hub, &token, AccessRights::SERVICE_CONNECT, NOW).unwrap();
     assert_eq!(
         (ok.policy, ok.key, ok.valid_until),
         ("service", KeySlot::Primary, EXPIRY)
     );
-    let token = policy_token(P2, &ResourceUri::Hub { host: HOST }, "iothubowner", EXPIRY);
+    let token = policy_token(O2, &ResourceUri::Hub { host: HOST }, "iothubowner", EXPIRY);
     let ok = authorize_service(&hub, &token, AccessRights::REGISTRY_WRITE, NOW).unwrap();
     assert_eq!(ok.rights, AccessRights::ALL);
     assert_eq!(ok.key, KeySlot::Secondary);
@@ -508,7 +508,7 @@ fn deny_sas_disabled_by_each_setting() {
             setting: "disableLocalAuth"
         }
     );
-    let svc = policy_token(P1, &ResourceUri::Hub { host: HOST }, "service", EXPIRY);
+    let svc = policy_token(S1, &ResourceUri::Hub { host: HOST }, "service", EXPIRY);
     assert_eq!(
         authorize_service(&hub, &svc, AccessRights::SERVICE_CONNECT, NOW).unwrap_err(),
         DenyReason::SasDisabled {
@@ -558,7 +558,7 @@ fn deny_expired_with_skew() {
         deny(connect(&hub, &reg, "dev1", &token)),
         DenyReason::TokenExpired { .. }
     ));
-    let svc = policy_token(P1, &ResourceUri::Hub { host: HOST }, "service", NOW - 1);
+    let svc = policy_token(S1, &ResourceUri::Hub { host: HOST }, "service", NOW - 1);
     assert!(matches!(
         authorize_service(&hub, &svc, AccessRights::SERVICE_CONNECT, NOW),
         Err(DenyReason::TokenExpired { .. })
@@ -652,7 +652,7 @@ fn deny_token_scope() {
         DenyReason::TokenScope { .. }
     ));
     // A service token scoped below the hub does not cover the hub.
-    let token = policy_token(P1, &ResourceUri::Devices { host: HOST }, "service", EXPIRY);
+    let token = policy_token(S1, &ResourceUri::Devices { host: HOST }, "service", EXPIRY);
     assert!(matches!(
         authorize_service(&hub, &token, AccessRights::SERVICE_CONNECT, NOW),
         Err(DenyReason::TokenScope { .. })
@@ -674,8 +674,8 @@ fn deny_unknown_policy_and_missing_rights() {
         authorize_service(&hub, &token, AccessRights::SERVICE_CONNECT, NOW).unwrap_err(),
         r
     );
-    for policy in ["service", "registryRead"] {
-        let token = policy_token(P1, &ResourceUri::Hub { host: HOST }, policy, EXPIRY);
+    for (policy, key) in [("service", S1), ("registryRead", R1)] {
+        let token = policy_token(key, &ResourceUri::Hub { host: HOST }, policy, EXPIRY);
         let r = deny(connect(&hub, &reg, "dev1", &token));
         assert!(
             matches!(&r, DenyReason::PolicyLacksRights { required, .. } if *required == AccessRights::DEVICE_CONNECT),
@@ -683,7 +683,7 @@ fn deny_unknown_policy_and_missing_rights() {
         );
         assert!(r.to_string().contains("DeviceConnect"), "{r}");
     }
-    let token = policy_token(P1, &ResourceUri::Hub { host: HOST }, "registryRead", EXPIRY);
+    let token = policy_token(R1, &ResourceUri::Hub { host: HOST }, "registryRead", EXPIRY);
     assert!(authorize_service(&hub, &token, AccessRights::REGISTRY_READ, NOW).is_ok());
     assert!(matches!(
         authorize_service(&hub, &token, AccessRights::REGISTRY_WRITE, NOW),
@@ -694,6 +694,30 @@ fn deny_unknown_policy_and_missing_rights() {
         authorize_service(&hub, &device_key_token, AccessRights::SERVICE_CONNECT, NOW).unwrap_err(),
         DenyReason::NotAPolicyToken
     );
+}
+
+/// Each policy has its own keys: a token naming one policy but signed with another's key is
+/// refused, for device connects and back-end requests alike.
+#[test]
+fn deny_a_policy_token_signed_with_another_policys_key() {
+    let (hub, reg) = (hub(), registry());
+    let hub_wide = ResourceUri::Hub { host: HOST };
+    let token = policy_token(P1, &hub_wide, "iothubowner", EXPIRY);
+    assert_eq!(
+        deny(connect(&hub, &reg, "dev1", &token)),
+        DenyReason::BadSignature {
+            signer: "policy iothubowner".into()
+        }
+    );
+    let token = policy_token(P2, &hub_wide, "service", EXPIRY);
+    assert_eq!(
+        authorize_service(&hub, &token, AccessRights::SERVICE_CONNECT, NOW).unwrap_err(),
+        DenyReason::BadSignature {
+            signer: "policy service".into()
+        }
+    );
+    let token = policy_token(S1, &hub_wide, "service", EXPIRY);
+    assert!(authorize_service(&hub, &token, AccessRights::SERVICE_CONNECT, NOW).is_ok());
 }
 
 #[test]

@@ -338,7 +338,7 @@ fn each_sas_switch_covers_exactly_its_documented_scope() {
         (
             Credential::ServicePolicy,
             "",
-            policy_token(P1, &hub_wide, "service", EXPIRY),
+            policy_token(S1, &hub_wide, "service", EXPIRY),
         ),
     ];
     let mut rows = 0;

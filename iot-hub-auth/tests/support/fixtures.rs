@@ -19,9 +19,16 @@ pub const HOST: &str = "contoso.azure-devices.net";
 pub const K1: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 pub const K2: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
 pub const K3: &str = "QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl8=";
-/// Policy keys.
+/// Policy keys, each policy its own so a MAC check tells them apart: `device` P1/P2,
+/// `service` S1/S2, `iothubowner` O1/O2, `registryRead` R1/R2.
 pub const P1: &str = "YGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6e3x9fn8=";
 pub const P2: &str = "gIGCg4SFhoeIiYqLjI2Oj5CRkpOUlZaXmJmam5ydnp8=";
+pub const S1: &str = "oKGio6SlpqeoqaqrrK2ur7CxsrO0tba3uLm6u7y9vr8=";
+pub const S2: &str = "sLGys7S1tre4ubq7vL2+v8DBwsPExcbHyMnKy8zNzs8=";
+pub const O1: &str = "wMHCw8TFxsfIycrLzM3Oz9DR0tPU1dbX2Nna29zd3t8=";
+pub const O2: &str = "0NHS09TV1tfY2drb3N3e3+Dh4uPk5ebn6Onq6+zt7u8=";
+pub const R1: &str = "4OHi4+Tl5ufo6err7O3u7/Dx8vP09fb3+Pn6+/z9/v8=";
+pub const R2: &str = "8PHy8/T19vf4+fr7/P3+/wABAgMEBQYHCAkKCwwNDg8=";
 
 /// Verification time of the iot-x509 OpenSSL fixtures (2026-06-01).
 pub const AT: u64 = 1_780_272_000;
@@ -43,10 +50,16 @@ pub fn chain(names: &[&str]) -> Vec<CertificateDer<'static>> {
 }
 
 pub fn policy(name: &str, rights: AccessRights) -> SharedAccessPolicy {
+    let (primary, secondary) = match name {
+        "service" => (S1, S2),
+        "iothubowner" => (O1, O2),
+        "registryRead" => (R1, R2),
+        _ => (P1, P2),
+    };
     SharedAccessPolicy {
         key_name: name.into(),
-        primary_key: P1.into(),
-        secondary_key: P2.into(),
+        primary_key: primary.into(),
+        secondary_key: secondary.into(),
         rights,
     }
 }
