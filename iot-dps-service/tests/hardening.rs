@@ -310,3 +310,137 @@ fn debug_output_carries_no_signature_token_or_key() {
     }
     assert!(checked >= 70, "{checked}");
 }
+
+// ------------------------------------------------ 9. what a refusal may tell the device
+
+/// Refusals before attestation look the same on the wire whatever the reason: no enrollment,
+/// an enrollment whose key did not sign, an enrollment of another attestation type, a chain
+/// to an unverified CA, an expired token. The operator's decision keeps the reason.
+#[test]
+fn dps_refusals_do_not_disclose_enrollments_or_reasons() {
+    use iot_dps_service::{DeviceResponse, IndividualEnrollment};
+    use iot_sas::{ResourceUri, SharedAccessKey};
+    let key = |seed: u8| {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode([seed; 32])
+    };
+    let mut dps = DpsInstance::new(SCOPE);
+    dps.linked_hubs = vec![LinkedHub::new("hub-a.azure-devices.net")];
+    dps.certificates = vec![DpsCertificate {
+        name: "secret-ca-name".into(),
+        certificate: fixture("root-ec.pem"),
+        is_verified: false,
+    }];
+    let individual = |id: &str, attestation| IndividualEnrollment {
+        registration_id: id.into(),
+        device_id: None,
+        attestation,
+        settings: EnrollmentSettings::default(),
+    };
+    let x509_enrollment = Attestation::x509(X509Attestation {
+        ca_references: Some(X509CaReferences {
+            primary: Some("secret-ca-name".into()),
+            secondary: None,
+        }),
+        ..X509Attestation::default()
+    });
+    let service = ProvisioningService::load(
+        dps,
+        [
+            individual("known-device", Attestation::symmetric_key(&key(1), &key(2))),
+            individual("x509-device", x509_enrollment),
+        ],
+        [],
+    )
+    .unwrap();
+    let token = |reg: &str, seed: u8, expiry: u64| {
+        let resource = ResourceUri::DpsRegistration {
+            id_scope: SCOPE,
+            registration_id: reg,
+        };
+        let key = SharedAccessKey::from_base64(&key(seed)).unwrap();
+        iot_sas::sign(&key, &resource, expiry, Some("registration")).unwrap()
+    };
+    let sas = |reg: &str, token: String| {
+        let mut req = RegistrationRequest::new(reg, AT);
+        req.sas_token = Some(&token);
+        req.operation_id = "op-1";
+        match service.register(&req, None) {
+            RegisterStep::Done(outcome) => *outcome,
+            RegisterStep::NeedsCustomAllocation(_) => panic!("no custom allocation here"),
+        }
+    };
+    let x509_chain = chain(&["device-ec.pem"]);
+    let x509 = {
+        let mut req = RegistrationRequest::new("device-ec", AT);
+        req.client_chain = &x509_chain;
+        req.operation_id = "op-1";
+        match service.register(&req, None) {
+            RegisterStep::Done(outcome) => *outcome,
+            RegisterStep::NeedsCustomAllocation(_) => panic!("no custom allocation here"),
+        }
+    };
+    let outcomes = [
+        ("no enrollment", sas("ghost", token("ghost", 1, AT + 60))),
+        (
+            "wrong key",
+            sas("known-device", token("known-device", 9, AT + 60)),
+        ),
+        (
+            "expired",
+            sas("known-device", token("known-device", 1, AT - 3600)),
+        ),
+        (
+            "wrong attestation",
+            sas("x509-device", token("x509-device", 1, AT + 60)),
+        ),
+        ("unverified ca", x509),
+    ];
+    let mut reasons = std::collections::BTreeSet::new();
+    let mut bodies = std::collections::BTreeSet::new();
+    for (what, outcome) in &outcomes {
+        let Decision::Failed(failure) = &outcome.decision else {
+            panic!("{what}: {}", outcome.decision);
+        };
+        reasons.insert(failure.to_string());
+        let wire = outcome.wire();
+        assert_eq!(wire.status_code, 401, "{what}");
+        let DeviceResponse::Error(body) = wire.body else {
+            panic!("{what}: {:?}", wire.body);
+        };
+        assert_eq!(body.error_code, Some(401_002), "{what}");
+        assert_eq!(body.message.as_deref(), Some("unauthorized"), "{what}");
+        let json = String::from_utf8(wire.to_json()).unwrap();
+        for secret in [
+            "known-device",
+            "x509-device",
+            "secret-ca-name",
+            "symmetricKey",
+            "x509",
+        ] {
+            assert!(!json.contains(secret), "{what}: {json}");
+        }
+        // Same body apart from the request's own tracking ID and time.
+        bodies.insert((body.error_code, body.message.clone()));
+    }
+    assert_eq!(bodies.len(), 1);
+    assert_eq!(
+        reasons.len(),
+        outcomes.len(),
+        "operators still see each reason"
+    );
+    assert!(reasons.iter().any(|r| r.contains("secret-ca-name")));
+
+    // A malformed request only restates the request: its detail stays.
+    let mut bad = RegistrationRequest::new("bad id!", AT);
+    let unused = token("x", 1, AT);
+    bad.sas_token = Some(&unused);
+    let RegisterStep::Done(outcome) = service.register(&bad, None) else {
+        panic!("custom allocation");
+    };
+    assert_eq!(outcome.wire().status_code, 400);
+    let DeviceResponse::Error(body) = outcome.wire().body else {
+        panic!("expected an error body");
+    };
+    assert_ne!(body.message.as_deref(), Some("unauthorized"));
+}

@@ -90,6 +90,9 @@ impl core::fmt::Display for Presented {
 
 /// Why a connection (or service request) was refused: one variant per rule of
 /// azure-iot-protocol.md §9. `Display` says what to fix.
+///
+/// For operators only: it tells whether an identity or policy exists, its authentication type
+/// and its `statusReason`. Send the client [`DenyReason::wire`] instead.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DenyReason {
@@ -304,6 +307,9 @@ impl DenyReason {
 }
 
 /// The outcome of [`crate::authorize`].
+///
+/// The [`DenyReason`] is for operators. What may go back to the client is
+/// [`Decision::wire`] (a [`crate::ClientView`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Decision<'a> {
     /// Connect.

@@ -14,6 +14,7 @@ mod mqtt;
 mod policy;
 mod registry;
 mod request;
+mod wire;
 
 pub use amqp::SaslUserName;
 pub use authorize::{authorize, authorize_service};
@@ -36,6 +37,7 @@ pub use mqtt::{MAX_USERNAME_LEN, MqttClientId, MqttUserName};
 pub use policy::{AccessRights, SharedAccessPolicy};
 pub use registry::{InMemoryRegistry, Registry, RegistryEntry, RegistryHasher};
 pub use request::{ConnectRequest, Transport};
+pub use wire::ClientView;
 
 // Types of the dependencies that appear in this crate's API.
 pub use iot_sas::KeySlot;
