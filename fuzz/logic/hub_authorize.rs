@@ -15,8 +15,8 @@
 pub fn run(data: &[u8]) {
     use iot_hub_auth::{
         AccessRights, AuthMethod, AuthenticationType, CertificateDer, ConnectRequest,
-        DeviceIdentity, HubSettings, InMemoryRegistry, SharedAccessPolicy, Thumbprint, Transport,
-        authorize, authorize_service,
+        DeviceIdentity, HubSettings, InMemoryRegistry, Registry, SharedAccessPolicy, Thumbprint,
+        Transport, authorize, authorize_service,
     };
 
     const K1: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
@@ -85,8 +85,9 @@ pub fn run(data: &[u8]) {
     };
     let decision = authorize(hub, registry, &req, now);
     if let Some(allow) = decision.allowed() {
-        let identity = allow.identity;
-        assert!(identity.is_enabled());
+        let identity = &allow.identity;
+        let stored = registry.get(&identity.device_id, identity.module_id.as_deref());
+        assert!(stored.is_some_and(|i| i.is_enabled()));
         if transport.is_mqtt() {
             let claimed = client_id.expect("MQTT allow needs a client ID");
             assert_eq!(identity.display_id(), claimed);
@@ -95,7 +96,7 @@ pub fn run(data: &[u8]) {
         }
         let skew = hub.allowed_clock_skew_secs;
         assert!(allow.valid_until.saturating_add(skew) >= now);
-        let auth = identity.authentication.r#type;
+        let auth = identity.auth_type;
         match &allow.method {
             AuthMethod::DeviceKey(_) => assert_eq!(auth, AuthenticationType::Sas),
             AuthMethod::Policy { name, .. } => assert_eq!(*name, "device"),

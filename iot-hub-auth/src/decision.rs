@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use iot_sas::KeySlot;
 use iot_x509::{ChainError, ThumbprintMatch};
 
-use crate::identity::{AuthenticationType, DeviceIdentity};
+use crate::identity::AuthenticationType;
 use crate::policy::AccessRights;
 use crate::request::Transport;
 
@@ -50,11 +50,29 @@ fn slot_name(slot: KeySlot) -> &'static str {
     }
 }
 
+/// The registry identity an allowed connection authenticated as.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AllowedIdentity<'a> {
+    /// `deviceId`.
+    pub device_id: Cow<'a, str>,
+    /// `moduleId`, for a module.
+    pub module_id: Option<Cow<'a, str>>,
+    /// Its `authentication.type`.
+    pub auth_type: AuthenticationType,
+}
+
+impl AllowedIdentity<'_> {
+    /// `deviceId` or `deviceId/moduleId`, the form used in MQTT client IDs.
+    pub fn display_id(&self) -> String {
+        crate::claim::display_id(&self.device_id, self.module_id.as_deref())
+    }
+}
+
 /// An allowed connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Allow<'a> {
-    /// The registry identity that connected.
-    pub identity: &'a DeviceIdentity,
+    /// The registry identity that connected (the full document: [`crate::Registry::get`]).
+    pub identity: AllowedIdentity<'a>,
     /// How it authenticated.
     pub method: AuthMethod<'a>,
     /// What the connection may do: `DeviceConnect` for device connections (§1.6).

@@ -102,10 +102,15 @@ fn module_of_disabled_device_is_refused() {
 fn module_without_registered_device_is_refused() {
     struct Orphans(Vec<DeviceIdentity>);
     impl Registry for Orphans {
-        fn get(&self, device_id: &str, module_id: Option<&str>) -> Option<&DeviceIdentity> {
+        fn get(
+            &self,
+            device_id: &str,
+            module_id: Option<&str>,
+        ) -> Option<std::borrow::Cow<'_, DeviceIdentity>> {
             self.0
                 .iter()
                 .find(|i| i.device_id == device_id && i.module_id.as_deref() == module_id)
+                .map(std::borrow::Cow::Borrowed)
         }
     }
     let hub = hub();
