@@ -28,9 +28,9 @@ use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use iot_hub_auth::{
-    AccessRights, AuthMethod, CertificateDer, ConnectRequest, Decision, DeviceIdentity,
-    HubSettings, InMemoryRegistry, KeySlot, SharedAccessPolicy, Thumbprint, ThumbprintMatch,
-    Transport, authorize, authorize_service,
+    AccessRights, AuthMethod, AuthenticationType, CertificateDer, ConnectRequest, Decision,
+    DeviceIdentity, HubSettings, InMemoryRegistry, KeySlot, SharedAccessPolicy, Thumbprint,
+    ThumbprintMatch, Transport, authorize, authorize_service,
 };
 
 #[allow(dead_code)]
@@ -266,8 +266,8 @@ pub fn run(data: &[u8]) {
     let skew = hub.allowed_clock_skew_secs;
     match input.decide() {
         Decision::Allow(allow) => {
-            let identity = allow.identity;
-            let device = identity.device_id.as_str();
+            let identity = &allow.identity;
+            let device: &str = &identity.device_id;
             let module = identity.module_id.as_deref();
             assert_eq!(
                 claimed(&input),
@@ -275,6 +275,12 @@ pub fn run(data: &[u8]) {
                 "allowed another identity"
             );
             let entry = world_identity(device, module).expect("allowed a registered identity");
+            let auth_type = match entry.credential {
+                Credential::Sas(..) => AuthenticationType::Sas,
+                Credential::SelfSigned(_) => AuthenticationType::SelfSigned,
+                Credential::Ca => AuthenticationType::CertificateAuthority,
+            };
+            assert_eq!(identity.auth_type, auth_type);
             assert!(entry.enabled, "allowed a disabled identity");
             if module.is_some() {
                 let parent = world_identity(device, None);

@@ -14,7 +14,7 @@ use crate::Exit;
 use crate::output::{bad_input, print_json};
 
 /// `iot dps ...`
-#[derive(Debug, Subcommand)]
+#[derive(Subcommand)]
 pub(crate) enum Command {
     /// Derive a device key from an enrollment group key and a registration ID and print it
     /// (only the base64 key). Exit 0 derived, 2 bad usage (group key not base64).

@@ -17,7 +17,7 @@ use crate::Exit;
 use crate::output::{bad_input, now_or, print_json};
 
 /// `iot hub ...`
-#[derive(Debug, Subcommand)]
+#[derive(Subcommand)]
 pub(crate) enum Command {
     /// Decide whether a device or module may connect (exit 0 allowed, 1 denied, 2 bad input).
     ///

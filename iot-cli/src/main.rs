@@ -38,7 +38,7 @@ impl From<Exit> for ExitCode {
     }
 }
 
-#[derive(Debug, Parser)]
+#[derive(Parser)]
 #[command(
     name = "iot",
     version,
@@ -49,7 +49,7 @@ struct Cli {
     command: Command,
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Subcommand)]
 enum Command {
     // Command groups are wired here, one line each (see ../README.md for the list).
     /// DPS device protocol: decode MQTT messages.

@@ -14,7 +14,7 @@ use crate::Exit;
 use crate::output::{bad_input, now_or, print_json};
 
 /// `iot sas ...`
-#[derive(Debug, Subcommand)]
+#[derive(Subcommand)]
 pub(crate) enum Command {
     /// Sign a token and print it (only the token). Exit 0 signed, 2 bad usage (bad base64 key,
     /// invalid policy name, empty resource).

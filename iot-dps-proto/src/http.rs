@@ -40,7 +40,10 @@ impl fmt::Display for HttpMethod {
 }
 
 /// An HTTPS request to send to [`HTTPS_BASE_URL`]: everything but the TLS connection.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` prints the `Authorization` header without its signature
+/// ([`iot_sas::RedactedToken`]).
+#[derive(Clone, PartialEq, Eq)]
 pub struct HttpRequest {
     /// Method.
     pub method: HttpMethod,
@@ -52,6 +55,32 @@ pub struct HttpRequest {
     pub headers: Vec<(&'static str, String)>,
     /// Body (JSON); empty for `GET`.
     pub body: Vec<u8>,
+}
+
+impl fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Headers<'h>(&'h [(&'static str, String)]);
+        impl fmt::Debug for Headers<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let mut list = f.debug_list();
+                for (name, value) in self.0 {
+                    if name.eq_ignore_ascii_case("authorization") {
+                        list.entry(&(name, iot_sas::RedactedToken::new(value)));
+                    } else {
+                        list.entry(&(name, value));
+                    }
+                }
+                list.finish()
+            }
+        }
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &self.query)
+            .field("headers", &Headers(&self.headers))
+            .field("body_len", &self.body.len())
+            .finish()
+    }
 }
 
 impl HttpRequest {

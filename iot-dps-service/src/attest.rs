@@ -12,8 +12,8 @@ use crate::{
     RecordCredential, RegistrationFailure,
 };
 
-/// The credential the hub identity gets (§7.5, §9 step 4).
-#[derive(Clone, Debug)]
+/// The credential the hub identity gets (§7.5, §9 step 4). `Debug` redacts the keys.
+#[derive(Clone)]
 pub(crate) enum HubCredential {
     /// `sas` with these base64 keys (individual keys, or derived keys for groups).
     Sas {
@@ -22,6 +22,19 @@ pub(crate) enum HubCredential {
     },
     /// `selfSigned` with these SHA-256 thumbprints (upper-case hex).
     SelfSigned { primary: String, secondary: String },
+}
+
+impl core::fmt::Debug for HubCredential {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Sas { .. } => f.write_str("Sas(<redacted>)"),
+            Self::SelfSigned { primary, secondary } => f
+                .debug_struct("SelfSigned")
+                .field("primary", primary)
+                .field("secondary", secondary)
+                .finish(),
+        }
+    }
 }
 
 /// A device that proved it belongs to an enrollment.

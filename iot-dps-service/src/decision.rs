@@ -129,6 +129,21 @@ impl RegistrationFailure {
         u16::try_from(self.error_code() / 1000).unwrap_or(500)
     }
 
+    /// The message that may go back to the device in the error body of a refusal before
+    /// attestation (§5.4). Request-shape problems (status 400) keep their detail, which only
+    /// restates the request. Every refusal of the credential (status 401) reads the same,
+    /// `unauthorized`, so a caller that has not attested cannot tell whether an enrollment
+    /// exists, which attestation it uses, which CA anchors it, or why its credential failed;
+    /// operators read the failure itself (`Display`). After attestation the device has proved
+    /// its identity and the record's `errorMessage` is the full `Display`.
+    pub fn wire_message(&self) -> String {
+        if self.status_code() == 401 {
+            "unauthorized".to_owned()
+        } else {
+            self.to_string()
+        }
+    }
+
     /// Whether the device was authenticated before the failure: the failure is then
     /// reported as a `failed` registration (recorded), otherwise as an error body with no
     /// operation and no record change.

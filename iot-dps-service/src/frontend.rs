@@ -197,7 +197,8 @@ impl DpsFrontEnd {
                 }
                 result.outcome = Some(outcome.clone());
                 if outcome.status_code != 200 {
-                    return reply(outcome.status_code, rid, None, outcome.response.to_json());
+                    let wire = outcome.wire();
+                    return reply(wire.status_code, rid, None, wire.to_json());
                 }
                 let body =
                     format!("{{\"operationId\":\"{operation_id}\",\"status\":\"assigning\"}}");
@@ -206,7 +207,7 @@ impl DpsFrontEnd {
             }
             Ok(RequestTopic::OperationStatus { rid, operation_id }) => {
                 match self.operations.remove(operation_id) {
-                    Some(outcome) => reply(200, rid, None, outcome.response.to_json()),
+                    Some(outcome) => reply(200, rid, None, outcome.wire().to_json()),
                     None => reply(
                         404,
                         rid,

@@ -38,7 +38,7 @@ pub use instance::{DpsCertificate, DpsInstance, LinkedHub, MAX_CERTIFICATES, MAX
 pub use record::{
     KeySlotName, RecordCredential, RecordStatus, RecordSubstatus, RegistrationRecord,
 };
-pub use register::{Decision, PendingAllocation, RegisterStep, RegistrationOutcome};
+pub use register::{Decision, PendingAllocation, RegisterStep, RegistrationOutcome, WireResponse};
 pub use reprovision::{PreviousAssignment, Reprovision, TwinPlan, decide_reprovision};
 pub use request::{DpsTransport, RegistrationRequest};
 pub use response::{DeviceResponse, iso8601};

@@ -62,19 +62,54 @@ impl fmt::Display for Decision {
 }
 
 /// The complete result of a registration.
+///
+/// **Which part goes where**: send the device [`RegistrationOutcome::wire`] (the status and
+/// body, nothing more); keep [`RegistrationOutcome::decision`] for operators. A refusal before
+/// attestation answers every credential problem alike (`401002`, message `unauthorized`,
+/// [`RegistrationFailure::wire_message`]); the decision says which enrollment, key, CA or
+/// certificate was at fault.
 #[derive(Clone, Debug)]
 pub struct RegistrationOutcome {
-    /// The decision and its reason.
+    /// The decision and its reason, for operators (not for the device).
     pub decision: Decision,
-    /// What the device receives: HTTP / MQTT status and body (§5.4).
+    /// What the device receives: HTTP / MQTT status (§5.4); see [`Self::wire`].
     pub status_code: u16,
-    /// The body.
+    /// The body the device receives; see [`Self::wire`].
     pub response: DeviceResponse,
     /// The record to persist for this registration ID (`None`: leave it unchanged, e.g. the
     /// device was not authenticated).
     pub record: Option<RegistrationRecord>,
     /// What the hubs must apply (create/update in the new hub, remove from the old one).
     pub hub_changes: Vec<HubChange>,
+}
+
+/// What may go back to the device for a registration: the status (HTTP status, or the
+/// `{status}` of the MQTT response topic `$dps/registrations/res/{status}/`) and the body
+/// (§5.2, §5.4). It holds nothing an unattested caller may not learn (see
+/// [`RegistrationOutcome`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WireResponse<'a> {
+    /// HTTP / MQTT status.
+    pub status_code: u16,
+    /// The body.
+    pub body: &'a DeviceResponse,
+}
+
+impl WireResponse<'_> {
+    /// The body's JSON bytes.
+    pub fn to_json(&self) -> Vec<u8> {
+        self.body.to_json()
+    }
+}
+
+impl RegistrationOutcome {
+    /// The client-safe view: what to send the device. Relay this; log [`Self::decision`].
+    pub fn wire(&self) -> WireResponse<'_> {
+        WireResponse {
+            status_code: self.status_code,
+            body: &self.response,
+        }
+    }
 }
 
 /// A registration waiting for the custom allocation webhook (§8.2). POST
@@ -427,7 +462,7 @@ impl ProvisioningService {
         let body = iot_dps_proto::ErrorBody {
             error_code: Some(failure.error_code()),
             tracking_id: Some(operation_id.to_owned()),
-            message: Some(failure.to_string()),
+            message: Some(failure.wire_message()),
             timestamp_utc: Some(iso8601(now)),
             info: None,
         };

@@ -36,8 +36,9 @@ pub const REVOKED_DEVICE: &str = "revoked-device-01";
 pub const ROOT_CA_NAME: &str = "demo-root";
 
 /// Everything the workflow needs from outside: names, time, and freshly generated keys and
-/// certificates (the caller owns randomness; this crate never draws any).
-#[derive(Clone, Debug)]
+/// certificates (the caller owns randomness; this crate never draws any). `Debug` prints the
+/// names and sizes, never the keys.
+#[derive(Clone)]
 pub struct ScenarioInputs {
     /// DPS ID scope.
     pub id_scope: String,
@@ -59,6 +60,23 @@ pub struct ScenarioInputs {
     pub ca_device_der: Vec<u8>,
     /// Device certificate with CN = [`X509_DEVICE`] (self-signed or CA-issued), DER.
     pub x509_device_der: Vec<u8>,
+}
+
+impl core::fmt::Debug for ScenarioInputs {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ScenarioInputs")
+            .field("id_scope", &self.id_scope)
+            .field("test_hub", &self.test_hub)
+            .field("production_hub", &self.production_hub)
+            .field("now", &self.now)
+            .field("individual_keys", &"<redacted>")
+            .field("group_keys", &"<redacted>")
+            .field("revoked_keys", &"<redacted>")
+            .field("root_ca_der_len", &self.root_ca_der.len())
+            .field("ca_device_der_len", &self.ca_device_der.len())
+            .field("x509_device_der_len", &self.x509_device_der.len())
+            .finish()
+    }
 }
 
 impl ScenarioInputs {

@@ -36,12 +36,14 @@
 use iot_sas::{KeySlot, ResourceUri, SasToken, resource_covers};
 
 use crate::claim::{Claim, amqp_claim, direct_claim, display_id, mqtt_claim};
-use crate::decision::{Allow, AuthMethod, Decision, DenyReason, Presented, ServiceAllow};
+use crate::decision::{
+    Allow, AllowedIdentity, AuthMethod, Decision, DenyReason, Presented, ServiceAllow,
+};
 use crate::hub::{HubPolicy, HubSettings};
-use crate::identity::{AuthenticationType, DeviceIdentity};
+use crate::identity::AuthenticationType;
 use crate::keys::PreKeyedKeys;
 use crate::policy::AccessRights;
-use crate::registry::{Registry, RegistryEntry, prepare_keys};
+use crate::registry::{Registry, RegistryEntry};
 use crate::request::{ConnectRequest, Transport};
 
 /// Decides whether a device or module may connect (azure-iot-protocol.md §9).
@@ -83,11 +85,10 @@ fn decide<'a, R: Registry + ?Sized>(
         .ok_or_else(|| DenyReason::UnknownIdentity {
             identity: display_id(claim.device_id, claim.module_id),
         })?;
-    let identity = entry.identity;
-    if !identity.is_enabled() {
+    if !entry.is_enabled() {
         return Err(DenyReason::Disabled {
-            identity: identity.display_id(),
-            reason: identity.status_reason.clone(),
+            identity: entry.display_id(),
+            reason: status_reason(registry, claim.device_id, claim.module_id),
         });
     }
     if let Some(module_id) = claim.module_id {
@@ -97,8 +98,8 @@ fn decide<'a, R: Registry + ?Sized>(
         return sas(hub, entry, claim, token, now);
     }
     match req.client_chain.first() {
-        Some(leaf) => crate::certificate::authenticate(hub, identity, req, leaf.as_ref(), now),
-        None => Err(mismatch(identity, Presented::Nothing)),
+        Some(leaf) => crate::certificate::authenticate(hub, entry, req, leaf.as_ref(), now),
+        None => Err(mismatch(&entry, Presented::Nothing)),
     }
 }
 
@@ -116,21 +117,42 @@ fn check_parent_device<R: Registry + ?Sized>(
         .ok_or_else(|| DenyReason::UnknownIdentity {
             identity: device_id.to_owned(),
         })?;
-    if device.identity.is_enabled() {
+    if device.is_enabled() {
         return Ok(());
     }
     Err(DenyReason::DeviceDisabled {
         module: display_id(device_id, Some(module_id)),
         device: device_id.to_owned(),
-        reason: device.identity.status_reason.clone(),
+        reason: status_reason(registry, device_id, None),
     })
 }
 
-pub(crate) fn mismatch(identity: &DeviceIdentity, presented: Presented) -> DenyReason {
+/// The `statusReason` of a disabled identity, for the operator's deny reason: read from the
+/// full document ([`Registry::get`]) on this refusal path only.
+fn status_reason<R: Registry + ?Sized>(
+    registry: &R,
+    device_id: &str,
+    module_id: Option<&str>,
+) -> Option<String> {
+    registry
+        .get(device_id, module_id)
+        .and_then(|identity| identity.into_owned().status_reason)
+}
+
+pub(crate) fn mismatch(entry: &RegistryEntry<'_>, presented: Presented) -> DenyReason {
     DenyReason::CredentialMismatch {
-        identity: identity.display_id(),
-        auth_type: identity.authentication.r#type,
+        identity: entry.display_id(),
+        auth_type: entry.auth_type,
         presented,
+    }
+}
+
+/// The allowed identity, moved out of its registry entry.
+pub(crate) fn allowed(entry: RegistryEntry<'_>) -> AllowedIdentity<'_> {
+    AllowedIdentity {
+        device_id: entry.device_id,
+        module_id: entry.module_id,
+        auth_type: entry.auth_type,
     }
 }
 
@@ -191,7 +213,6 @@ fn sas<'a>(
     token_text: &str,
     now: u64,
 ) -> Result<Allow<'a>, DenyReason> {
-    let identity = entry.identity;
     // Borrowed out of the `Result` rather than moved out with `?`: the move copies the fresh
     // token with wide loads over the parser's narrow stores, a store-forwarding stall.
     let parsed = SasToken::parse(token_text);
@@ -233,8 +254,8 @@ fn sas<'a>(
     };
     if let Some(name) = token.key_name() {
         // Policy token (§1.6, §9 step 4). Identities of type `none` never connect directly.
-        if identity.authentication.r#type == AuthenticationType::None {
-            return Err(mismatch(identity, Presented::PolicyToken));
+        if entry.auth_type == AuthenticationType::None {
+            return Err(mismatch(&entry, Presented::PolicyToken));
         }
         let policy = hub.policy(name).ok_or_else(|| DenyReason::UnknownPolicy {
             name: name.to_owned(),
@@ -250,7 +271,7 @@ fn sas<'a>(
             return Err(scope_error());
         }
         return Ok(Allow {
-            identity,
+            identity: allowed(entry),
             method: AuthMethod::Policy {
                 name: policy.name(),
                 key,
@@ -260,19 +281,19 @@ fn sas<'a>(
         });
     }
     // Device or module key token (§9 step 3).
-    if identity.authentication.r#type != AuthenticationType::Sas {
-        return Err(mismatch(identity, Presented::DeviceToken));
+    if entry.auth_type != AuthenticationType::Sas {
+        return Err(mismatch(&entry, Presented::DeviceToken));
     }
     if let Some(setting) = identity_key_switch(hub, claim.module_id) {
         return Err(DenyReason::SasDisabled { setting });
     }
     check_expiry(hub, token, now)?;
-    let key = verify_with_identity_keys(entry, token)?;
+    let key = verify_with_identity_keys(&entry, token)?;
     if !resource.is_named_by(token.resource_raw()) {
         return Err(scope_error());
     }
     Ok(Allow {
-        identity,
+        identity: allowed(entry),
         method: AuthMethod::DeviceKey(key),
         rights: AccessRights::DEVICE_CONNECT,
         valid_until: token.expiry(),
@@ -280,22 +301,17 @@ fn sas<'a>(
 }
 
 fn verify_with_identity_keys(
-    entry: RegistryEntry<'_>,
+    entry: &RegistryEntry<'_>,
     token: &SasToken<'_>,
 ) -> Result<KeySlot, DenyReason> {
-    let bad = || DenyReason::BadSignature {
-        signer: format!("identity {}", entry.identity.display_id()),
-    };
-    let slot = match entry.keys {
-        Some(keys) => keys.verify(token),
-        // A registry without pre-keyed keys: derive them now (slower, still correct).
-        None => prepare_keys(entry.identity)
-            .ok()
-            .flatten()
-            .as_ref()
-            .and_then(|keys: &PreKeyedKeys| keys.verify(token)),
-    };
-    slot.ok_or_else(bad)
+    // No keys (a store that could not decode them) verifies nothing.
+    entry
+        .keys
+        .as_deref()
+        .and_then(|keys: &PreKeyedKeys| keys.verify(token))
+        .ok_or_else(|| DenyReason::BadSignature {
+            signer: format!("identity {}", entry.display_id()),
+        })
 }
 
 /// Decides whether a back-end (service) SAS token may perform an operation that needs

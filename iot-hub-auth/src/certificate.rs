@@ -6,11 +6,12 @@ use std::borrow::Cow;
 
 use iot_x509::{CertificateInfo, ChainError, Thumbprint, match_thumbprints};
 
-use crate::authorize::mismatch;
+use crate::authorize::{allowed, mismatch};
 use crate::decision::{Allow, AuthMethod, DenyReason, Presented};
 use crate::hub::HubSettings;
-use crate::identity::{AuthenticationType, DeviceIdentity};
+use crate::identity::AuthenticationType;
 use crate::policy::AccessRights;
+use crate::registry::RegistryEntry;
 use crate::request::ConnectRequest;
 
 pub(crate) fn not_after_u64(not_after: i64) -> u64 {
@@ -19,19 +20,19 @@ pub(crate) fn not_after_u64(not_after: i64) -> u64 {
 
 pub(crate) fn authenticate<'a>(
     hub: &'a HubSettings,
-    identity: &'a DeviceIdentity,
+    entry: RegistryEntry<'a>,
     req: &ConnectRequest<'_>,
     leaf: &[u8],
     now: u64,
 ) -> Result<Allow<'a>, DenyReason> {
-    let auth = &identity.authentication;
+    let auth_type = entry.auth_type;
     if !matches!(
-        auth.r#type,
+        auth_type,
         AuthenticationType::SelfSigned | AuthenticationType::CertificateAuthority
     ) {
-        return Err(mismatch(identity, Presented::ClientCertificate));
+        return Err(mismatch(&entry, Presented::ClientCertificate));
     }
-    if auth.r#type == AuthenticationType::CertificateAuthority
+    if auth_type == AuthenticationType::CertificateAuthority
         && req.transport.is_websocket()
         && !hub.x509_ca_over_websockets
     {
@@ -42,9 +43,9 @@ pub(crate) fn authenticate<'a>(
     let info = CertificateInfo::parse(leaf)
         .map_err(|e| DenyReason::ChainRejected(ChainError::Malformed(e.to_string())))?;
     let check_cn = || {
-        iot_x509::check_identity(&info, &identity.device_id, identity.module_id.as_deref()).map_err(
+        iot_x509::check_identity(&info, &entry.device_id, entry.module_id.as_deref()).map_err(
             |_| DenyReason::CnMismatch {
-                expected: identity.display_id(),
+                expected: entry.display_id(),
                 found: match info.common_names() {
                     [one] => Some(one.clone()),
                     _ => None,
@@ -52,14 +53,14 @@ pub(crate) fn authenticate<'a>(
             },
         )
     };
-    if auth.r#type == AuthenticationType::SelfSigned {
+    if auth_type == AuthenticationType::SelfSigned {
         // §7.2: thumbprint only, plus the leaf's own validity period (as EdgeHub checks).
-        let thumbprints = auth.x509_thumbprint.as_ref();
+        let thumbprints = entry.thumbprints.as_deref();
         let primary = thumbprints.and_then(|t| t.primary_thumbprint.as_ref());
         let secondary = thumbprints.and_then(|t| t.secondary_thumbprint.as_ref());
         let matched = match_thumbprints(leaf, primary, secondary).ok_or_else(|| {
             DenyReason::ThumbprintMismatch {
-                identity: identity.display_id(),
+                identity: entry.display_id(),
                 sha1: Thumbprint::sha1_of(leaf).to_string(),
                 sha256: Thumbprint::sha256_of(leaf).to_string(),
             }
@@ -81,7 +82,7 @@ pub(crate) fn authenticate<'a>(
             check_cn()?;
         }
         return Ok(Allow {
-            identity,
+            identity: allowed(entry),
             method: AuthMethod::Thumbprint(matched),
             rights: AccessRights::DEVICE_CONNECT,
             valid_until: not_after_u64(info.not_after()),
@@ -100,7 +101,7 @@ pub(crate) fn authenticate<'a>(
         None => Cow::Owned(chain.ca_name),
     };
     Ok(Allow {
-        identity,
+        identity: allowed(entry),
         method: AuthMethod::Ca { name },
         rights: AccessRights::DEVICE_CONNECT,
         valid_until: not_after_u64(chain.not_after),

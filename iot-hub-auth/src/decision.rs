@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use iot_sas::KeySlot;
 use iot_x509::{ChainError, ThumbprintMatch};
 
-use crate::identity::{AuthenticationType, DeviceIdentity};
+use crate::identity::AuthenticationType;
 use crate::policy::AccessRights;
 use crate::request::Transport;
 
@@ -50,11 +50,29 @@ fn slot_name(slot: KeySlot) -> &'static str {
     }
 }
 
+/// The registry identity an allowed connection authenticated as.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AllowedIdentity<'a> {
+    /// `deviceId`.
+    pub device_id: Cow<'a, str>,
+    /// `moduleId`, for a module.
+    pub module_id: Option<Cow<'a, str>>,
+    /// Its `authentication.type`.
+    pub auth_type: AuthenticationType,
+}
+
+impl AllowedIdentity<'_> {
+    /// `deviceId` or `deviceId/moduleId`, the form used in MQTT client IDs.
+    pub fn display_id(&self) -> String {
+        crate::claim::display_id(&self.device_id, self.module_id.as_deref())
+    }
+}
+
 /// An allowed connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Allow<'a> {
-    /// The registry identity that connected.
-    pub identity: &'a DeviceIdentity,
+    /// The registry identity that connected (the full document: [`crate::Registry::get`]).
+    pub identity: AllowedIdentity<'a>,
     /// How it authenticated.
     pub method: AuthMethod<'a>,
     /// What the connection may do: `DeviceConnect` for device connections (§1.6).
@@ -90,6 +108,9 @@ impl core::fmt::Display for Presented {
 
 /// Why a connection (or service request) was refused: one variant per rule of
 /// azure-iot-protocol.md §9. `Display` says what to fix.
+///
+/// For operators only: it tells whether an identity or policy exists, its authentication type
+/// and its `statusReason`. Send the client [`DenyReason::wire`] instead.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DenyReason {
@@ -304,6 +325,9 @@ impl DenyReason {
 }
 
 /// The outcome of [`crate::authorize`].
+///
+/// The [`DenyReason`] is for operators. What may go back to the client is
+/// [`Decision::wire`] (a [`crate::ClientView`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Decision<'a> {
     /// Connect.

@@ -150,6 +150,13 @@ pub enum Error {
         /// What is wrong.
         reason: &'static str,
     },
+    /// The in-memory registry cannot address more: its ID or key arena would pass 4 GiB
+    /// (about 30 million identities).
+    #[error("the in-memory registry is full: its {what} would pass 4 GiB")]
+    RegistryFull {
+        /// `device and module IDs`, `key bytes` or `identities`.
+        what: &'static str,
+    },
     /// A JSON document (identity, hub file) could not be read.
     #[error("invalid JSON: {message}")]
     Json {

@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, IdKind};
 use crate::id::{validate_host_name, validate_policy_name};
 use crate::identity::DeviceIdentity;
+use crate::in_memory::InMemoryRegistry;
 use crate::keys::PreKeyedKeys;
 use crate::policy::{AccessRights, SharedAccessPolicy};
-use crate::registry::InMemoryRegistry;
 
 /// Default tolerated clock skew for token expiry, in seconds: 5 minutes, the SDKs' and
 /// EdgeHub's `MaxClockSkew` (azure-iot-protocol.md §1.4.4; the service's own value is OPEN).

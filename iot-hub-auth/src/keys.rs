@@ -1,4 +1,4 @@
-//! Pre-keyed primary/secondary keys for one identity or policy: an [`iot_sas::Verifier`].
+//! Pre-keyed primary/secondary keys for one identity or policy: two iot-sas [`MacKey`]s.
 //!
 //! The registry may hold a million of these, so they are compact: iot-sas's [`MacKey`]s keep
 //! only the HMAC-SHA256 states that have already absorbed their keys, not the key bytes.
@@ -11,16 +11,17 @@ use iot_sas::{KeySlot, MacKey, SasToken, SharedAccessKey, Verifier};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Slot};
-use crate::identity::decode_key;
+use crate::identity::{MAX_IDENTITY_KEY_LEN, MIN_KEY_LEN, decode_key};
 
-/// A pre-keyed pair of shared access keys (primary, secondary), kept as an iot-sas
-/// [`Verifier`].
+/// A pre-keyed pair of shared access keys (primary, secondary): two iot-sas [`MacKey`]s
+/// (160 bytes), checked as an iot-sas [`Verifier`] checks them, primary first.
 ///
 /// Secret hygiene: the HMAC states are wiped on drop ([`MacKey`]), `Debug` prints
 /// `<redacted>`, there is no `Display`.
 #[derive(Clone)]
 pub struct PreKeyedKeys {
-    verifier: Verifier,
+    primary: MacKey,
+    secondary: MacKey,
 }
 
 impl core::fmt::Debug for PreKeyedKeys {
@@ -42,30 +43,60 @@ impl PreKeyedKeys {
             })
         };
         Ok(Self {
-            verifier: Verifier::from_mac_keys(
-                key(Slot::Primary, primary)?,
-                Some(key(Slot::Secondary, secondary)?),
-            ),
+            primary: key(Slot::Primary, primary)?,
+            secondary: key(Slot::Secondary, secondary)?,
         })
     }
 
     /// Pre-keys two already decoded keys (no length rule applied).
     pub fn new(primary: &SharedAccessKey, secondary: &SharedAccessKey) -> Self {
         Self {
-            verifier: Verifier::from_mac_keys(primary.mac_key(), Some(secondary.mac_key())),
+            primary: primary.mac_key(),
+            secondary: secondary.mac_key(),
         }
     }
 
-    /// Which key produced the token's MAC over its raw `sr` and `se`, if any
-    /// ([`Verifier::verify_signature`]; expiry and scope are checked by the caller).
-    pub fn verify(&self, token: &SasToken<'_>) -> Option<KeySlot> {
-        self.verifier.verify_signature(token).ok()
+    /// Pre-keys two raw keys, each of which must be 16..=64 bytes (azure-iot-protocol.md
+    /// §1.2); `owner` names the identity or policy in errors.
+    pub(crate) fn from_bytes(owner: &str, primary: &[u8], secondary: &[u8]) -> Result<Self, Error> {
+        let key = |slot, bytes: &[u8]| -> Result<MacKey, Error> {
+            let bad = |reason: String| Error::InvalidKey {
+                owner: owner.into(),
+                slot,
+                reason,
+            };
+            if !(MIN_KEY_LEN..=MAX_IDENTITY_KEY_LEN).contains(&bytes.len()) {
+                return Err(bad(format!(
+                    "decodes to {} bytes, expected {MIN_KEY_LEN}..={MAX_IDENTITY_KEY_LEN}",
+                    bytes.len()
+                )));
+            }
+            MacKey::from_bytes(bytes).map_err(|e| bad(e.to_string()))
+        };
+        Ok(Self {
+            primary: key(Slot::Primary, primary)?,
+            secondary: key(Slot::Secondary, secondary)?,
+        })
     }
 
-    /// The iot-sas verifier holding both keys (default skew; full checks with
+    /// Which key produced the token's MAC over its raw `sr` and `se`, if any: the primary key
+    /// first, then the secondary (§1.4.3), each compared in constant time by iot-sas
+    /// ([`MacKey::verify`], exactly what [`Verifier::verify_signature`] does). Expiry and scope
+    /// are checked by the caller.
+    pub fn verify(&self, token: &SasToken<'_>) -> Option<KeySlot> {
+        if self.primary.verify(token).is_ok() {
+            Some(KeySlot::Primary)
+        } else if self.secondary.verify(token).is_ok() {
+            Some(KeySlot::Secondary)
+        } else {
+            None
+        }
+    }
+
+    /// An iot-sas verifier holding both keys (default skew; full checks with
     /// [`Verifier::verify`]).
-    pub fn verifier(&self) -> &Verifier {
-        &self.verifier
+    pub fn to_verifier(&self) -> Verifier {
+        Verifier::from_mac_keys(self.primary.clone(), Some(self.secondary.clone()))
     }
 }
 
@@ -100,8 +131,24 @@ mod tests {
 
     #[test]
     fn compact() {
-        let size = size_of::<PreKeyedKeys>();
-        assert!(size <= 512, "{size}");
-        assert_eq!(size, size_of::<Verifier>());
+        // Two keyed HMAC-SHA256 states, nothing else.
+        assert_eq!(size_of::<PreKeyedKeys>(), 2 * size_of::<MacKey>());
+        assert!(
+            size_of::<PreKeyedKeys>() <= 160,
+            "{}",
+            size_of::<PreKeyedKeys>()
+        );
+    }
+
+    #[test]
+    fn from_bytes_applies_the_length_rule_and_agrees_with_base64() {
+        let token = SasToken::parse(TOKEN).unwrap();
+        let v1 = SharedAccessKey::from_base64(V1_KEY).unwrap();
+        let other = SharedAccessKey::from_base64(OTHER).unwrap();
+        let k = PreKeyedKeys::from_bytes("d", other.secret_bytes(), v1.secret_bytes()).unwrap();
+        assert_eq!(k.verify(&token), Some(KeySlot::Secondary));
+        assert!(k.to_verifier().verify_signature(&token).is_ok());
+        assert!(PreKeyedKeys::from_bytes("d", &[1; 15], &[1; 16]).is_err());
+        assert!(PreKeyedKeys::from_bytes("d", &[1; 16], &[1; 65]).is_err());
     }
 }

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod amqp;
+mod arena;
 mod authorize;
 mod certificate;
 mod claim;
@@ -9,15 +10,19 @@ mod error;
 mod hub;
 mod id;
 mod identity;
+mod in_memory;
 mod keys;
 mod mqtt;
 mod policy;
 mod registry;
 mod request;
+mod wire;
 
 pub use amqp::SaslUserName;
 pub use authorize::{authorize, authorize_service};
-pub use decision::{Allow, AuthMethod, Decision, DenyReason, Presented, ServiceAllow};
+pub use decision::{
+    Allow, AllowedIdentity, AuthMethod, Decision, DenyReason, Presented, ServiceAllow,
+};
 pub use error::{Error, IdKind, Slot};
 pub use hub::{
     CertificateDocument, CertificateProperties, DEFAULT_CLOCK_SKEW_SECS, HubDocument, HubPolicy,
@@ -31,11 +36,13 @@ pub use identity::{
     Authentication, AuthenticationType, Capabilities, DeviceIdentity, IdentityStatus,
     MAX_IDENTITY_KEY_LEN, MAX_STATUS_REASON_LEN, MIN_KEY_LEN, SymmetricKey, X509Thumbprint,
 };
+pub use in_memory::InMemoryRegistry;
 pub use keys::PreKeyedKeys;
 pub use mqtt::{MAX_USERNAME_LEN, MqttClientId, MqttUserName};
 pub use policy::{AccessRights, SharedAccessPolicy};
-pub use registry::{InMemoryRegistry, Registry, RegistryEntry, RegistryHasher};
+pub use registry::{Registry, RegistryEntry, RegistryHasher};
 pub use request::{ConnectRequest, Transport};
+pub use wire::ClientView;
 
 // Types of the dependencies that appear in this crate's API.
 pub use iot_sas::KeySlot;

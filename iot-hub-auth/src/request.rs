@@ -84,7 +84,10 @@ impl core::str::FromStr for Transport {
 /// * HTTPS: `device_id` (and `module_id`) from the request path, URL-decoded;
 ///   `password` = the `Authorization` header.
 /// * X.509 on any transport: `client_chain` = the TLS client chain, leaf first.
-#[derive(Clone, Copy, Debug)]
+///
+/// `Debug` prints the SAS token without its signature ([`iot_sas::RedactedToken`]): a token is
+/// a replayable credential until it expires.
+#[derive(Clone, Copy)]
 pub struct ConnectRequest<'a> {
     /// The transport.
     pub transport: Transport,
@@ -100,6 +103,20 @@ pub struct ConnectRequest<'a> {
     pub device_id: Option<&'a str>,
     /// Module ID named by the HTTPS path or the AMQP link.
     pub module_id: Option<&'a str>,
+}
+
+impl core::fmt::Debug for ConnectRequest<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ConnectRequest")
+            .field("transport", &self.transport)
+            .field("client_id", &self.client_id)
+            .field("username", &self.username)
+            .field("password", &self.password.map(iot_sas::RedactedToken::new))
+            .field("client_chain_len", &self.client_chain.len())
+            .field("device_id", &self.device_id)
+            .field("module_id", &self.module_id)
+            .finish()
+    }
 }
 
 impl<'a> ConnectRequest<'a> {

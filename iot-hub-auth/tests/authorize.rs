@@ -1170,10 +1170,15 @@ fn every_deny_reason_says_what_to_fix() {
 fn registry_without_prekeyed_keys_gives_the_same_decisions() {
     struct Plain(Vec<DeviceIdentity>);
     impl Registry for Plain {
-        fn get(&self, device_id: &str, module_id: Option<&str>) -> Option<&DeviceIdentity> {
+        fn get(
+            &self,
+            device_id: &str,
+            module_id: Option<&str>,
+        ) -> Option<std::borrow::Cow<'_, DeviceIdentity>> {
             self.0
                 .iter()
                 .find(|i| i.device_id == device_id && i.module_id.as_deref() == module_id)
+                .map(std::borrow::Cow::Borrowed)
         }
     }
     let hub = hub();

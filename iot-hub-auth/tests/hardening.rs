@@ -102,10 +102,15 @@ fn module_of_disabled_device_is_refused() {
 fn module_without_registered_device_is_refused() {
     struct Orphans(Vec<DeviceIdentity>);
     impl Registry for Orphans {
-        fn get(&self, device_id: &str, module_id: Option<&str>) -> Option<&DeviceIdentity> {
+        fn get(
+            &self,
+            device_id: &str,
+            module_id: Option<&str>,
+        ) -> Option<std::borrow::Cow<'_, DeviceIdentity>> {
             self.0
                 .iter()
                 .find(|i| i.device_id == device_id && i.module_id.as_deref() == module_id)
+                .map(std::borrow::Cow::Borrowed)
         }
     }
     let hub = hub();
@@ -495,4 +500,93 @@ fn ca_rollover_admits_devices_whatever_the_registration_order() {
             }
         );
     }
+}
+
+// ------------------------------------------------ 9. what a refusal may tell the client
+
+/// Refusals that tell apart an unknown identity, a disabled one (with its statusReason), a
+/// wrong credential type, a wrong key, an unknown policy, a malformed token or an unverified
+/// CA all look the same on the wire: CONNACK 5, HTTP 401 / 401003, SASL auth, "not
+/// authorized". Only claim errors (decided from the request alone) read as a bad request.
+#[test]
+fn client_view_does_not_disclose_why_a_connection_was_refused() {
+    use iot_hub_auth::ClientView;
+    let (hub, reg) = (hub(), registry());
+    let good = device_token(K1, "dev1", EXPIRY);
+    let wrong_key = device_token(K3, "dev1", EXPIRY);
+    let unknown_policy = policy_token(P1, &ResourceUri::Hub { host: HOST }, "nope", EXPIRY);
+    let expired = device_token(K1, "dev1", NOW - 3600);
+    let refusals = [
+        ("unknown identity", connect(&hub, &reg, "ghost", &good)),
+        (
+            "disabled",
+            connect(&hub, &reg, "off", &device_token(K1, "off", EXPIRY)),
+        ),
+        ("wrong key", connect(&hub, &reg, "dev1", &wrong_key)),
+        (
+            "unknown policy",
+            connect(&hub, &reg, "dev1", &unknown_policy),
+        ),
+        ("expired", connect(&hub, &reg, "dev1", &expired)),
+        (
+            "malformed token",
+            connect(&hub, &reg, "dev1", "SharedAccessSignature sr=x"),
+        ),
+        ("wrong type", connect(&hub, &reg, "device-ec", &good)),
+    ];
+    let mut codes = std::collections::BTreeSet::new();
+    for (what, decision) in &refusals {
+        let reason = decision
+            .denied()
+            .unwrap_or_else(|| panic!("{what} allowed"));
+        let view = decision.wire();
+        assert_eq!(view, ClientView::NotAuthorized, "{what}: {reason}");
+        assert_eq!(reason.wire(), view);
+        codes.insert((
+            view.mqtt_connack_code(),
+            view.mqtt5_reason_code(),
+            view.http_status(),
+            view.iot_hub_error_code(),
+            view.amqp_sasl_code(),
+            view.to_string(),
+        ));
+        // The operator's reason is specific (and must stay so); the view is not.
+        assert!(!view.to_string().contains("dev1") && !view.to_string().contains("lost"));
+    }
+    assert_eq!(
+        codes.into_iter().collect::<Vec<_>>(),
+        [(
+            0x05,
+            0x87,
+            401,
+            Some(401_003),
+            1,
+            "not authorized".to_owned()
+        )]
+    );
+    // The disabled device's statusReason is in the operator's reason, not in the view.
+    assert!(
+        refusals[1]
+            .1
+            .denied()
+            .unwrap()
+            .to_string()
+            .contains("lost in transit")
+    );
+
+    // Claim errors come from the request alone.
+    let bad_user = authorize(
+        &hub,
+        &reg,
+        &ConnectRequest::mqtt("dev1", "other.azure-devices.net/dev1/?api-version=1")
+            .with_password(&good),
+        NOW,
+    );
+    assert_eq!(bad_user.wire(), ClientView::BadRequest);
+    assert_eq!(bad_user.wire().mqtt_connack_code(), 0x04);
+    assert_eq!(bad_user.wire().http_status(), 400);
+    let ok = connect(&hub, &reg, "dev1", &good);
+    assert_eq!(ok.wire(), ClientView::Accepted);
+    assert_eq!(ok.wire().mqtt_connack_code(), 0);
+    assert!(ok.wire().is_accepted());
 }

@@ -13,6 +13,7 @@ mod error;
 mod key;
 mod mac_key;
 mod percent;
+mod redact;
 mod renew;
 mod resource;
 mod scope;
@@ -26,6 +27,7 @@ pub use derive::{derive_device_key, derive_device_mac_key};
 pub use error::{Base64Error, ConnectionStringError, Error, ExpiryError, SignatureError};
 pub use key::{MAX_KEY_LEN, SharedAccessKey};
 pub use mac_key::MacKey;
+pub use redact::RedactedToken;
 pub use renew::{expiry_from_ttl, should_renew};
 pub use resource::{ResourceUri, encode_resource, resource_covers, resource_matches};
 #[cfg(feature = "alloc")]
