@@ -270,8 +270,7 @@ fn inspect(text: &str, now: u64, out: Out) -> Outcome {
     let token = match SasToken::parse(text) {
         Ok(token) => token,
         Err(err) => {
-            let message = format!("malformed token: {err}");
-            return out.rejected("rejected", err.code(), &message, json!({}));
+            return out.rejected("malformed token", err.code(), &err.to_string(), json!({}));
         }
     };
     let sig = token.signature_raw();

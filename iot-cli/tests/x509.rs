@@ -363,8 +363,8 @@ fn test_pki_round_trip() {
     ]);
     let out = iot(&["x509", "inspect", &p("selfie.cert.pem"), "--json"]);
     let info: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
-    assert_eq!(info["subjectName"], "CN=selfie");
-    assert_eq!(info["issuerName"], "CN=selfie");
+    assert_eq!(info["certificates"][0]["subjectName"], "CN=selfie");
+    assert_eq!(info["certificates"][0]["issuerName"], "CN=selfie");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
