@@ -13,7 +13,7 @@ use iot_hub_auth::{
 use serde_json::{Value, json};
 
 use crate::certs::read_certs;
-use crate::input::{secret, secret_opt};
+use crate::input::{one_stdin, secret, secret_opt};
 use crate::when::{now_or, parse_time, put_time, show};
 use crate::{Failure, Out, Outcome, hub_file};
 
@@ -101,6 +101,13 @@ pub(crate) fn run(cmd: Command, out: Out) -> Outcome {
                 device_id: device_id.is_some(),
             };
             check_flags(transport, &given)?;
+            let path_text = |p: &PathBuf| p.to_str().map(str::to_owned);
+            let (hub_text, cert_text) = (path_text(&hub), cert.as_ref().and_then(path_text));
+            one_stdin(&[
+                ("--hub", hub_text.as_deref()),
+                ("--password", password.as_deref()),
+                ("--cert", cert_text.as_deref()),
+            ])?;
             let password = secret_opt("--password", password.as_deref())?;
             let chain = cert
                 .map(|path| read_certs("--cert", &path))
@@ -130,6 +137,7 @@ pub(crate) fn run(cmd: Command, out: Out) -> Outcome {
                 Ok(_) => return Err(Failure::usage("--rights: name at least one right")),
                 Err(e) => return Err(Failure::usage(format_args!("--rights: {e}"))),
             };
+            one_stdin(&[("--hub", hub.to_str()), ("--token", Some(&token))])?;
             let token = secret("--token", &token)?;
             let (settings, _) = hub_file::load(&hub)?;
             let now = now_or(now);
@@ -198,7 +206,7 @@ fn check_flags(transport: Transport, given: &Given) -> Result<(), Failure> {
         format_args!(
             "--transport {} needs {}",
             transport_name(transport),
-            missing.join(", ")
+            missing.join(" and ")
         ),
     ))
 }

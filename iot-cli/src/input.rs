@@ -133,6 +133,25 @@ fn secret_text(flag: &str, bytes: &[u8]) -> Result<Secret, Failure> {
     Ok(Zeroizing::new(text.trim_end().to_owned()))
 }
 
+/// Refuses a run where more than one of `flags` (name, value) reads stdin (`-` or `@-`),
+/// before anything is read.
+pub(crate) fn one_stdin(flags: &[(&str, Option<&str>)]) -> Result<(), Failure> {
+    let readers: Vec<&str> = flags
+        .iter()
+        .filter(|(_, value)| matches!(value, Some("-" | "@-")))
+        .map(|(flag, _)| *flag)
+        .collect();
+    if readers.len() > 1 {
+        let (last, rest) = readers.split_last().unwrap_or((&"", &[]));
+        let both = if rest.len() == 1 { "both" } else { "all" };
+        return Err(Failure::usage(format_args!(
+            "{} and {last} {both} read stdin (`-`); only one input can come from stdin",
+            rest.join(", ")
+        )));
+    }
+    Ok(())
+}
+
 /// Resolves an optional secret flag.
 pub(crate) fn secret_opt(flag: &str, value: Option<&str>) -> Result<Option<Secret>, Failure> {
     value.map(|v| secret(flag, v)).transpose()

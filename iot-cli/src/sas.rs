@@ -11,7 +11,7 @@ use iot_sas::{
 use percent_encoding::percent_decode_str;
 use serde_json::json;
 
-use crate::input::{Secret, secret, secret_opt};
+use crate::input::{Secret, one_stdin, secret, secret_opt};
 use crate::output::warn;
 use crate::when::{self, now_or, parse_time, parse_ttl, put_time, show};
 use crate::{Exit, Failure, Out, Outcome};
@@ -112,6 +112,11 @@ pub(crate) fn run(cmd: Command, out: Out) -> Outcome {
             now,
             skew,
         } => {
+            one_stdin(&[
+                ("--token", Some(&token)),
+                ("--key", Some(&key)),
+                ("--secondary-key", secondary_key.as_deref()),
+            ])?;
             let primary = parse_key("--key", &secret("--key", &key)?)?;
             let secondary = secret_opt("--secondary-key", secondary_key.as_deref())?
                 .map(|k| parse_key("--secondary-key", &k))
