@@ -81,7 +81,7 @@ fn check_keys(object: &Map<String, Value>) -> Result<(), String> {
         return Ok(());
     };
     let suggestion = suggest(first, &known)
-        .map(|s| format!("; did you mean `{s}`?"))
+        .map(|s| format!(" (did you mean `{s}`?)"))
         .unwrap_or_default();
     let others = if unknown.len() > 1 {
         format!(" (and {} more unknown settings)", unknown.len() - 1)
