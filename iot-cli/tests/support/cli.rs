@@ -60,7 +60,10 @@ impl<'a> Iot<'a> {
     }
 
     fn command(&self) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_iot"));
+        // IOT_TEST_BIN runs the same tests against another build (the before/after table).
+        let bin =
+            std::env::var_os("IOT_TEST_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_iot").into());
+        let mut cmd = Command::new(bin);
         cmd.args(&self.args);
         for var in [
             "IOT_KEY",
