@@ -240,10 +240,10 @@ fn verify(verifier: &Verifier, text: &str, resource: Option<&str>, now: u64, out
     }
 }
 
-/// The resource mismatch in a person's words: segments counted from 1, both sides decoded once.
+/// The resource mismatch in a person's words: segments counted from 1, the token's `sr`
+/// decoded once so that it reads like the plain requested resource it was compared with.
 fn resource_mismatch(sr_raw: &str, requested: &str, segment: usize) -> String {
     let token_side = decode(sr_raw);
-    let requested = decode(requested);
     let nth = |text: &str| {
         text.trim_end_matches('/')
             .split('/')
@@ -255,7 +255,7 @@ fn resource_mismatch(sr_raw: &str, requested: &str, segment: usize) -> String {
          segment {} differs (token {}, requested {})",
         segment + 1,
         nth(&token_side),
-        nth(&requested)
+        nth(requested)
     )
 }
 
