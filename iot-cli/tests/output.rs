@@ -196,11 +196,9 @@ fn messages_name_no_private_document() {
             "--hub",
             &hub,
             "-T",
-            "mqtt",
-            "--client-id",
-            "dev2",
+            "amqp",
             "-u",
-            "contoso.azure-devices.net/dev1/?api-version=2021-04-12",
+            "garbage",
             "-p",
             DEV1_TOKEN,
             "--now",
@@ -227,6 +225,13 @@ fn messages_name_no_private_document() {
             "d",
         ]),
     ];
+    assert!(
+        runs[0]
+            .stdout
+            .starts_with("denied: identity claim rejected"),
+        "{}",
+        runs[0].stdout
+    );
     for run in runs {
         for text in [&run.stdout, &run.stderr] {
             for private in ["§", "reference", "examples/", "DESIGN", "shared/"] {
