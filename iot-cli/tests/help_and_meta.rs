@@ -94,11 +94,7 @@ fn completions_for_every_shell() {
 fn man_pages_print_or_write_one_page_per_command() {
     let run = iot(&["man"]);
     assert_eq!(run.code, 0);
-    assert!(
-        run.stdout.starts_with(".ie \\n(.g .ds Aq \\(aq") || run.stdout.contains(".TH iot 1"),
-        "{}",
-        &run.stdout[..200.min(run.stdout.len())]
-    );
+    assert!(run.stdout.contains(".TH iot 1"), "{}", run.stdout);
     assert!(run.stdout.contains("Exit status"));
     let dir = temp_dir("help_man");
     let run = iot(&["man", "--out", &dir.display().to_string()]);
