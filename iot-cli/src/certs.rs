@@ -17,6 +17,24 @@ use crate::input::{file_path, read_file};
 
 const END: &str = "-----END ";
 
+/// A chain verdict in words, with its times as RFC 3339 and Unix seconds.
+pub(crate) fn chain_message(err: &iot_x509::ChainError) -> String {
+    use crate::when::show;
+    match err {
+        iot_x509::ChainError::Expired { not_after, now } => format!(
+            "certificate expired at {}, now is {}",
+            show(*not_after),
+            show(*now)
+        ),
+        iot_x509::ChainError::NotYetValid { not_before, now } => format!(
+            "certificate is not valid before {}, now is {}",
+            show(*not_before),
+            show(*now)
+        ),
+        other => other.to_string(),
+    }
+}
+
 /// Reads every certificate of a file (`-` = stdin), in file order.
 pub(crate) fn read_certs(flag: &str, path: &Path) -> Result<Vec<CertificateDer<'static>>, Failure> {
     let bytes = read_file(flag, path)?;

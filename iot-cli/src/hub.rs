@@ -12,7 +12,7 @@ use iot_hub_auth::{
 };
 use serde_json::{Value, json};
 
-use crate::certs::read_certs;
+use crate::certs::{chain_message, read_certs};
 use crate::input::{one_stdin, secret, secret_opt};
 use crate::when::{now_or, parse_time, put_time, show};
 use crate::{Failure, Out, Outcome, hub_file};
@@ -278,6 +278,15 @@ fn report_deny(reason: &DenyReason, now: u64, out: Out) -> Outcome {
                 "policy {policy} lacks {lacking} (it has {granted}); grant it or use another \
                  policy"
             )
+        }
+        DenyReason::TokenExpired { expiry, now, skew } => format!(
+            "SAS token expired at {} (now {}, skew {skew} s); sign a new token with a later \
+             expiry",
+            show(*expiry),
+            show(*now)
+        ),
+        DenyReason::ChainRejected(err) => {
+            format!("client certificate chain rejected: {}", chain_message(err))
         }
         other => other.to_string(),
     };

@@ -260,6 +260,46 @@ fn times_print_as_rfc3339_with_the_unix_value_beside() {
         "{}",
         run.stdout
     );
+    let run = iot(&[
+        "hub",
+        "authorize",
+        "--hub",
+        &hub_json(),
+        "-T",
+        "https",
+        "-d",
+        "dev1",
+        "-p",
+        DEV1_TOKEN,
+        "--now",
+        "2026-07-01T00:00:00Z",
+    ]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout.starts_with(
+            "denied: SAS token expired at 2026-06-01T01:00:00Z (1780275600) (now \
+             2026-07-01T00:00:00Z (1782864000), skew 300 s)"
+        ),
+        "{}",
+        run.stdout
+    );
+    let run = iot(&[
+        "x509",
+        "verify",
+        "-c",
+        &fixture("device-expired.pem"),
+        "--trust",
+        &fixture("root-ec.pem"),
+        "--now",
+        "2026-01-01T00:00:00Z",
+    ]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout
+            .contains("now is 2026-01-01T00:00:00Z (1767225600)"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]

@@ -8,7 +8,7 @@ use iot_x509::{
 };
 use serde_json::json;
 
-use crate::certs::{read_certs, read_first};
+use crate::certs::{chain_message, read_certs, read_first};
 use crate::when::{now_or, put_time, show};
 use crate::{Exit, Failure, Out, Outcome};
 
@@ -71,19 +71,7 @@ pub(super) fn verify(
     let chain = match verify_client_chain(&cas, &leaf, &presented, now) {
         Ok(chain) => chain,
         Err(err) => {
-            let message = match &err {
-                iot_x509::ChainError::Expired { not_after, now } => format!(
-                    "certificate expired at {}, now is {}",
-                    show(*not_after),
-                    show(*now)
-                ),
-                iot_x509::ChainError::NotYetValid { not_before, now } => format!(
-                    "certificate is not valid before {}, now is {}",
-                    show(*not_before),
-                    show(*now)
-                ),
-                other => other.to_string(),
-            };
+            let message = chain_message(&err);
             return out.rejected("rejected", err.code(), &message, json!({}));
         }
     };
