@@ -146,6 +146,30 @@ mod tests {
         assert_eq!(trim_after_last_block(broken), &broken[..]);
     }
 
+    proptest::proptest! {
+        /// Any bytes, and any text around PEM markers, give certificates or a worded error.
+        #[test]
+        fn any_bytes_are_an_answer_not_a_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            let _ = parse(&bytes);
+        }
+
+        #[test]
+        fn pem_like_text_is_an_answer_not_a_panic(
+            before in "[ -~\n]{0,40}",
+            body in "[A-Za-z0-9+/=\n]{0,80}",
+            after in "[ -~\n]{0,40}",
+            der_prefix in proptest::collection::vec(proptest::num::u8::ANY, 0..8),
+        ) {
+            let text = format!(
+                "{before}-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n{after}"
+            );
+            let _ = parse(text.as_bytes());
+            let mut der = vec![0x30];
+            der.extend(der_prefix);
+            let _ = parse(&der);
+        }
+    }
+
     #[test]
     fn pkcs12_shape_is_recognised() {
         assert!(looks_like_pkcs12(&[

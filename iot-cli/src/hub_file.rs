@@ -27,7 +27,13 @@ pub(crate) fn load(path: &Path) -> Result<(HubSettings, InMemoryRegistry), Failu
         Failure::bad(reason, format_args!("--hub {name}: {message}"))
     };
     let text = read_text("--hub", path)?;
-    let mut value: Value = serde_json::from_str(&text)
+    from_text(&text).map_err(|(reason, message)| bad(reason, message))
+}
+
+/// Checks and builds a hub file's text; the error is `(reason, message)`.
+fn from_text(text: &str) -> Result<(HubSettings, InMemoryRegistry), (&'static str, String)> {
+    let bad = |reason: &'static str, message: String| (reason, message);
+    let mut value: Value = serde_json::from_str(text)
         .map_err(|err| bad("invalid_json", format!("not valid JSON: {err}")))?;
     let Some(object) = value.as_object_mut() else {
         let hint = if value.is_array() {
@@ -161,5 +167,33 @@ mod tests {
             Some("disableLocalAuth")
         );
         assert_eq!(suggest("zzz", &known), None);
+    }
+
+    proptest::proptest! {
+        /// Hostile hub-file text is an error, never a panic (the CLI's own part: key check,
+        /// twin-shape rewrite, path-naming deserialization).
+        #[test]
+        fn any_text_is_an_answer_not_a_panic(text in ".{0,200}") {
+            let _ = from_text(&text);
+        }
+
+        #[test]
+        fn any_json_object_is_an_answer_not_a_panic(
+            keys in proptest::collection::vec("[a-zA-Z$]{1,24}", 0..6),
+            twin in proptest::bool::ANY,
+        ) {
+            let mut doc = serde_json::Map::new();
+            doc.insert("hostName".into(), "h.azure-devices.net".into());
+            for key in &keys {
+                doc.insert(key.clone(), Value::Null);
+            }
+            let entry = if twin {
+                serde_json::json!({"deviceId": "d", "authenticationType": "selfSigned"})
+            } else {
+                serde_json::json!({"deviceId": "d", "authentication": 3})
+            };
+            doc.insert("identities".into(), Value::Array(vec![entry]));
+            let _ = from_text(&Value::Object(doc).to_string());
+        }
     }
 }

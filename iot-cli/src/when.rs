@@ -160,6 +160,30 @@ mod tests {
         assert!(parse_ttl("soon").is_err());
     }
 
+    proptest::proptest! {
+        /// Any flag text is a time, a duration or a message; never a panic or an overflow.
+        #[test]
+        fn any_text_is_an_answer_not_a_panic(text in "[0-9a-zA-Z:+. -]{0,40}") {
+            if let Ok(secs) = parse_time(&text) {
+                proptest::prop_assert!(secs <= MAX_TIME);
+                proptest::prop_assert!(rfc3339(i64::try_from(secs).unwrap_or(0)).is_some());
+            }
+            for unit in [1, 86_400] {
+                if let Ok(secs) = parse_duration(&text, unit) {
+                    proptest::prop_assert!(secs <= MAX_TIME);
+                }
+            }
+        }
+
+        #[test]
+        fn any_time_shows_and_adds_without_panic(secs in proptest::num::u64::ANY, more in proptest::num::u64::ANY) {
+            let _ = show(secs);
+            if let Ok(end) = add(secs, more, "x") {
+                proptest::prop_assert!(end <= MAX_TIME);
+            }
+        }
+    }
+
     #[test]
     fn shown_with_unix_beside() {
         assert_eq!(show(1_767_225_600u64), "2026-01-01T00:00:00Z (1767225600)");
