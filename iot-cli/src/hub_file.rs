@@ -182,7 +182,7 @@ mod tests {
             keys in proptest::collection::vec("[a-zA-Z$]{1,24}", 0..6),
             twin in proptest::bool::ANY,
         ) {
-            let mut doc = serde_json::Map::new();
+            let mut doc = Map::new();
             doc.insert("hostName".into(), "h.azure-devices.net".into());
             for key in &keys {
                 doc.insert(key.clone(), Value::Null);
