@@ -13,8 +13,8 @@ use serde_json::{Value, json};
 use crate::input::read_file;
 use crate::{Exit, Failure, Out, Outcome};
 
-/// `iot dps ...`
-#[derive(Debug, Subcommand)]
+/// `iot dps ...` (no `Debug`: the arguments hold keys and tokens)
+#[derive(Subcommand)]
 pub(crate) enum Command {
     /// Derive a device key from an enrollment group key and a registration ID and print it
     /// (only the base64 key).

@@ -17,8 +17,8 @@ use crate::input::{one_stdin, secret, secret_opt};
 use crate::when::{now_or, parse_time, put_time, show};
 use crate::{Failure, Out, Outcome, hub_file};
 
-/// `iot hub ...`
-#[derive(Debug, Subcommand)]
+/// `iot hub ...` (no `Debug`: the arguments hold keys and tokens)
+#[derive(Subcommand)]
 pub(crate) enum Command {
     /// Decide whether a device or module may connect (exit 0 allowed, 1 denied, 2 bad input).
     ///

@@ -32,7 +32,7 @@ mod x509;
 pub(crate) use exit::{Exit, Failure, Outcome};
 pub(crate) use output::Out;
 
-#[derive(Debug, Parser)]
+#[derive(Parser)]
 #[command(
     name = "iot",
     version,
@@ -48,7 +48,7 @@ struct Cli {
     command: Command,
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Subcommand)]
 enum Command {
     // Command groups are wired here, one line each (see ../README.md for the list).
     /// SAS tokens: sign, verify, inspect.

@@ -16,8 +16,8 @@ use crate::output::warn;
 use crate::when::{self, now_or, parse_time, parse_ttl, put_time, show};
 use crate::{Exit, Failure, Out, Outcome};
 
-/// `iot sas ...`
-#[derive(Debug, Subcommand)]
+/// `iot sas ...` (no `Debug`: the arguments hold keys and tokens)
+#[derive(Subcommand)]
 pub(crate) enum Command {
     /// Sign a token and print it (only the token).
     ///
