@@ -738,3 +738,47 @@ fn an_identity_list_from_az_is_accepted_as_identities() {
         run.stdout
     );
 }
+
+#[test]
+fn value_flags_and_file_flags_share_at_file_and_dash() {
+    // `--key` takes a value and `--ca-key` a file, but `@FILE` and `-` mean the same for both.
+    let dir = temp_dir("inputs_at_dash");
+    let p = |n: &str| dir.join(n).display().to_string();
+    let made = iot(&["x509", "new-ca", "-o", &p("root"), "--now", "1767225600"]);
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    let key_pem = std::fs::read(p("root.key.pem")).unwrap();
+    let at = format!("@{}", p("root.key.pem"));
+    for (name, ca_key, stdin) in [("at", at.as_str(), None), ("dash", "-", Some(&key_pem[..]))] {
+        let prefix = p(name);
+        let args = [
+            "x509",
+            "new-device",
+            "-o",
+            &prefix,
+            "-d",
+            "dev1",
+            "--ca",
+            &p("root.cert.pem"),
+            "--ca-key",
+            ca_key,
+            "--now",
+            "1767225600",
+        ];
+        let run = match stdin {
+            Some(bytes) => Iot::new(&args).stdin(bytes).run(),
+            None => iot(&args),
+        };
+        assert_eq!(run.code, 0, "--ca-key {ca_key}: {}", run.stderr);
+        let verify = iot(&[
+            "x509",
+            "verify",
+            "-c",
+            &format!("{prefix}.cert.pem"),
+            "--trust",
+            &p("root.cert.pem"),
+            "--now",
+            "1767226000",
+        ]);
+        assert_eq!(verify.code, 0, "{name}: {}", verify.stdout);
+    }
+}
