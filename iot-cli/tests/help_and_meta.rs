@@ -68,6 +68,13 @@ fn dps_help_lists_derive_key() {
         subcommands(&iot(&["dps", "--help"]).stdout),
         ["derive-key", "decode"]
     );
+    // The group's own line in `iot --help` names both commands.
+    let top = iot(&["--help"]).stdout;
+    let dps = top
+        .lines()
+        .find(|l| l.trim_start().starts_with("dps "))
+        .unwrap();
+    assert!(dps.contains("derive") && dps.contains("decode"), "{dps}");
 }
 
 #[test]
