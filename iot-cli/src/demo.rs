@@ -9,50 +9,54 @@ use iot_dps_service::workflow::{
 use iot_x509::generate::{Validity, new_device_cert, new_root_ca, new_self_signed_device_cert};
 use ring::rand::{SecureRandom as _, SystemRandom};
 
-/// Arguments of `iot demo`.
+use crate::when::{self, now_or, parse_time};
+use crate::{Exit, Failure, Out, Outcome};
+
+/// Arguments of `iot demo` (`--json` prints one JSON object instead of the story).
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Print one JSON object instead of the story.
-    #[arg(long)]
-    json: bool,
-    /// Start time in Unix seconds (default: the clock).
-    #[arg(long)]
+    /// Start time: Unix seconds or RFC 3339 (default: the clock).
+    #[arg(long, visible_alias = "at", value_parser = parse_time)]
     now: Option<u64>,
 }
 
-pub(crate) fn run(args: &Args) -> crate::Exit {
-    let now = crate::output::now_or(args.now);
-    let inputs = match fresh_inputs(now) {
-        Ok(inputs) => inputs,
-        Err(message) => {
-            eprintln!("error: cannot prepare the demo: {message}");
-            return crate::Exit::Rejected;
-        }
-    };
-    let story = match run_test_to_production(&inputs) {
-        Ok(story) => story,
-        Err(err) => {
-            eprintln!("error: the demo setup was refused: {err}");
-            return crate::Exit::Rejected;
-        }
-    };
-    if args.json {
+/// Validity of the demo's certificates: from an hour before `now`, for 30 days.
+const DEMO_DAYS: u32 = 30;
+
+/// Runs `iot demo`: exit 0 when every expected decision happened, 1 when one did not.
+pub(crate) fn run(args: &Args, out: Out) -> Outcome {
+    let now = now_or(args.now);
+    when::add(
+        now,
+        u64::from(DEMO_DAYS) * 86_400,
+        "--now: the demo's 30-day certificates",
+    )?;
+    let inputs = fresh_inputs(now).map_err(|message| {
+        Failure::bad(
+            "demo_setup",
+            format_args!("cannot prepare the demo: {message}"),
+        )
+    })?;
+    let story = run_test_to_production(&inputs).map_err(|err| {
+        Failure::bad(
+            "demo_setup",
+            format_args!("the demo setup was refused: {err}"),
+        )
+    })?;
+    let status = if story.ok { Exit::Ok } else { Exit::Rejected };
+    if out.is_json() {
         let value = serde_json::json!({
             "ok": story.ok,
             "idScope": inputs.id_scope,
             "testHub": inputs.test_hub,
             "productionHub": inputs.production_hub,
-            "now": now,
             "scenarios": story.scenarios,
         });
-        emit(&format!("{value}\n"));
+        let mut value = value;
+        when::put_time(&mut value, "now", now);
+        emit(out, &format!("{value}\n"), status)
     } else {
-        print_story(&inputs, &story);
-    }
-    if story.ok {
-        crate::Exit::Ok
-    } else {
-        crate::Exit::Rejected
+        emit(out, &story_text(&inputs, &story), status)
     }
 }
 
@@ -65,7 +69,7 @@ fn fresh_inputs(now: u64) -> Result<ScenarioInputs, String> {
             .map_err(|_| "the OS random generator failed".to_owned())?;
     }
     let start = i64::try_from(now).map_err(|_| "time out of range".to_owned())? - 3600;
-    let validity = Validity::days(start, 30);
+    let validity = Validity::days(start, DEMO_DAYS);
     let root = new_root_ca("iot-auth demo root CA", validity).map_err(|e| e.to_string())?;
     let ca_device = new_device_cert(CA_DEVICE, &root, validity).map_err(|e| e.to_string())?;
     let x509_device =
@@ -79,13 +83,17 @@ fn fresh_inputs(now: u64) -> Result<ScenarioInputs, String> {
     ))
 }
 
-/// Writes to stdout, ignoring a closed pipe (`iot demo | head`).
-fn emit(text: &str) {
-    use std::io::Write as _;
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+/// Writes the output; a closed pipe (`iot demo | head`) keeps the story's status, a full disk
+/// is an error (status 2).
+fn emit(out: Out, text: &str, status: Exit) -> Outcome {
+    match out.text(text) {
+        Ok(()) => Ok(status),
+        Err(Failure::BrokenPipe { .. }) => Err(Failure::BrokenPipe { status }),
+        Err(other) => Err(other),
+    }
 }
 
-fn print_story(inputs: &ScenarioInputs, story: &Story) {
+fn story_text(inputs: &ScenarioInputs, story: &Story) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     let _ = writeln!(
@@ -140,5 +148,5 @@ fn print_story(inputs: &ScenarioInputs, story: &Story) {
             total - passed
         );
     }
-    emit(&out);
+    out
 }

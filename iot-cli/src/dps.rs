@@ -2,7 +2,7 @@
 //!
 //! Every parse is done by `iot-dps-proto`; this module reads files and prints.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 use iot_dps_proto::{
@@ -10,64 +10,54 @@ use iot_dps_proto::{
 };
 use serde_json::{Value, json};
 
-use crate::Exit;
-use crate::output::{bad_input, print_json};
+use crate::input::read_file;
+use crate::{Exit, Failure, Out, Outcome};
 
-/// `iot dps ...`
+/// `iot dps ...` (no `Debug`: the arguments hold keys and tokens)
 #[derive(Subcommand)]
 pub(crate) enum Command {
     /// Derive a device key from an enrollment group key and a registration ID and print it
-    /// (only the base64 key). Exit 0 derived, 2 bad usage (group key not base64).
+    /// (only the base64 key).
+    ///
+    /// The registration ID must be one DPS accepts: 1 to 128 ASCII letters, digits and
+    /// `- . _ :`, ending with a letter, a digit or `-`. It is used exactly as given (no case
+    /// folding), as the device presents it.
     DeriveKey {
-        /// Base64 group enrollment key (primary or secondary).
-        #[arg(long)]
+        /// Base64 group enrollment key (primary or secondary): the value, @FILE or - for stdin.
+        #[arg(short, long, env = "IOT_GROUP_KEY", hide_env_values = true)]
         group_key: String,
         /// Registration ID, used exactly as given (no case folding).
-        #[arg(long)]
+        #[arg(short, long)]
         registration_id: String,
-        /// Print one JSON object: {"key":..,"registration_id":..}.
-        #[arg(long)]
-        json: bool,
     },
     /// Parse a DPS MQTT message (response, register or operation-status topic) and print it
     /// (exit 0 parsed, 2 unparsable).
     Decode {
         /// The MQTT topic, e.g. `$dps/registrations/res/202/?$rid=1&retry-after=3`.
-        #[arg(long)]
+        #[arg(short, long)]
         topic: String,
-        /// File holding the message payload (JSON; may be empty).
-        #[arg(long)]
+        /// File holding the message payload (JSON; may be empty); - for stdin.
+        #[arg(short, long)]
         payload: Option<PathBuf>,
-        /// Print one JSON object.
-        #[arg(long)]
-        json: bool,
     },
 }
 
-pub(crate) fn run(cmd: Command) -> Exit {
+/// Runs one `iot dps` command.
+pub(crate) fn run(cmd: Command, out: Out) -> Outcome {
     match cmd {
         Command::DeriveKey {
             group_key,
             registration_id,
-            json,
-        } => crate::sas::derive_key(&group_key, &registration_id, json),
-        Command::Decode {
-            topic,
-            payload,
-            json,
-        } => decode(&topic, payload.as_deref(), json),
+        } => crate::sas::derive_key(&group_key, &registration_id, out),
+        Command::Decode { topic, payload } => decode(&topic, payload.as_deref(), out),
     }
 }
 
-fn decode(topic: &str, payload_file: Option<&std::path::Path>, as_json: bool) -> Exit {
+fn decode(topic: &str, payload_file: Option<&Path>, out: Out) -> Outcome {
     // Without --payload only the topic is decoded.
-    let payload = match payload_file {
-        Some(path) => match std::fs::read(path) {
-            Ok(bytes) => Some(bytes),
-            Err(err) => return bad_input(format_args!("{}: {err}", path.display())),
-        },
-        None => None,
-    };
+    let payload = payload_file
+        .map(|path| read_file("--payload", path))
+        .transpose()?;
     let decoded = if let Ok(t) = ResponseTopic::parse(topic) {
         decode_response(&t, topic, payload.as_deref())
     } else {
@@ -79,34 +69,37 @@ fn decode(topic: &str, payload_file: Option<&std::path::Path>, as_json: bool) ->
                     .err()
                     .filter(|_| topic.contains("/res/"))
                     .unwrap_or(err);
-                return bad_input(format_args!("topic: {err}"));
+                return Err(Failure::bad(
+                    "invalid_topic",
+                    format_args!("--topic: {err}"),
+                ));
             }
         }
     };
-    let object = match decoded {
-        Ok(object) => object,
-        Err(message) => return bad_input(message),
-    };
-    if as_json {
-        print_json(&object);
-    } else {
-        print_text(&object);
-    }
-    Exit::Ok
+    let object = decoded.map_err(|(reason, message)| Failure::bad(reason, message))?;
+    out.print(|| text_of(&object), || object.clone())?;
+    Ok(Exit::Ok)
 }
+
+/// A decode failure: (reason code, message).
+type DecodeError = (&'static str, String);
 
 fn decode_response(
     t: &ResponseTopic<'_>,
     topic: &str,
     payload: Option<&[u8]>,
-) -> Result<Value, String> {
+) -> Result<Value, DecodeError> {
     let Some(payload) = payload else {
         return Ok(json!({
             "kind": "response", "status": t.status, "rid": t.rid, "retryAfter": t.retry_after,
         }));
     };
-    let response = Response::from_mqtt(topic, payload).map_err(|e| format!("topic: {e}"))?;
-    let body = match response.decode().map_err(|e| format!("payload: {e}"))? {
+    let response = Response::from_mqtt(topic, payload)
+        .map_err(|e| ("invalid_topic", format!("--topic: {e}")))?;
+    let body = match response
+        .decode()
+        .map_err(|e| ("invalid_payload", format!("--payload: {e}")))?
+    {
         ResponseBody::Operation(op) => serde_json::to_value(&op).unwrap_or(Value::Null),
         ResponseBody::Error(Some(err)) => serde_json::to_value(&err).unwrap_or(Value::Null),
         ResponseBody::Error(None) => Value::Null,
@@ -120,18 +113,19 @@ fn decode_response(
     }))
 }
 
-fn decode_request(t: &RequestTopic<'_>, payload: Option<&[u8]>) -> Result<Value, String> {
+fn decode_request(t: &RequestTopic<'_>, payload: Option<&[u8]>) -> Result<Value, DecodeError> {
     let payload = payload.unwrap_or_default();
     match t {
         RequestTopic::Register { rid } => {
-            let body =
-                DeviceRegistration::from_slice(payload).map_err(|e| format!("payload: {e}"))?;
+            let body = DeviceRegistration::from_slice(payload)
+                .map_err(|e| ("invalid_payload", format!("--payload: {e}")))?;
             Ok(
                 json!({ "kind": "register", "rid": rid, "body": serde_json::to_value(&body).unwrap_or(Value::Null) }),
             )
         }
         RequestTopic::OperationStatus { rid, operation_id } => {
-            check_poll_payload(payload).map_err(|e| format!("payload: {e}"))?;
+            check_poll_payload(payload)
+                .map_err(|e| ("invalid_payload", format!("--payload: {e}")))?;
             Ok(json!({ "kind": "operationStatus", "rid": rid, "operationId": operation_id }))
         }
     }
@@ -139,27 +133,38 @@ fn decode_request(t: &RequestTopic<'_>, payload: Option<&[u8]>) -> Result<Value,
 
 /// `key: value` lines, header fields first; body fields flattened with dots
 /// (`body.registrationState.deviceId`).
-fn print_text(object: &Value) {
-    fn walk(prefix: &str, value: &Value) {
+fn text_of(object: &Value) -> String {
+    use std::fmt::Write as _;
+    fn walk(out: &mut String, prefix: &str, value: &Value) {
         match value {
             Value::Object(map) => {
                 for (key, v) in map {
-                    walk(&format!("{prefix}.{key}"), v);
+                    walk(out, &format!("{prefix}.{key}"), v);
                 }
             }
             Value::Null => {}
-            Value::String(s) => println!("{prefix}: {s}"),
-            other => println!("{prefix}: {other}"),
+            Value::String(s) => {
+                let _ = writeln!(out, "{prefix}: {s}");
+            }
+            other => {
+                let _ = writeln!(out, "{prefix}: {other}");
+            }
         }
     }
+    let mut out = String::new();
     for key in ["kind", "status", "rid", "retryAfter", "operationId"] {
         match object.get(key) {
-            Some(Value::String(s)) => println!("{key}: {s}"),
+            Some(Value::String(s)) => {
+                let _ = writeln!(out, "{key}: {s}");
+            }
             Some(Value::Null) | None => {}
-            Some(other) => println!("{key}: {other}"),
+            Some(other) => {
+                let _ = writeln!(out, "{key}: {other}");
+            }
         }
     }
     if let Some(body) = object.get("body") {
-        walk("body", body);
+        walk(&mut out, "body", body);
     }
+    out
 }

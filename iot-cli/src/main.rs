@@ -1,50 +1,49 @@
 //! `iot`: the command line of the iot-auth crates.
 //!
-//! This is the only crate of the workspace that does I/O: it reads arguments, files and the
-//! clock, and prints. Every decision is made by the library crates.
+//! This is the only crate of the workspace that does I/O: it reads arguments, files, stdin,
+//! environment variables and the clock, and prints. Every decision is made by the library
+//! crates. The shared pieces every subcommand uses (see the crate README, "Writing a
+//! subcommand"):
 //!
-//! Exit status (the contract interop checks rely on): 0 = success or accepted,
-//! 1 = checked and rejected (the reason is printed), 2 = bad usage or unreadable input.
+//! * [`exit`]: the exit-status contract (0 / 1 / 2) and [`exit::Failure`];
+//! * [`output`]: text or one JSON object, verdicts, warnings, closed pipes and full disks;
+//! * [`input`]: files, `-` for stdin, secrets from a value, `@FILE`, `-` or the environment;
+//! * [`when`]: times (Unix or RFC 3339) and durations (`1h`, `30d`), printed both ways;
+//! * [`certs`]: certificate files as people have them (BOM, trailing text, PKCS#12 hints).
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
+mod certs;
 mod demo;
 mod dps;
+mod exit;
 mod hub;
+mod hub_file;
+mod input;
+mod meta;
 mod output;
 mod sas;
+mod when;
 mod x509;
 
-/// The outcome of a command, mapped to the process exit status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Exit {
-    /// Success, or the credential was accepted (status 0).
-    Ok,
-    /// The input was checked and rejected; the reason was printed (status 1).
-    Rejected,
-    /// Bad usage or unreadable input (status 2).
-    BadInput,
-}
-
-impl From<Exit> for ExitCode {
-    fn from(exit: Exit) -> Self {
-        match exit {
-            Exit::Ok => Self::SUCCESS,
-            Exit::Rejected => Self::from(1),
-            Exit::BadInput => Self::from(2),
-        }
-    }
-}
+pub(crate) use exit::{Exit, Failure, Outcome};
+pub(crate) use output::Out;
 
 #[derive(Parser)]
 #[command(
     name = "iot",
     version,
-    about = "Azure IoT Hub and DPS attestation, authentication and provisioning, offline"
+    long_version = meta::LONG_VERSION,
+    about = "Azure IoT Hub and DPS attestation, authentication and provisioning, offline",
+    max_term_width = 100
 )]
 struct Cli {
+    /// Print one JSON object (errors too, as {"error":{"reason":..,"message":..}}).
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -52,50 +51,61 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     // Command groups are wired here, one line each (see ../README.md for the list).
-    /// DPS device protocol: decode MQTT messages.
-    Dps {
-        #[command(subcommand)]
-        cmd: dps::Command,
-    },
     /// SAS tokens: sign, verify, inspect.
     Sas {
         #[command(subcommand)]
         cmd: sas::Command,
     },
-    /// IoT Hub: authorize a device or module connection against a hub file.
+    /// DPS: derive group-enrollment device keys, decode device MQTT messages.
+    Dps {
+        #[command(subcommand)]
+        cmd: dps::Command,
+    },
+    /// X.509: thumbprints, inspection, chain verification, proof of possession, test PKI.
+    X509 {
+        #[command(subcommand)]
+        cmd: x509::Command,
+    },
+    /// IoT Hub: decide device, module and back-end (service) connections against a hub file.
     Hub {
         #[command(subcommand)]
         cmd: hub::Command,
     },
     /// The DPS test-to-production workflow, in memory, with fresh keys and certificates.
     Demo(demo::Args),
-    /// X.509: thumbprints, chain verification, proof of possession, test PKI.
-    X509 {
-        #[command(subcommand)]
-        cmd: x509::Command,
-    },
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(meta::CompletionsArgs),
+    /// Print the man page, or write one page per command into a directory.
+    Man(meta::ManArgs),
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    // `--json` decides how even a usage error is reported, so look for it before parsing.
+    let json = std::env::args_os()
+        .take_while(|arg| arg != "--")
+        .any(|arg| arg == "--json");
+    let matches = match meta::command().try_get_matches() {
+        Ok(matches) => matches,
+        Err(err) => return meta::usage_error(&err, json),
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
-        Err(err) => {
-            // clap prints help/version to stdout with exit 0, and usage errors to stderr.
-            let usage_error = err.use_stderr();
-            let _ = err.print();
-            return if usage_error {
-                Exit::BadInput.into()
-            } else {
-                Exit::Ok.into()
-            };
-        }
+        Err(err) => return meta::usage_error(&err, json),
     };
-    let exit = match cli.command {
-        Command::Dps { cmd } => dps::run(cmd),
-        Command::Sas { cmd } => sas::run(cmd),
-        Command::Hub { cmd } => hub::run(cmd),
-        Command::Demo(args) => demo::run(&args),
-        Command::X509 { cmd } => x509::run(cmd),
+    let out = Out::new(cli.json);
+    let outcome = match cli.command {
+        Command::Sas { cmd } => sas::run(cmd, out),
+        Command::Dps { cmd } => dps::run(cmd, out),
+        Command::X509 { cmd } => x509::run(cmd, out),
+        Command::Hub { cmd } => hub::run(cmd, out),
+        Command::Demo(args) => demo::run(&args, out),
+        Command::Completions(args) => meta::completions(&args, out),
+        Command::Man(args) => meta::man(&args, out),
     };
-    exit.into()
+    output::finish(outcome, cli.json)
+}
+
+/// The clap command tree, before the help decorations of [`meta::command`].
+fn bare_command() -> clap::Command {
+    Cli::command()
 }

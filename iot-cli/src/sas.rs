@@ -1,94 +1,92 @@
 //! `iot sas`: sign, verify and inspect SAS tokens; also `iot dps derive-key`.
 //!
-//! Every decision is made by `iot-sas`; this module reads arguments and the clock, and prints.
-//! Keys are never printed, and a signature only as its first 6 characters (`inspect`).
+//! Every decision is made by `iot-sas` (token rules: reference §1.1-§1.4; derived keys: §3);
+//! this module reads arguments, secrets and the clock, and prints. Keys are never printed, and
+//! a signature only as its first 6 characters (`inspect`).
 
 use clap::Subcommand;
 use iot_sas::{
     Error, KeySlot, SasToken, SharedAccessKey, Verifier, derive_device_key, encode_resource,
-    expiry_from_ttl,
 };
+use percent_encoding::percent_decode_str;
 use serde_json::json;
 
-use crate::Exit;
-use crate::output::{bad_input, now_or, print_json};
+use crate::input::{Secret, one_stdin, secret, secret_opt};
+use crate::output::warn;
+use crate::when::{self, now_or, parse_time, parse_ttl, put_time, show};
+use crate::{Exit, Failure, Out, Outcome};
 
-/// `iot sas ...`
+/// `iot sas ...` (no `Debug`: the arguments hold keys and tokens)
 #[derive(Subcommand)]
 pub(crate) enum Command {
-    /// Sign a token and print it (only the token). Exit 0 signed, 2 bad usage (bad base64 key,
-    /// invalid policy name, empty resource).
+    /// Sign a token and print it (only the token).
     ///
     /// The resource is the plain one, e.g. `myhub.azure-devices.net/devices/dev1` or
-    /// `0ne00000A0A/registrations/reg1`; it is encoded whole with the canonical encoder (RFC 3986
-    /// unreserved set, upper-case hex, so `/` becomes `%2F`), like the python device SDK.
+    /// `0ne00000A0A/registrations/reg1`; it is encoded whole with the canonical encoder
+    /// (RFC 3986 unreserved set, upper-case hex, so `/` becomes `%2F`), like the python device
+    /// SDK. Warns (exit 0) when the token is already expired or the resource looks
+    /// percent-encoded already.
     Sign {
         /// Plain resource, e.g. `myhub.azure-devices.net/devices/dev1`.
-        #[arg(long)]
+        #[arg(short, long)]
         resource: String,
-        /// Base64 key (device, module, policy, enrollment or derived key).
-        #[arg(long)]
+        /// Base64 key (device, module, policy, enrollment or derived): the value, @FILE or -
+        /// for stdin.
+        #[arg(short, long, env = "IOT_KEY", hide_env_values = true)]
         key: String,
-        /// Expiry in Unix seconds.
-        #[arg(long, required_unless_present = "ttl", conflicts_with = "ttl")]
+        /// Expiry: Unix seconds or RFC 3339 (2026-01-01T00:00:00Z).
+        #[arg(short, long, value_parser = parse_time, required_unless_present = "ttl",
+              conflicts_with = "ttl")]
         expiry: Option<u64>,
-        /// Lifetime in seconds from now (saturating).
-        #[arg(long)]
+        /// Lifetime from now: seconds, or a duration such as 1h or 30d.
+        #[arg(long, value_parser = parse_ttl)]
         ttl: Option<u64>,
         /// Policy / key name, written as `skn` (e.g. `iothubowner`, `registration` for DPS).
-        #[arg(long)]
+        #[arg(short, long)]
         policy: Option<String>,
-        /// Use this Unix time as "now" for --ttl instead of the clock.
-        #[arg(long)]
+        /// Use this time as "now" (Unix seconds or RFC 3339) instead of the clock.
+        #[arg(long, visible_alias = "at", value_parser = parse_time)]
         now: Option<u64>,
-        /// Print one JSON object: {"token":..,"expiry":..}.
-        #[arg(long)]
-        json: bool,
     },
-    /// Verify a token: MAC with the key (then the secondary key), expiry with clock skew, and
-    /// optionally the resource (path-segment prefix, case-insensitive). Exit 0 accepted,
-    /// 1 rejected with the reason printed (a malformed token text is also a rejection:
-    /// "rejected: malformed token: ..."), 2 bad usage (for example a key that is not base64).
+    /// Verify a token: the MAC with the key (then the secondary key), the expiry with clock
+    /// skew, and optionally the resource (path-segment prefix, case-insensitive).
+    ///
+    /// Exit 0 accepted; 1 rejected with the reason printed (a malformed token text is a
+    /// rejection too); 2 bad usage (for example a key that is not base64).
     Verify {
-        /// The token text, `SharedAccessSignature sr=..&sig=..&se=..[&skn=..]`.
-        #[arg(long)]
+        /// The token, `SharedAccessSignature sr=..&sig=..&se=..[&skn=..]`: the value, @FILE or
+        /// - for stdin.
+        #[arg(short, long, env = "IOT_TOKEN", hide_env_values = true)]
         token: String,
-        /// Base64 primary key.
-        #[arg(long)]
+        /// Base64 primary key: the value, @FILE or - for stdin.
+        #[arg(short, long, env = "IOT_KEY", hide_env_values = true)]
         key: String,
         /// Base64 secondary key, tried when the primary key does not match.
-        #[arg(long)]
+        #[arg(long, env = "IOT_SECONDARY_KEY", hide_env_values = true)]
         secondary_key: Option<String>,
         /// Plain resource being accessed, e.g. `myhub.azure-devices.net/devices/dev1`.
-        #[arg(long)]
+        #[arg(short, long)]
         resource: Option<String>,
-        /// Check at this Unix time instead of the clock.
-        #[arg(long)]
+        /// Check at this time (Unix seconds or RFC 3339) instead of the clock.
+        #[arg(long, visible_alias = "at", value_parser = parse_time)]
         now: Option<u64>,
-        /// Tolerated clock skew in seconds.
-        #[arg(long, default_value_t = iot_sas::DEFAULT_SKEW_SECS)]
+        /// Tolerated clock skew: seconds or a duration such as 5m.
+        #[arg(long, default_value = "300", value_parser = parse_ttl)]
         skew: u64,
-        /// Print one JSON object: {"accepted":true,"key":"primary","expiry":..} or
-        /// {"accepted":false,"code":..,"reason":..}.
-        #[arg(long)]
-        json: bool,
     },
-    /// Show a token's fields (the signature truncated). Exit 0 well-formed, 1 malformed (the
-    /// reason is printed).
+    /// Show a token's fields (the signature truncated). Exit 0 well-formed, 1 malformed.
     Inspect {
-        /// The token text.
-        #[arg(long)]
+        /// The token text: the value, @FILE or - for stdin.
+        #[arg(short, long, env = "IOT_TOKEN", hide_env_values = true)]
         token: String,
-        /// Report "expired" relative to this Unix time instead of the clock.
-        #[arg(long)]
+        /// Report "expired" relative to this time instead of the clock.
+        #[arg(long, visible_alias = "at", value_parser = parse_time)]
         now: Option<u64>,
-        /// Print one JSON object.
-        #[arg(long)]
-        json: bool,
     },
 }
 
-pub(crate) fn run(cmd: Command) -> Exit {
+/// Runs one `iot sas` command.
+pub(crate) fn run(cmd: Command, out: Out) -> Outcome {
     match cmd {
         Command::Sign {
             resource,
@@ -97,10 +95,14 @@ pub(crate) fn run(cmd: Command) -> Exit {
             ttl,
             policy,
             now,
-            json,
         } => {
-            let expiry = expiry.unwrap_or_else(|| expiry_from_ttl(now_or(now), ttl.unwrap_or(0)));
-            sign(&resource, &key, expiry, policy.as_deref(), json)
+            let now = now_or(now);
+            let expiry = match (expiry, ttl) {
+                (Some(expiry), _) => expiry,
+                (None, ttl) => when::add(now, ttl.unwrap_or(0), "--ttl")?,
+            };
+            let key = parse_key("--key", &secret("--key", &key)?)?;
+            sign(&resource, &key, expiry, policy.as_deref(), now, out)
         }
         Command::Verify {
             token,
@@ -109,186 +111,192 @@ pub(crate) fn run(cmd: Command) -> Exit {
             resource,
             now,
             skew,
-            json,
         } => {
-            let keys = (
-                parse_key("--key", &key),
-                secondary_key.map(|k| parse_key("--secondary-key", &k)),
-            );
-            let primary = match keys.0 {
-                Ok(key) => key,
-                Err(exit) => return exit,
-            };
-            let secondary = match keys.1.transpose() {
-                Ok(key) => key,
-                Err(exit) => return exit,
-            };
+            one_stdin(&[
+                ("--token", Some(&token)),
+                ("--key", Some(&key)),
+                ("--secondary-key", secondary_key.as_deref()),
+            ])?;
+            let primary = parse_key("--key", &secret("--key", &key)?)?;
+            let secondary = secret_opt("--secondary-key", secondary_key.as_deref())?
+                .map(|k| parse_key("--secondary-key", &k))
+                .transpose()?;
+            let token = secret("--token", &token)?;
             let verifier = Verifier::new(primary, secondary).with_skew(skew);
-            verify(&verifier, &token, resource.as_deref(), now_or(now), json)
+            verify(&verifier, &token, resource.as_deref(), now_or(now), out)
         }
-        Command::Inspect { token, now, json } => inspect(&token, now_or(now), json),
+        Command::Inspect { token, now } => inspect(&secret("--token", &token)?, now_or(now), out),
     }
 }
 
 /// `iot dps derive-key`: the group-enrollment derived device key (reference §3), base64 only.
-pub(crate) fn derive_key(group_key: &str, registration_id: &str, json: bool) -> Exit {
-    let group = match parse_key("--group-key", group_key) {
-        Ok(key) => key,
-        Err(exit) => return exit,
-    };
-    if registration_id.is_empty() {
-        return bad_input("--registration-id must not be empty");
-    }
+pub(crate) fn derive_key(group_key: &str, registration_id: &str, out: Out) -> Outcome {
+    iot_dps_service::validate_registration_id(registration_id).map_err(|err| {
+        Failure::bad(
+            "invalid_registration_id",
+            format_args!("--registration-id: {err}"),
+        )
+    })?;
+    let group = parse_key("--group-key", &secret("--group-key", group_key)?)?;
     let derived = derive_device_key(&group, registration_id);
     let mut buf = [0u8; 44];
-    let Ok(text) = derived.encode_base64(&mut buf) else {
-        return bad_input("derived key does not fit");
-    };
-    if json {
-        print_json(&json!({ "key": text, "registration_id": registration_id }));
-    } else {
-        println!("{text}");
+    let text = derived
+        .encode_base64(&mut buf)
+        .map_err(|err| Failure::bad(err.code(), err))?;
+    out.print(
+        || format!("{text}\n"),
+        || json!({ "key": text, "registrationId": registration_id }),
+    )?;
+    Ok(Exit::Ok)
+}
+
+fn parse_key(flag: &str, text: &Secret) -> Result<SharedAccessKey, Failure> {
+    SharedAccessKey::from_base64(text)
+        .map_err(|err| Failure::bad(err.code(), format_args!("{flag}: {err}")))
+}
+
+fn sign(
+    resource: &str,
+    key: &SharedAccessKey,
+    expiry: u64,
+    policy: Option<&str>,
+    now: u64,
+    out: Out,
+) -> Outcome {
+    if resource.is_empty() {
+        return Err(Failure::usage("--resource must not be empty"));
     }
-    Exit::Ok
-}
-
-fn parse_key(flag: &str, text: &str) -> Result<SharedAccessKey, Exit> {
-    SharedAccessKey::from_base64(text).map_err(|err| bad_input(format_args!("{flag}: {err}")))
-}
-
-fn sign(resource: &str, key: &str, expiry: u64, policy: Option<&str>, json: bool) -> Exit {
-    let key = match parse_key("--key", key) {
-        Ok(key) => key,
-        Err(exit) => return exit,
-    };
     let sr = encode_resource(resource).to_string();
     let mut buf = vec![0u8; sr.len() + 256];
-    match iot_sas::sign_encoded_into(&key, &sr, expiry, policy, &mut buf) {
-        Ok(token) if json => print_json(&json!({ "token": token, "expiry": expiry })),
-        Ok(token) => println!("{token}"),
-        Err(Error::EmptyValue { .. }) => return bad_input("--resource must not be empty"),
-        Err(Error::InvalidKeyName) => {
-            return bad_input(format_args!("--policy: {}", Error::InvalidKeyName));
-        }
-        Err(err) => return bad_input(err),
+    let token =
+        iot_sas::sign_encoded_into(key, &sr, expiry, policy, &mut buf).map_err(
+            |err| match err {
+                Error::InvalidKeyName => Failure::bad(err.code(), format_args!("--policy: {err}")),
+                other => Failure::bad(other.code(), other),
+            },
+        )?;
+    if expiry < now {
+        warn(format_args!(
+            "the token is already expired: expiry {} is before now {}",
+            show(expiry),
+            show(now)
+        ));
     }
-    Exit::Ok
+    if looks_encoded(resource) {
+        warn(
+            "--resource looks percent-encoded already (it holds %XX escapes); it is encoded \
+             again, so `%` becomes `%25`: pass the plain resource",
+        );
+    }
+    out.print(
+        || format!("{token}\n"),
+        || {
+            let mut v = json!({ "token": token });
+            put_time(&mut v, "expiry", expiry);
+            v
+        },
+    )?;
+    Ok(Exit::Ok)
 }
 
-/// A short machine-readable name for a rejection.
-fn code(err: &Error) -> &'static str {
-    match err {
-        Error::SignatureMismatch => "signature_mismatch",
-        Error::Expired { .. } => "expired",
-        Error::ResourceMismatch { .. } => "resource_mismatch",
-        _ => "malformed_token",
-    }
+/// Whether `text` holds a `%XX` escape (hex digits either case).
+fn looks_encoded(text: &str) -> bool {
+    text.as_bytes()
+        .windows(3)
+        .any(|w| matches!(w, [b'%', a, b] if a.is_ascii_hexdigit() && b.is_ascii_hexdigit()))
 }
 
-fn verify(verifier: &Verifier, text: &str, resource: Option<&str>, now: u64, json: bool) -> Exit {
-    let result = SasToken::parse(text)
-        .map_err(|err| (code(&err), format!("malformed token: {err}")))
-        .and_then(|token| {
-            verifier.verify(&token, resource, now).map_err(|err| {
-                let reason = match (&err, resource) {
-                    (Error::ResourceMismatch { .. }, Some(resource)) => {
-                        format!(
-                            "{err}: token is for `{}`, requested `{resource}`",
-                            token.resource_raw()
-                        )
-                    }
-                    _ => err.to_string(),
-                };
-                (code(&err), reason)
-            })
-        });
-    match result {
-        Ok(verified) => {
-            let key = match verified.key {
-                KeySlot::Primary => "primary",
-                KeySlot::Secondary => "secondary",
-            };
-            if json {
-                print_json(&json!({ "accepted": true, "key": key, "expiry": verified.expiry }));
-            } else {
-                println!("accepted: {key} key, expires at {}", verified.expiry);
-            }
-            Exit::Ok
-        }
-        Err((code, reason)) => {
-            if json {
-                print_json(&json!({ "accepted": false, "code": code, "reason": reason }));
-            } else {
-                println!("rejected: {reason}");
-            }
-            Exit::Rejected
-        }
-    }
-}
-
-fn inspect(text: &str, now: u64, json: bool) -> Exit {
+fn verify(verifier: &Verifier, text: &str, resource: Option<&str>, now: u64, out: Out) -> Outcome {
     let token = match SasToken::parse(text) {
         Ok(token) => token,
         Err(err) => {
-            if json {
-                print_json(&json!({ "valid": false, "reason": format!("malformed token: {err}") }));
-            } else {
-                println!("malformed token: {err}");
-            }
-            return Exit::Rejected;
+            let message = format!("malformed token: {err}");
+            return out.rejected("rejected", err.code(), &message, json!({}));
+        }
+    };
+    match verifier.verify(&token, resource, now) {
+        Ok(verified) => {
+            let key = slot(verified.key);
+            let mut fields = json!({ "key": key });
+            put_time(&mut fields, "expiry", verified.expiry);
+            let text = format!("accepted: {key} key, expires {}", show(verified.expiry));
+            out.accepted(&text, fields)
+        }
+        Err(err) => {
+            let message = match (&err, resource) {
+                (Error::ResourceMismatch { segment }, Some(requested)) => {
+                    resource_mismatch(token.resource_raw(), requested, *segment)
+                }
+                (Error::Expired { expiry, now }, _) => format!(
+                    "token expired at {}, now is {} (beyond the tolerated clock skew of {} s)",
+                    show(*expiry),
+                    show(*now),
+                    verifier.skew_secs()
+                ),
+                _ => err.to_string(),
+            };
+            out.rejected("rejected", err.code(), &message, json!({}))
+        }
+    }
+}
+
+/// The resource mismatch in a person's words: segments counted from 1, the token's `sr`
+/// decoded once so that it reads like the plain requested resource it was compared with.
+fn resource_mismatch(sr_raw: &str, requested: &str, segment: usize) -> String {
+    let token_side = decode(sr_raw);
+    let nth = |text: &str| {
+        text.trim_end_matches('/')
+            .split('/')
+            .nth(segment)
+            .map_or_else(|| "nothing".to_owned(), |s| format!("`{s}`"))
+    };
+    format!(
+        "the token's resource `{token_side}` does not cover the requested `{requested}`: path \
+         segment {} differs (token {}, requested {})",
+        segment + 1,
+        nth(&token_side),
+        nth(requested)
+    )
+}
+
+/// One level of `%XX` decoding, for display (invalid UTF-8 shown as U+FFFD).
+fn decode(text: &str) -> String {
+    percent_decode_str(text).decode_utf8_lossy().into_owned()
+}
+
+fn slot(slot: KeySlot) -> &'static str {
+    match slot {
+        KeySlot::Primary => "primary",
+        KeySlot::Secondary => "secondary",
+    }
+}
+
+fn inspect(text: &str, now: u64, out: Out) -> Outcome {
+    let token = match SasToken::parse(text) {
+        Ok(token) => token,
+        Err(err) => {
+            return out.rejected("malformed token", err.code(), &err.to_string(), json!({}));
         }
     };
     let sig = token.signature_raw();
     let sig_prefix = format!("{}...", sig.get(..6).unwrap_or(""));
-    let decoded = percent_decode_lossy(token.resource_raw());
+    let decoded = decode(token.resource_raw());
     let expired = token.expiry() < now;
-    if json {
-        print_json(&json!({
-            "valid": true,
-            "resource": token.resource_raw(),
-            "resource_decoded": decoded,
-            "signature": sig_prefix,
-            "expiry": token.expiry(),
-            "expired": expired,
-            "key_name": token.key_name(),
-        }));
-    } else {
-        println!("resource:         {}", token.resource_raw());
-        println!("resource decoded: {decoded}");
-        println!("signature:        {sig_prefix}");
-        println!(
-            "expiry:           {}{}",
-            token.expiry(),
-            if expired { " (expired)" } else { "" }
-        );
-        println!("key name:         {}", token.key_name().unwrap_or("-"));
-    }
-    Exit::Ok
-}
-
-/// One level of `%XX` decoding for display (invalid UTF-8 shown with U+FFFD).
-fn percent_decode_lossy(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&byte) = bytes.get(i) {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
-            .and_then(|h| std::str::from_utf8(h).ok());
-        match hex
-            .filter(|_| byte == b'%')
-            .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            Some(decoded) => {
-                out.push(decoded);
-                i += 3;
-            }
-            None => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    let mut fields = json!({
+        "resource": token.resource_raw(),
+        "resourceDecoded": decoded,
+        "signature": sig_prefix,
+        "expired": expired,
+        "keyName": token.key_name(),
+    });
+    put_time(&mut fields, "expiry", token.expiry());
+    let text = format!(
+        "resource:         {}\nresource decoded: {decoded}\nsignature:        {sig_prefix}\n\
+         expiry:           {}{}\nkey name:         {}",
+        token.resource_raw(),
+        show(token.expiry()),
+        if expired { ", expired" } else { "" },
+        token.key_name().unwrap_or("-"),
+    );
+    out.accepted(&text, fields)
 }

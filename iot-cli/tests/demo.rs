@@ -43,7 +43,7 @@ fn demo_json_is_one_object_with_every_step_ok() {
     assert_eq!(text.lines().count(), 1);
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(v["ok"], true);
-    assert_eq!(v["now"], 1_767_225_600u64);
+    assert_eq!(v["nowUnix"], 1_767_225_600u64);
     let scenarios = v["scenarios"].as_array().unwrap();
     assert_eq!(scenarios.len(), 6);
     for s in scenarios {

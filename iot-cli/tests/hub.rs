@@ -76,9 +76,10 @@ fn mqtt_device_key_is_allowed_until_the_token_expires() {
         "--json",
     ]);
     let v = json(&out);
-    assert_eq!(v["decision"], "allow");
+    assert_eq!(v["accepted"], true);
     assert_eq!(v["method"]["type"], "deviceKey");
-    assert_eq!(v["validUntil"], 1_780_275_600u64);
+    assert_eq!(v["validUntilUnix"], 1_780_275_600u64);
+    assert_eq!(v["validUntil"], "2026-06-01T01:00:00Z");
     // An hour and a bit later the same token is refused.
     let out = iot(&[
         "hub",
@@ -105,7 +106,7 @@ fn mqtt_device_key_is_allowed_until_the_token_expires() {
 fn allowed_as(out: &Output) -> (String, serde_json::Value, serde_json::Value) {
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let v = json(out);
-    assert_eq!(v["decision"], "allow");
+    assert_eq!(v["accepted"], true);
     (
         v["deviceId"].as_str().unwrap().to_owned(),
         v["moduleId"].clone(),
@@ -320,6 +321,10 @@ fn bad_input_exits_2() {
         "does-not-exist.json",
         "--transport",
         "mqtt",
+        "--client-id",
+        "dev1",
+        "--username",
+        "contoso.azure-devices.net/dev1/?api-version=2021-04-12",
     ]);
     usage_error(&out, &["does-not-exist.json", "No such file"]);
     let out = iot(&[
@@ -338,9 +343,22 @@ fn bad_input_exits_2() {
         "Cargo.toml",
         "--transport",
         "mqtt",
+        "--client-id",
+        "dev1",
+        "--username",
+        "contoso.azure-devices.net/dev1/?api-version=2021-04-12",
     ]);
-    usage_error(&out, &["Cargo.toml", "invalid JSON"]);
-    let out = authorize(&["--transport", "mqtt", "--client-cert", "Cargo.toml"]);
+    usage_error(&out, &["Cargo.toml", "not valid JSON"]);
+    let out = authorize(&[
+        "--transport",
+        "mqtt",
+        "--client-id",
+        "dev1",
+        "--username",
+        "contoso.azure-devices.net/dev1/?api-version=2021-04-12",
+        "--cert",
+        "Cargo.toml",
+    ]);
     usage_error(&out, &["Cargo.toml", "certificate"]);
     let out = iot(&["hub", "authorize", "--hub", "examples/hub.json"]);
     usage_error(&out, &["--transport"]);
@@ -383,7 +401,7 @@ fn service_tokens_are_allowed_for_the_rights_their_policy_holds() {
     let v = json(&out);
     assert_eq!(v["policy"], "iothubowner");
     assert_eq!(v["key"], "primary");
-    assert_eq!(v["validUntil"], 1_780_275_600);
+    assert_eq!(v["validUntilUnix"], 1_780_275_600);
 }
 
 #[test]

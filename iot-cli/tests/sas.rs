@@ -67,7 +67,7 @@ fn sign_dps_with_policy_and_ttl() {
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let v = json(&run);
-    assert_eq!(v["expiry"], 1_578_941_692);
+    assert_eq!(v["expiryUnix"], 1_578_941_692);
     // reference §1.8: DPS, upper escapes (python) row.
     assert_eq!(
         v["token"],
@@ -142,7 +142,10 @@ fn verify_accepts_with_primary_and_secondary() {
         "1578941000",
     ]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    assert_eq!(run.stdout, "accepted: primary key, expires at 1578941692\n");
+    assert_eq!(
+        run.stdout,
+        "accepted: primary key, expires 2020-01-13T18:54:52Z (1578941692)\n"
+    );
     let run = iot(&[
         "sas",
         "verify",
@@ -159,7 +162,12 @@ fn verify_accepts_with_primary_and_secondary() {
     assert_eq!(run.code, 0);
     assert_eq!(
         json(&run),
-        serde_json::json!({"accepted": true, "key": "secondary", "expiry": 1_578_941_692})
+        serde_json::json!({
+            "accepted": true,
+            "key": "secondary",
+            "expiry": "2020-01-13T18:54:52Z",
+            "expiryUnix": 1_578_941_692
+        })
     );
 }
 
@@ -205,8 +213,8 @@ fn verify_rejections_exit_1_with_reason() {
         assert_eq!(run.code, 1, "{args:?}");
         let v = json(&run);
         assert_eq!(v["accepted"], false);
-        assert_eq!(v["code"], code, "{v}");
-        assert!(!v["reason"].as_str().unwrap().is_empty());
+        assert_eq!(v["reason"], code, "{v}");
+        assert!(!v["message"].as_str().unwrap().is_empty());
     }
     // Within the default 300 s skew: accepted.
     let run = iot(&[
@@ -244,7 +252,7 @@ fn verify_malformed_token_is_a_rejection() {
         "sas", "verify", "--token", "nonsense", "--key", KEY, "--json",
     ]);
     assert_eq!(run.code, 1);
-    assert_eq!(json(&run)["code"], "malformed_token");
+    assert_eq!(json(&run)["reason"], "missing_prefix");
 }
 
 #[test]
@@ -297,8 +305,8 @@ fn inspect_truncates_the_signature() {
     let v = json(&run);
     assert_eq!(v["signature"], "dIMMdD...");
     assert_eq!(v["expired"], true);
-    assert_eq!(v["key_name"], "device");
-    assert_eq!(v["expiry"], 1_578_941_692);
+    assert_eq!(v["keyName"], "device");
+    assert_eq!(v["expiryUnix"], 1_578_941_692);
 }
 
 #[test]
@@ -317,7 +325,7 @@ fn inspect_malformed_exits_1() {
     );
     let run = iot(&["sas", "inspect", "--token", "x", "--json"]);
     assert_eq!(run.code, 1);
-    assert_eq!(json(&run)["valid"], false);
+    assert_eq!(json(&run)["accepted"], false);
 }
 
 #[test]
@@ -349,7 +357,7 @@ fn dps_derive_key_prints_only_the_key() {
         json(&run),
         serde_json::json!({
             "key": "zxKyT4FSaPOVCMI1PoGYjMy/EaxFZB7l9+ihaCM7rY4=",
-            "registration_id": "r"
+            "registrationId": "r"
         })
     );
 }

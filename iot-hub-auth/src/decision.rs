@@ -116,9 +116,7 @@ impl core::fmt::Display for Presented {
 pub enum DenyReason {
     /// The identity fields are missing or malformed (MQTT client ID / user name, AMQP SASL
     /// user name, HTTPS path).
-    #[error(
-        "identity claim rejected: {0}; send the identity as the transport requires (reference §6)"
-    )]
+    #[error("identity claim rejected: {0}; send the identity as the transport requires")]
     MalformedClaim(crate::Error),
     /// The device or module is not in the registry (never created, or deleted).
     #[error("identity {identity} is not registered in the hub; create it in the identity registry")]

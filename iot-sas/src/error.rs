@@ -320,6 +320,41 @@ pub enum Error {
     ConnectionString(ConnectionStringError),
 }
 
+impl Error {
+    /// A stable snake_case code for the error, for logs, JSON output and programs that branch
+    /// on the cause (`signature_mismatch`, `expired`, `malformed_signature`, ...). The code of a
+    /// variant never changes; the `Display` text may be reworded.
+    ///
+    /// Token-text errors share the `malformed_*` / `*_field` family so a caller can tell a
+    /// broken token from a refused one; [`Error::SignatureMismatch`], [`Error::Expired`] and
+    /// [`Error::ResourceMismatch`] are the three verdicts on a well-formed token (§1.4).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::KeyBase64(_) => "key_not_base64",
+            Self::EmptyKey => "empty_key",
+            Self::KeyTooLong { .. } => "key_too_long",
+            Self::TokenTooLong { .. } => "token_too_long",
+            Self::MissingPrefix => "missing_prefix",
+            Self::InvalidCharacter { .. } => "invalid_character",
+            Self::EmptyField { .. } => "empty_field",
+            Self::MalformedField { .. } => "malformed_field",
+            Self::UnknownField { .. } => "unknown_field",
+            Self::DuplicateField { .. } => "duplicate_field",
+            Self::EmptyValue { .. } => "empty_value",
+            Self::MissingField { .. } => "missing_field",
+            Self::MalformedExpiry(_) => "malformed_expiry",
+            Self::MalformedSignature(_) => "malformed_signature",
+            Self::SignatureMismatch => "signature_mismatch",
+            Self::Expired { .. } => "expired",
+            Self::ResourceMismatch { .. } => "resource_mismatch",
+            Self::InvalidKeyName => "invalid_key_name",
+            Self::BufferTooSmall { .. } => "buffer_too_small",
+            Self::SignerFailed => "signer_failed",
+            Self::ConnectionString(_) => "invalid_connection_string",
+        }
+    }
+}
+
 impl From<ConnectionStringError> for Error {
     fn from(err: ConnectionStringError) -> Self {
         Self::ConnectionString(err)
@@ -359,6 +394,58 @@ mod tests {
             .as_str(),
             "token expired at 1, now is 400 (beyond the tolerated clock skew)"
         );
+    }
+
+    #[test]
+    fn codes_are_stable_snake_case_and_distinct() {
+        let samples = [
+            (
+                Error::KeyBase64(Base64Error::InvalidPadding),
+                "key_not_base64",
+            ),
+            (Error::EmptyKey, "empty_key"),
+            (Error::KeyTooLong { len: 65, max: 64 }, "key_too_long"),
+            (Error::TokenTooLong { len: 9, max: 1 }, "token_too_long"),
+            (Error::MissingPrefix, "missing_prefix"),
+            (
+                Error::InvalidCharacter { offset: 0, byte: 0 },
+                "invalid_character",
+            ),
+            (Error::EmptyField { offset: 0 }, "empty_field"),
+            (Error::MalformedField { offset: 0 }, "malformed_field"),
+            (Error::UnknownField { offset: 0 }, "unknown_field"),
+            (Error::DuplicateField { field: "sr" }, "duplicate_field"),
+            (Error::EmptyValue { field: "sr" }, "empty_value"),
+            (Error::MissingField { field: "sr" }, "missing_field"),
+            (
+                Error::MalformedExpiry(ExpiryError::Overflow),
+                "malformed_expiry",
+            ),
+            (
+                Error::MalformedSignature(SignatureError::WrongMacLength { bytes: 1 }),
+                "malformed_signature",
+            ),
+            (Error::SignatureMismatch, "signature_mismatch"),
+            (Error::Expired { expiry: 1, now: 2 }, "expired"),
+            (Error::ResourceMismatch { segment: 1 }, "resource_mismatch"),
+            (Error::InvalidKeyName, "invalid_key_name"),
+            (Error::BufferTooSmall { required: 1 }, "buffer_too_small"),
+            (Error::SignerFailed, "signer_failed"),
+            (
+                Error::ConnectionString(ConnectionStringError::DpsDevice),
+                "invalid_connection_string",
+            ),
+        ];
+        for (i, (err, code)) in samples.iter().enumerate() {
+            assert_eq!(err.code(), *code, "{err:?}");
+            assert!(
+                code.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            );
+            for (other, other_code) in samples.get(i + 1..).unwrap_or_default() {
+                assert_ne!(code, other_code, "{err:?} and {other:?} share a code");
+            }
+        }
     }
 
     struct Buf {

@@ -122,3 +122,126 @@ pub enum Error {
     #[error("certificate generation failed: {0}")]
     Generate(String),
 }
+
+impl Error {
+    /// A stable snake_case code for the error, for logs, JSON output and programs that branch
+    /// on the cause (`not_a_certificate`, `identity_mismatch`, `pop_bad_signature`, ...). The
+    /// code of a variant never changes; the `Display` text may be reworded. Chain verdicts have
+    /// their own codes ([`ChainError::code`](crate::ChainError::code)).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::EmptyInput => "empty_input",
+            Self::NotACertificate { .. } => "not_a_certificate",
+            Self::InvalidPem(_) => "invalid_pem",
+            Self::TrailingData { .. } => "trailing_data",
+            Self::MalformedCertificate(_) => "malformed_certificate",
+            Self::ThumbprintLength { .. } => "thumbprint_length",
+            Self::ThumbprintCharacter { .. } => "thumbprint_character",
+            Self::EmptyCaName => "empty_ca_name",
+            Self::DuplicateCa { .. } => "duplicate_ca",
+            Self::NotACa { .. } => "not_a_ca",
+            Self::NoCommonName => "no_common_name",
+            Self::AmbiguousCommonName { .. } => "ambiguous_common_name",
+            Self::IdentityMismatch { .. } => "identity_mismatch",
+            Self::PopCodeMismatch { .. } => "pop_code_mismatch",
+            Self::PopIssuerMismatch { .. } => "pop_issuer_mismatch",
+            Self::PopBadSignature => "pop_bad_signature",
+            Self::PopUnsupportedAlgorithm { .. } => "pop_unsupported_algorithm",
+            Self::PopExpired { .. } => "pop_expired",
+            Self::PopNotYetValid { .. } => "pop_not_yet_valid",
+            Self::Generate(_) => "generate_failed",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    #[test]
+    fn codes_are_stable_snake_case_and_distinct() {
+        let samples = [
+            (Error::EmptyInput, "empty_input"),
+            (
+                Error::NotACertificate {
+                    found: "a private key",
+                    label: "PRIVATE KEY".into(),
+                },
+                "not_a_certificate",
+            ),
+            (Error::InvalidPem("x".into()), "invalid_pem"),
+            (Error::TrailingData { offset: 1 }, "trailing_data"),
+            (
+                Error::MalformedCertificate("x".into()),
+                "malformed_certificate",
+            ),
+            (Error::ThumbprintLength { digits: 3 }, "thumbprint_length"),
+            (
+                Error::ThumbprintCharacter {
+                    found: 'x',
+                    position: 0,
+                },
+                "thumbprint_character",
+            ),
+            (Error::EmptyCaName, "empty_ca_name"),
+            (Error::DuplicateCa { name: "a".into() }, "duplicate_ca"),
+            (Error::NotACa { name: "a".into() }, "not_a_ca"),
+            (Error::NoCommonName, "no_common_name"),
+            (
+                Error::AmbiguousCommonName { count: 2 },
+                "ambiguous_common_name",
+            ),
+            (
+                Error::IdentityMismatch {
+                    common_name: "a".into(),
+                    expected: "b".into(),
+                },
+                "identity_mismatch",
+            ),
+            (
+                Error::PopCodeMismatch {
+                    common_name: None,
+                    code: "c".into(),
+                },
+                "pop_code_mismatch",
+            ),
+            (
+                Error::PopIssuerMismatch {
+                    issuer: "a".into(),
+                    ca_subject: "b".into(),
+                },
+                "pop_issuer_mismatch",
+            ),
+            (Error::PopBadSignature, "pop_bad_signature"),
+            (
+                Error::PopUnsupportedAlgorithm { oid: "1.2".into() },
+                "pop_unsupported_algorithm",
+            ),
+            (
+                Error::PopExpired {
+                    not_after: 1,
+                    now: 2,
+                },
+                "pop_expired",
+            ),
+            (
+                Error::PopNotYetValid {
+                    not_before: 2,
+                    now: 1,
+                },
+                "pop_not_yet_valid",
+            ),
+            (Error::Generate("x".into()), "generate_failed"),
+        ];
+        for (i, (err, code)) in samples.iter().enumerate() {
+            assert_eq!(err.code(), *code, "{err:?}");
+            assert!(
+                code.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            );
+            for (other, other_code) in samples.get(i + 1..).unwrap_or_default() {
+                assert_ne!(code, other_code, "{err:?} and {other:?} share a code");
+            }
+        }
+    }
+}

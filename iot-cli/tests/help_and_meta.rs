@@ -1,0 +1,155 @@
+//! Issue 14: help text (exit codes on every command, 100 columns, `dps` lists `derive-key`, no
+//! private document), and what a modern CLI has: completions, man pages, `--version`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+#[path = "support/cli.rs"]
+mod cli;
+
+use cli::{iot, temp_dir};
+
+/// The subcommand names listed under "Commands:" in a help text.
+fn subcommands(help: &str) -> Vec<String> {
+    help.lines()
+        .skip_while(|l| *l != "Commands:")
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .filter(|name| name != "help")
+        .collect()
+}
+
+/// Every command path of the CLI, found by walking the help texts.
+fn every_command() -> Vec<Vec<String>> {
+    let mut found = vec![Vec::new()];
+    let mut i = 0;
+    while let Some(path) = found.get(i).cloned() {
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        for name in subcommands(&iot(&args).stdout) {
+            let mut child = path.clone();
+            child.push(name);
+            found.push(child);
+        }
+        i += 1;
+        assert!(i < 100, "bounded walk");
+    }
+    found
+}
+
+#[test]
+fn every_help_states_the_exit_codes_fits_100_columns_and_names_no_private_document() {
+    let commands = every_command();
+    assert!(commands.len() >= 20, "{commands:?}");
+    for path in commands {
+        for flag in ["-h", "--help"] {
+            let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+            args.push(flag);
+            let run = iot(&args);
+            assert_eq!(run.code, 0, "{args:?}");
+            assert!(
+                run.stdout
+                    .contains("Exit status: 0 success or accepted, 1 checked and rejected"),
+                "{args:?}"
+            );
+            for line in run.stdout.lines() {
+                assert!(line.chars().count() <= 100, "{args:?}: {line}");
+            }
+            for private in ["§", "reference", "examples/", "DESIGN", "shared/"] {
+                assert!(!run.stdout.contains(private), "{args:?} names {private}");
+            }
+        }
+    }
+}
+
+#[test]
+fn dps_help_lists_derive_key() {
+    assert_eq!(
+        subcommands(&iot(&["dps", "--help"]).stdout),
+        ["derive-key", "decode"]
+    );
+    // The group's own line in `iot --help` names both commands.
+    let top = iot(&["--help"]).stdout;
+    let dps = top
+        .lines()
+        .find(|l| l.trim_start().starts_with("dps "))
+        .unwrap();
+    assert!(dps.contains("derive") && dps.contains("decode"), "{dps}");
+}
+
+#[test]
+fn completions_for_every_shell() {
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef iot"),
+        ("fish", "complete -c iot"),
+        ("powershell", "Register-ArgumentCompleter"),
+        ("elvish", "edit:completion"),
+    ] {
+        let run = iot(&["completions", shell]);
+        assert_eq!(run.code, 0, "{shell}");
+        assert!(run.stdout.contains(marker), "{shell}");
+        assert!(
+            run.stdout.contains("derive-key"),
+            "{shell} completes subcommands"
+        );
+    }
+    assert_eq!(iot(&["completions", "tcsh"]).code, 2);
+}
+
+#[test]
+fn man_pages_print_or_write_one_page_per_command() {
+    let run = iot(&["man"]);
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.contains(".TH iot 1"), "{}", run.stdout);
+    assert!(run.stdout.contains("Exit status"));
+    let dir = temp_dir("help_man");
+    let run = iot(&["man", "--out", &dir.display().to_string()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for page in [
+        "iot.1",
+        "iot-sas.1",
+        "iot-sas-sign.1",
+        "iot-x509-new-device.1",
+        "iot-hub-authorize-service.1",
+        "iot-completions.1",
+    ] {
+        let text =
+            std::fs::read_to_string(dir.join(page)).unwrap_or_else(|e| panic!("{page}: {e}"));
+        assert!(text.contains(".TH"), "{page}");
+    }
+}
+
+#[test]
+fn version_names_the_crate_versions_and_features() {
+    let run = iot(&["--version"]);
+    assert_eq!(run.code, 0);
+    let version = env!("CARGO_PKG_VERSION");
+    assert!(
+        run.stdout.starts_with(&format!("iot {version}\n")),
+        "{}",
+        run.stdout
+    );
+    for name in [
+        "iot-sas",
+        "iot-x509",
+        "iot-hub-auth",
+        "iot-dps-proto",
+        "iot-dps-service",
+        "rustls-webpki",
+    ] {
+        assert!(
+            run.stdout.contains(&format!("{name} ")),
+            "{name}: {}",
+            run.stdout
+        );
+    }
+    assert!(
+        !run.stdout.contains(" ?"),
+        "every version resolved: {}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("features: "), "{}", run.stdout);
+    assert!(run.stdout.contains("iot-x509/generate"), "{}", run.stdout);
+    assert_eq!(iot(&["-V"]).stdout, format!("iot {version}\n"));
+}

@@ -1,0 +1,216 @@
+//! Issue 14, "Never a panic": closed pipes, full disks and out-of-range times.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+#[path = "support/cli.rs"]
+mod cli;
+
+use cli::{
+    DEV1_TOKEN, DEV1_USER, HUB_NOW, Iot, KEY, RESOURCE, SE, TOKEN, closed_pipe, fixture, hub_json,
+};
+
+/// One command line per subcommand that prints, with the status its verdict has.
+fn printing_commands() -> Vec<(Vec<String>, i32)> {
+    let se = SE.to_string();
+    let hub = hub_json();
+    let (device, bundle, root) = (
+        fixture("device-ec.pem"),
+        fixture("device-via-intermediate.bundle.pem"),
+        fixture("root-ec.pem"),
+    );
+    let cases: Vec<(Vec<&str>, i32)> = vec![
+        (
+            vec![
+                "sas",
+                "sign",
+                "--resource",
+                RESOURCE,
+                "--key",
+                KEY,
+                "--expiry",
+                &se,
+            ],
+            0,
+        ),
+        (
+            vec![
+                "sas",
+                "verify",
+                "--token",
+                TOKEN,
+                "--key",
+                KEY,
+                "--now",
+                "1578941000",
+            ],
+            0,
+        ),
+        (
+            vec![
+                "sas",
+                "verify",
+                "--token",
+                TOKEN,
+                "--key",
+                "cGFzc3dvcmQ=",
+                "--now",
+                "0",
+            ],
+            1,
+        ),
+        (vec!["sas", "inspect", "--token", TOKEN], 0),
+        (
+            vec![
+                "dps",
+                "derive-key",
+                "--group-key",
+                KEY,
+                "--registration-id",
+                "reg-1",
+            ],
+            0,
+        ),
+        (
+            vec![
+                "dps",
+                "decode",
+                "--topic",
+                "$dps/registrations/res/202/?$rid=1&retry-after=3",
+            ],
+            0,
+        ),
+        (vec!["x509", "thumbprint", &device], 0),
+        (vec!["x509", "inspect", &bundle], 0),
+        (
+            vec![
+                "x509",
+                "verify",
+                "--cert",
+                &device,
+                "--trust",
+                &root,
+                "--now",
+                "1767225600",
+            ],
+            0,
+        ),
+        (
+            vec![
+                "hub",
+                "authorize",
+                "--hub",
+                &hub,
+                "--transport",
+                "mqtt",
+                "--client-id",
+                "dev1",
+                "--username",
+                DEV1_USER,
+                "--password",
+                DEV1_TOKEN,
+                "--now",
+                HUB_NOW,
+            ],
+            0,
+        ),
+        (vec!["demo", "--now", "1767225600"], 0),
+        (vec!["completions", "bash"], 0),
+        (vec!["man"], 0),
+        (vec!["--help"], 0),
+        (vec!["--version"], 0),
+    ];
+    cases
+        .into_iter()
+        .map(|(args, code)| (args.into_iter().map(str::to_owned).collect(), code))
+        .collect()
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly_with_the_verdicts_status() {
+    for (args, want) in printing_commands() {
+        for json in [false, true] {
+            let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+            if json && !args.contains(&"--help") && !args.contains(&"--version") {
+                args.push("--json");
+            }
+            let (code, stderr) = Iot::new(&args).run_with_stdout(closed_pipe());
+            assert_eq!(code, want, "{args:?}: {stderr}");
+            assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+            assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_is_an_error_with_status_2() {
+    for (args, _) in printing_commands() {
+        if args.iter().any(|a| a == "--help" || a == "--version") {
+            continue; // clap prints these itself; nothing to report
+        }
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, stderr) = Iot::new(&args).run_with_stdout(full.into());
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("error: cannot write the output: "),
+            "{args:?}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn out_of_range_times_are_bad_usage_not_panics() {
+    let dir = cli::temp_dir("never_panics_times");
+    let out = dir.join("x").display().to_string();
+    let cases: [&[&str]; 6] = [
+        &["x509", "new-ca", "--out", &out, "--days", "4000000"],
+        &["x509", "new-ca", "--out", &out, "--now", "253402300700"],
+        &["demo", "--now", "253402300800"],
+        &["demo", "--now", "18446744073709551615"],
+        &[
+            "sas",
+            "sign",
+            "--resource",
+            RESOURCE,
+            "--key",
+            KEY,
+            "--ttl",
+            "30d",
+            "--now",
+            "253402300000",
+        ],
+        &[
+            "sas",
+            "verify",
+            "--token",
+            TOKEN,
+            "--key",
+            KEY,
+            "--now",
+            "99999999999999",
+        ],
+    ];
+    for args in cases {
+        let run = cli::iot(args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.starts_with("error: "),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("9999") || run.stderr.contains("range"),
+            "{args:?}: the message names the limit: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("panicked"), "{args:?}");
+    }
+    assert!(
+        !dir.join("x.key.pem").exists(),
+        "nothing written on refusal"
+    );
+}

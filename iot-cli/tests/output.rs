@@ -1,0 +1,242 @@
+//! Issue 14, "Output people read": `x509 inspect` in full, readable errors for the files that
+//! are not certificates, `sas verify`'s resource mismatch, `authorize-service`'s missing rights,
+//! and messages that name no private document.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+#[path = "support/cli.rs"]
+mod cli;
+
+use cli::{DEV1_TOKEN, HUB_NOW, KEY, SERVICE_TOKEN, TOKEN, fixture, hub_json, iot, temp_dir};
+
+/// A CA with pathLenConstraint 2 and a leaf with DNS, IP and e-mail subject alternative names,
+/// made with rcgen (a second, independent certificate writer) for the inspect test.
+fn sans_and_path_len(dir: &std::path::Path) -> (String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair, SanType};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(2));
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let mut leaf = CertificateParams::new(vec!["dev1.example.com".to_owned()]).unwrap();
+    leaf.subject_alt_names
+        .push(SanType::IpAddress("127.0.0.1".parse().unwrap()));
+    leaf.subject_alt_names
+        .push(SanType::IpAddress("::1".parse().unwrap()));
+    leaf.subject_alt_names
+        .push(SanType::Rfc822Name("ops@example.com".try_into().unwrap()));
+    let leaf_cert = leaf.self_signed(&KeyPair::generate().unwrap()).unwrap();
+    let (ca_path, leaf_path) = (dir.join("ca.pem"), dir.join("leaf.pem"));
+    std::fs::write(&ca_path, ca_cert.pem()).unwrap();
+    std::fs::write(&leaf_path, leaf_cert.pem()).unwrap();
+    (
+        ca_path.display().to_string(),
+        leaf_path.display().to_string(),
+    )
+}
+
+#[test]
+fn inspect_shows_ekus_by_name_sans_key_type_path_length_and_every_certificate() {
+    let dir = temp_dir("output_inspect");
+    let (ca, leaf) = sans_and_path_len(&dir);
+    let text = iot(&["x509", "inspect", &leaf]).stdout;
+    assert!(
+        text.contains(
+            "subject alt names:  DNS:dev1.example.com, IP:127.0.0.1, IP:::1, email:ops@example.com"
+        ),
+        "{text}"
+    );
+    let text = iot(&["x509", "inspect", &ca]).stdout;
+    assert!(
+        text.contains("CA:                 yes, pathLenConstraint 2\n"),
+        "{text}"
+    );
+    assert!(!text.contains("Some("), "no Rust debug text: {text}");
+    let v = iot(&["x509", "inspect", &ca, "--json"]).json();
+    assert_eq!(v["certificates"][0]["pathLenConstraint"], 2);
+    let text = iot(&[
+        "x509",
+        "inspect",
+        &fixture("device-client-and-email-eku.pem"),
+    ])
+    .stdout;
+    assert!(
+        text.contains("extended key usage: clientAuth, emailProtection\n"),
+        "{text}"
+    );
+    let text = iot(&["x509", "inspect", &fixture("device-server-auth-only.pem")]).stdout;
+    assert!(text.contains("extended key usage: serverAuth\n"), "{text}");
+    let text = iot(&["x509", "inspect", &fixture("root-rsa.pem")]).stdout;
+    assert!(
+        text.contains("public key:         RSA 2048 bits\n"),
+        "{text}"
+    );
+    let text = iot(&["x509", "inspect", &fixture("device-ec.pem")]).stdout;
+    assert!(
+        text.contains("public key:         EC 256 bits (P-256)\n"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("certificate 1 of"),
+        "a single certificate is not numbered"
+    );
+    let run = iot(&[
+        "x509",
+        "inspect",
+        &fixture("device-via-intermediate.bundle.pem"),
+    ]);
+    assert!(
+        run.stdout
+            .starts_with("certificate 1 of 2:\nsubject:            CN=device-via-int\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "certificate 2 of 2:\nsubject:            CN=iot-x509 test intermediate EC\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    let v = iot(&[
+        "x509",
+        "inspect",
+        &fixture("device-via-intermediate.bundle.pem"),
+        "--json",
+    ])
+    .json();
+    assert_eq!(v["certificates"][1]["index"], 2);
+}
+
+#[test]
+fn pkcs12_and_truncated_der_get_readable_errors() {
+    let p12 = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/device-ec.p12");
+    let run = iot(&["x509", "inspect", p12, "--json"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(run.json()["error"]["reason"], "pkcs12");
+    assert!(
+        run.stderr.contains("PKCS#12 archive") && run.stderr.contains("openssl pkcs12"),
+        "{}",
+        run.stderr
+    );
+    let dir = temp_dir("output_truncated");
+    let der = std::fs::read(fixture("device-ec.der")).unwrap();
+    let cut = dir.join("cut.der");
+    std::fs::write(&cut, &der[..200]).unwrap();
+    let run = iot(&["x509", "thumbprint", &cut.display().to_string()]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains(&format!(
+            "truncated DER: the certificate says {} bytes, the file has 200",
+            der.len()
+        )),
+        "{}",
+        run.stderr
+    );
+    for internals in ["Parsing Error", "Der(", "nom", "Incomplete"] {
+        assert!(
+            !run.stderr.contains(internals),
+            "{internals}: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn a_resource_mismatch_names_the_differing_segment_as_a_person_counts() {
+    let run = iot(&[
+        "sas",
+        "verify",
+        "-t",
+        TOKEN,
+        "-k",
+        KEY,
+        "--now",
+        "1578941000",
+        "-r",
+        "myiothub.azure-devices.net/devices/my_device10",
+    ]);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stdout,
+        "rejected: the token's resource `myiothub.azure-devices.net/devices/my_device` does not \
+         cover the requested `myiothub.azure-devices.net/devices/my_device10`: path segment 3 \
+         differs (token `my_device`, requested `my_device10`)\n"
+    );
+}
+
+#[test]
+fn authorize_service_lists_only_the_rights_the_policy_lacks() {
+    let run = iot(&[
+        "hub",
+        "authorize-service",
+        "--hub",
+        &hub_json(),
+        "-t",
+        SERVICE_TOKEN,
+        "-r",
+        "ServiceConnect, RegistryRead, DeviceConnect",
+        "--now",
+        HUB_NOW,
+    ]);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stdout,
+        "denied: policy service lacks RegistryRead, DeviceConnect (it has ServiceConnect); grant \
+         it or use another policy\n"
+    );
+}
+
+#[test]
+fn messages_name_no_private_document() {
+    let hub = hub_json();
+    let runs = [
+        // The claim check (its library text used to cite the reference).
+        iot(&[
+            "hub",
+            "authorize",
+            "--hub",
+            &hub,
+            "-T",
+            "amqp",
+            "-u",
+            "garbage",
+            "-p",
+            DEV1_TOKEN,
+            "--now",
+            HUB_NOW,
+        ]),
+        iot(&[
+            "x509",
+            "verify",
+            "-c",
+            &fixture("device-self-signed.pem"),
+            "--trust",
+            &fixture("root-ec.pem"),
+            "--now",
+            "1767225600",
+        ]),
+        iot(&[
+            "hub",
+            "authorize",
+            "--hub",
+            "/nonexistent.json",
+            "-T",
+            "https",
+            "-d",
+            "d",
+        ]),
+    ];
+    assert!(
+        runs[0]
+            .stdout
+            .starts_with("denied: identity claim rejected"),
+        "{}",
+        runs[0].stdout
+    );
+    for run in runs {
+        for text in [&run.stdout, &run.stderr] {
+            for private in ["§", "reference", "examples/", "DESIGN", "shared/"] {
+                assert!(!text.contains(private), "{private}: {text}");
+            }
+        }
+    }
+}
