@@ -5,8 +5,13 @@
 //! * [`realm`]: the hubs and the DPS instance the decisions are made with.
 //! * [`import`]: hub and DPS files.
 //! * [`dps_api`]: DPS service policies.
+//! * [`frontend`]: the DPS MQTT front end and hubs in memory, shared by the server and the
+//!   in-memory demo.
+//! * [`workflow`]: the test-to-production workflow (`iot demo`).
 
 pub mod connection;
 pub mod dps_api;
+pub mod frontend;
 pub mod import;
 pub mod realm;
+pub mod workflow;

@@ -5,8 +5,7 @@ use iot_dps_proto::Event;
 use iot_hub_auth::{AuthenticationType, DenyReason, Transport};
 
 use super::{ScenarioReport, SimDevice, StepReport, World};
-use crate::service::{hex_upper, sha256};
-use crate::{EnrollmentRef, Error, HubChange};
+use iot_dps_service::{EnrollmentRef, Error, HubChange};
 
 /// What a connect step expects.
 enum Expect {
@@ -77,7 +76,7 @@ impl World {
     /// X.509 devices land in the hub as selfSigned with the leaf's SHA-256 thumbprint (§7.5).
     fn thumbprint_note(&self, hub: &str, device_id: &str, leaf: &[u8]) -> (String, bool) {
         use iot_hub_auth::Registry as _;
-        let want = hex_upper(&sha256(leaf));
+        let want = iot_x509::Thumbprint::sha256_of(leaf).to_string();
         let identity = self.hubs.registry(hub).and_then(|r| r.get(device_id, None));
         match identity {
             Some(id) => {
@@ -259,7 +258,9 @@ impl World {
             Some(o) => {
                 let ok = matches!(
                     &o.decision,
-                    crate::Decision::Failed(crate::RegistrationFailure::X509CaOverWebSockets)
+                    iot_dps_service::Decision::Failed(
+                        iot_dps_service::RegistrationFailure::X509CaOverWebSockets
+                    )
                 ) && o.status_code == 401
                     && o.hub_changes.is_empty();
                 (format!("status {}: {}", o.status_code, o.decision), ok)
@@ -314,7 +315,7 @@ impl World {
                     && plan.warnings.iter().any(|w| {
                         matches!(
                             w,
-                            crate::RevocationWarning::HubAccessRemainsUntilApplied { .. }
+                            iot_dps_service::RevocationWarning::HubAccessRemainsUntilApplied { .. }
                         )
                     });
                 (
@@ -403,9 +404,9 @@ fn describe_change(change: &HubChange) -> String {
             twin,
         } => {
             let twin = match twin {
-                crate::TwinChange::Initial { .. } => "initial twin",
-                crate::TwinChange::MigrateFrom { .. } => "twin migrated",
-                crate::TwinChange::Keep => "twin kept",
+                iot_dps_service::TwinChange::Initial { .. } => "initial twin",
+                iot_dps_service::TwinChange::MigrateFrom { .. } => "twin migrated",
+                iot_dps_service::TwinChange::Keep => "twin kept",
             };
             format!(
                 "hub change: create/update '{}' in {hub} as {} ({twin})",
@@ -419,6 +420,7 @@ fn describe_change(change: &HubChange) -> String {
         HubChange::Disable { hub, device_id } => {
             format!("hub change: disable '{device_id}' in {hub}")
         }
+        other => format!("hub change in {}", other.hub()),
     }
 }
 

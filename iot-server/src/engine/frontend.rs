@@ -17,7 +17,7 @@ use iot_hub_auth::{
 use iot_sas::{ResourceUri, SharedAccessKey};
 use iot_x509::CertificateDer;
 
-use crate::{
+use iot_dps_service::{
     DpsTransport, HubChange, ProvisioningService, RegisterStep, RegistrationOutcome,
     RegistrationRecord, RegistrationRequest,
 };
@@ -291,6 +291,7 @@ impl Hubs {
                     format!("{hub}: device '{device_id}' not found")
                 }
             }
+            _ => format!("{hub}: change of an unknown kind ignored"),
         }
     }
 

@@ -5,7 +5,7 @@
 //! `iot demo` runs the same `workflow::run_test_to_production`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use iot_dps_service::workflow::{
+use iot_server::engine::workflow::{
     CA_DEVICE, ScenarioInputs, Story, X509_DEVICE, run_test_to_production,
 };
 use iot_x509::generate::{Validity, new_device_cert, new_root_ca, new_self_signed_device_cert};
