@@ -43,11 +43,9 @@ pub fn run(data: &[u8]) {
         }
         while let Some(event) = conn.poll_event() {
             events += 1;
-            if let Event::Connect(_) = event {
-                if !refused {
-                    let _ = conn.refuse(ConnectReturnCode::NotAuthorized);
-                    refused = true;
-                }
+            if matches!(event, Event::Connect(_)) && !refused {
+                let _ = conn.refuse(ConnectReturnCode::NotAuthorized);
+                refused = true;
             }
         }
         if refused {
