@@ -42,6 +42,9 @@ pub struct Limits {
     pub max_inflight: usize,
     /// Most subscriptions (topic filters) one connection may hold.
     pub max_subscriptions: usize,
+    /// A client that does not take what the server sends within this time (a reader that
+    /// stalled) is dropped.
+    pub write_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -53,6 +56,7 @@ impl Default for Limits {
             max_connections: 10_000,
             max_inflight: 64,
             max_subscriptions: 32,
+            write_timeout: Duration::from_secs(30),
         }
     }
 }

@@ -97,8 +97,13 @@ where
         }
         s.release_ready();
         let out = s.conn.poll_transmit();
-        if !out.is_empty() && wr.write_all(&out).await.is_err() {
-            break Close::Policy("write failed".into());
+        if !out.is_empty() {
+            let write_timeout = s.shared.config.limits.write_timeout;
+            match tokio::time::timeout(write_timeout, wr.write_all(&out)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => break Close::Policy("write failed".into()),
+                Err(_) => break Close::Policy("client stopped reading".into()),
+            }
         }
         let deadline = s.conn.poll_timeout().map(|d| start + d);
         let can_read = s.pending.len() < max_inflight;
@@ -124,10 +129,11 @@ where
         }
     };
     let out = s.conn.poll_transmit();
+    let linger = Duration::from_secs(1);
     if !out.is_empty() {
-        let _ = wr.write_all(&out).await;
+        let _ = tokio::time::timeout(linger, wr.write_all(&out)).await;
     }
-    let _ = wr.shutdown().await;
+    let _ = tokio::time::timeout(linger, wr.shutdown()).await;
     s.shared.emit(ServerEvent::Disconnect {
         identity: s.identity,
         reason: reason.to_string(),
