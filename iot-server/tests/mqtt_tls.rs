@@ -432,3 +432,125 @@ async fn another_devices_topic_or_an_oversized_message_closes_the_connection() {
     );
     server.shutdown().await;
 }
+
+/// A client configuration limited to one TLS version.
+fn only(
+    version: &'static rustls::SupportedProtocolVersion,
+    ca: &str,
+    identity: Option<(&str, &str)>,
+) -> std::sync::Arc<rustls::ClientConfig> {
+    use rustls::pki_types::pem::PemObject as _;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_slice(ca.as_bytes()).unwrap())
+        .unwrap();
+    let builder = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_protocol_versions(&[version])
+    .unwrap()
+    .with_root_certificates(roots);
+    std::sync::Arc::new(match identity {
+        Some((cert, key)) => builder
+            .with_client_auth_cert(
+                vec![CertificateDer::from_pem_slice(cert.as_bytes()).unwrap()],
+                PrivateKeyDer::from_pem_slice(key.as_bytes()).unwrap(),
+            )
+            .unwrap(),
+        None => builder.with_no_client_auth(),
+    })
+}
+
+#[tokio::test]
+async fn tls_1_2_and_1_3_with_and_without_client_certificates() {
+    let dir = temp_dir("tls-versions");
+    let pki = Pki::new();
+    let (server, ca) = start(&dir, write_imports(&dir, &pki), Limits::default()).await;
+    let cert = Some((
+        pki.self_signed.cert_pem.as_str(),
+        pki.self_signed.key_pem.as_str(),
+    ));
+    for version in [&rustls::version::TLS12, &rustls::version::TLS13] {
+        let (mut c, got) = Client::connect_with(server.mqtt_addr(), only(version, &ca, cert))
+            .await
+            .unwrap();
+        assert_eq!(got, version.version);
+        let ack = c
+            .mqtt_connect("dev-self", &hub_user("dev-self"), None)
+            .await;
+        assert_eq!(ack.unwrap().code, ConnectReturnCode::Accepted, "{got:?}");
+        let (mut c, _) = Client::connect_with(server.mqtt_addr(), only(version, &ca, None))
+            .await
+            .unwrap();
+        let ack = c
+            .mqtt_connect(
+                "dev-sas",
+                &hub_user("dev-sas"),
+                Some(&hub_token("dev-sas", &key(1))),
+            )
+            .await;
+        assert_eq!(ack.unwrap().code, ConnectReturnCode::Accepted, "{got:?}");
+    }
+    // The generated server certificate names localhost, 127.0.0.1, ::1, the hub, the DPS
+    // service host and the global DPS endpoint.
+    let names = std::fs::read_to_string(dir.join("state/tls/server.names")).unwrap();
+    for name in [
+        "localhost",
+        "127.0.0.1",
+        "::1",
+        HUB,
+        support::DPS_HOST,
+        "global.azure-devices-provisioning.net",
+    ] {
+        assert!(names.lines().any(|l| l == name), "{name} in {names}");
+    }
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_server_certificate_is_remade_when_a_host_is_added() {
+    let dir = temp_dir("tls-remake");
+    let pki = Pki::new();
+    let imports = write_imports(&dir, &pki);
+    let (server, ca) = start(&dir, vec![imports[0].clone()], Limits::default()).await;
+    server.shutdown().await;
+    let tls = dir.join("state/tls");
+    let first = std::fs::read_to_string(tls.join("server.pem")).unwrap();
+    assert!(
+        !std::fs::read_to_string(tls.join("server.names"))
+            .unwrap()
+            .contains(support::DPS_HOST)
+    );
+    // Same names: the certificate is reused.
+    let (server, _) = start(&dir, Vec::new(), Limits::default()).await;
+    server.shutdown().await;
+    assert_eq!(
+        std::fs::read_to_string(tls.join("server.pem")).unwrap(),
+        first
+    );
+    // A DPS file adds its service host: a new certificate from the same CA.
+    let (server, ca_again) = start(&dir, vec![imports[1].clone()], Limits::default()).await;
+    assert_eq!(ca_again, ca);
+    assert_ne!(
+        std::fs::read_to_string(tls.join("server.pem")).unwrap(),
+        first
+    );
+    assert!(
+        std::fs::read_to_string(tls.join("server.names"))
+            .unwrap()
+            .contains(support::DPS_HOST)
+    );
+    let mut c = Client::connect(server.mqtt_addr(), &ca, None)
+        .await
+        .unwrap();
+    let ack = c
+        .mqtt_connect(
+            "dev-sas",
+            &hub_user("dev-sas"),
+            Some(&hub_token("dev-sas", &key(1))),
+        )
+        .await;
+    assert_eq!(ack.unwrap().code, ConnectReturnCode::Accepted);
+    server.shutdown().await;
+}

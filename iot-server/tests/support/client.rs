@@ -106,6 +106,26 @@ impl Client {
         })
     }
 
+    /// TLS to `addr` as `localhost` with a ready client configuration.
+    pub async fn connect_with(
+        addr: SocketAddr,
+        config: Arc<rustls::ClientConfig>,
+    ) -> std::io::Result<(Self, rustls::ProtocolVersion)> {
+        let tcp = TcpStream::connect(addr).await?;
+        let stream = tokio_rustls::TlsConnector::from(config)
+            .connect(ServerName::try_from("localhost").unwrap(), tcp)
+            .await?;
+        let version = stream.get_ref().1.protocol_version().unwrap();
+        Ok((
+            Self {
+                stream,
+                buf: Vec::new(),
+                next_id: 1,
+            },
+            version,
+        ))
+    }
+
     pub async fn send(&mut self, packet: &Packet) -> std::io::Result<()> {
         let mut out = Vec::new();
         encode(packet, &mut out);
