@@ -554,3 +554,29 @@ async fn the_server_certificate_is_remade_when_a_host_is_added() {
     assert_eq!(ack.unwrap().code, ConnectReturnCode::Accepted);
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_hub_session_ends_when_its_token_expires() {
+    let dir = temp_dir("expiry");
+    let pki = Pki::new();
+    let (server, ca) = start(&dir, write_imports(&dir, &pki), Limits::default()).await;
+    let key = SharedAccessKey::from_base64(&key(1)).unwrap();
+    let resource = ResourceUri::Device {
+        host: HUB,
+        device_id: "dev-sas",
+    };
+    let token = iot_sas::sign(&key, &resource, now() + 2, None).unwrap();
+    let mut c = Client::connect(server.mqtt_addr(), &ca, None)
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let ack = c
+        .mqtt_connect("dev-sas", &hub_user("dev-sas"), Some(&token))
+        .await;
+    assert_eq!(ack.unwrap().code, ConnectReturnCode::Accepted);
+    assert!(c.closed().await);
+    let lived = started.elapsed();
+    assert!(lived < std::time::Duration::from_secs(4), "{lived:?}");
+    assert!(lived >= std::time::Duration::from_millis(900), "{lived:?}");
+    server.shutdown().await;
+}

@@ -151,8 +151,10 @@ impl Hubs {
         Some(&mut self.hubs[i].registry)
     }
 
-    /// The connect decision of the hub `host` (§9): `Ok` with the identity that connected,
-    /// or the deny reason (an unknown hub is an unknown identity).
+    /// The connect decision of the hub `host` (§9): `Ok` with the identity that connected and
+    /// the Unix second after which the connection must end (the token's `se`, or the earliest
+    /// `notAfter` of the certificate path, §1.7, §7.3), or the deny reason (an unknown hub is
+    /// an unknown identity).
     ///
     /// # Errors
     /// The hub's [`DenyReason`].
@@ -161,7 +163,7 @@ impl Hubs {
         host: &str,
         req: &ConnectRequest<'_>,
         now: u64,
-    ) -> Result<DeviceIdentity, DenyReason> {
+    ) -> Result<(DeviceIdentity, u64), DenyReason> {
         let Some(hub) = self.hub(host) else {
             return Err(DenyReason::UnknownIdentity {
                 identity: format!(
@@ -171,7 +173,7 @@ impl Hubs {
             });
         };
         match authorize(&hub.settings, &hub.registry, req, now) {
-            Decision::Allow(allow) => Ok(allow.identity.clone()),
+            Decision::Allow(allow) => Ok((allow.identity.clone(), allow.valid_until)),
             Decision::Deny(reason) => Err(reason),
         }
     }

@@ -25,6 +25,9 @@ pub enum Endpoint {
         device_id: String,
         /// Module ID.
         module_id: Option<String>,
+        /// Unix second after which the connection must end (token `se` or certificate
+        /// `notAfter`).
+        valid_until: u64,
     },
     /// A DPS session.
     Dps {
@@ -46,6 +49,7 @@ impl core::fmt::Debug for Endpoint {
                 host,
                 device_id,
                 module_id,
+                ..
             } => f
                 .debug_struct("Hub")
                 .field("host", host)
@@ -118,13 +122,14 @@ impl Realm {
             req.password = password;
             req.client_chain = chain;
             return match self.hubs.authorize(&host, &req, now) {
-                Ok(identity) => {
+                Ok((identity, valid_until)) => {
                     let reason = format!("{} connected to {host}", identity.display_id());
                     ConnectDecision {
                         endpoint: Some(Endpoint::Hub {
                             host: host.clone(),
                             device_id: identity.device_id,
                             module_id: identity.module_id,
+                            valid_until,
                         }),
                         event: event("hub", &host, true, "allowed", reason),
                     }

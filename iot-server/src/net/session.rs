@@ -42,6 +42,8 @@ struct Session {
     endpoint: Option<Endpoint>,
     pending: VecDeque<Pending>,
     identity: String,
+    /// When the credential of a hub session expires.
+    expires: Option<Instant>,
 }
 
 fn unix_now() -> Duration {
@@ -76,6 +78,7 @@ pub(crate) async fn run(
         endpoint: None,
         pending: VecDeque::new(),
         identity: String::new(),
+        expires: None,
     };
     drive(session, tls, stop).await;
 }
@@ -124,6 +127,9 @@ where
             },
             () = sleep_until(deadline) => if let Err(close) = s.conn.handle_timeout(start.elapsed()) {
                 break close;
+            },
+            () = sleep_until(s.expires) => {
+                break s.conn.close(Close::Policy("the credential expired".into()));
             },
             _ = stop.changed() => break s.conn.close(Close::Shutdown),
         }
@@ -193,6 +199,12 @@ impl Session {
                 self.shared.emit(decision.event);
                 match decision.endpoint {
                     Some(endpoint) => {
+                        if let Endpoint::Hub { valid_until, .. } = &endpoint {
+                            // IoT Hub ends a connection when its token or certificate expires
+                            // (reference §1.7); the SDKs reconnect with a fresh token.
+                            let left = Duration::from_secs(valid_until.saturating_sub(now));
+                            self.expires = Instant::now().checked_add(left);
+                        }
                         self.endpoint = Some(endpoint);
                         self.conn.accept();
                         Ok(())
@@ -213,6 +225,7 @@ impl Session {
                     host,
                     device_id,
                     module_id,
+                    ..
                 }) => {
                     self.hub_publish(&host, &device_id, module_id.as_deref(), publish)
                         .await
