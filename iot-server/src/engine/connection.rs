@@ -121,7 +121,9 @@ impl Connection {
         self.phase == Phase::Open
     }
 
-    /// Feeds bytes received from the transport.
+    /// Feeds bytes received from the transport. Packets that follow a CONNECT wait, undecoded,
+    /// until the CONNECT is decided: the first packet a server sends must be the CONNACK
+    /// (§3.2.0-1), so nothing after the CONNECT may be answered before it.
     ///
     /// # Errors
     /// [`Close`] when the connection must end; queued output should still be sent.
@@ -130,9 +132,23 @@ impl Connection {
             return Err(Close::Policy("input after close".into()));
         }
         self.last_input = now;
+        if self.phase == Phase::Deciding && self.inbuf.len() + data.len() > self.max_packet_size {
+            self.phase = Phase::Closed;
+            return Err(Close::Policy(
+                "too much input before the CONNECT was answered".into(),
+            ));
+        }
         self.inbuf.extend_from_slice(data);
+        self.process()
+    }
+
+    /// Decodes the buffered input until it runs out or a CONNECT awaits its decision.
+    fn process(&mut self) -> Result<(), Close> {
         let mut used_total = 0;
         let result = loop {
+            if matches!(self.phase, Phase::Deciding | Phase::Closed) {
+                break Ok(());
+            }
             match decode(&self.inbuf[used_total..], self.max_packet_size) {
                 Ok(None) => break Ok(()),
                 Ok(Some((packet, used))) => {
@@ -238,15 +254,21 @@ impl Connection {
         Err(close)
     }
 
-    /// Accepts the CONNECT: CONNACK 0. Sessions are not kept, so `session present` is 0.
-    pub fn accept(&mut self) {
+    /// Accepts the CONNECT: CONNACK 0 (sessions are not kept, so `session present` is 0),
+    /// then decodes whatever the client sent after its CONNECT.
+    ///
+    /// # Errors
+    /// [`Close`] when those packets end the connection.
+    pub fn accept(&mut self) -> Result<(), Close> {
         if self.phase == Phase::Deciding {
             self.phase = Phase::Open;
             self.send(&Packet::ConnAck(ConnAck {
                 session_present: false,
                 code: ConnectReturnCode::Accepted,
             }));
+            return self.process();
         }
+        Ok(())
     }
 
     /// Refuses the CONNECT with `code` (IoT Hub and DPS: 5, not authorized) and closes.
@@ -336,13 +358,45 @@ mod tests {
         assert_eq!(c.poll_event(), None);
         c.handle_input(&data[5..], S).unwrap();
         assert!(matches!(c.poll_event(), Some(Event::Connect(_))));
-        c.accept();
+        c.accept().unwrap();
         assert_eq!(c.poll_transmit(), vec![0x20, 2, 0, 0]);
         assert_eq!(c.poll_timeout(), Some(S + 90 * S));
         c.handle_input(&bytes(&Packet::PingReq), 2 * S).unwrap();
         assert_eq!(c.poll_transmit(), vec![0xd0, 0]);
         assert_eq!(c.handle_timeout(91 * S), Ok(()));
         assert_eq!(c.handle_timeout(92 * S), Err(Close::KeepAlive(60)));
+    }
+
+    #[test]
+    fn nothing_is_answered_before_the_connack() {
+        // Found by the server_mqtt_decode fuzz target: a client that pipelines PINGREQ after
+        // its CONNECT got PINGRESP before CONNACK.
+        let mut data = bytes(&connect(0));
+        data.extend(bytes(&Packet::PingReq));
+        data.extend(bytes(&Packet::Subscribe(Subscribe {
+            packet_id: 1,
+            filters: vec![("$iothub/twin/res/#".into(), QoS::AtLeastOnce)],
+        })));
+        let mut c = Connection::new(1024, 10 * S, Duration::ZERO);
+        c.handle_input(&data, S).unwrap();
+        assert!(matches!(c.poll_event(), Some(Event::Connect(_))));
+        assert_eq!(c.poll_event(), None, "the SUBSCRIBE waits for the decision");
+        assert!(c.poll_transmit().is_empty());
+        c.accept().unwrap();
+        assert_eq!(c.poll_transmit(), vec![0x20, 2, 0, 0, 0xd0, 0]);
+        assert!(matches!(c.poll_event(), Some(Event::Subscribe(_))));
+
+        // Refused: only the CONNACK goes out.
+        let mut c = Connection::new(1024, 10 * S, Duration::ZERO);
+        c.handle_input(&data, S).unwrap();
+        c.poll_event();
+        c.refuse(ConnectReturnCode::NotAuthorized);
+        assert_eq!(c.poll_transmit(), vec![0x20, 2, 0, 5]);
+
+        // Pipelining is bounded while the decision is pending.
+        let mut c = Connection::new(64, 10 * S, Duration::ZERO);
+        c.handle_input(&bytes(&connect(0)), S).unwrap();
+        assert!(c.handle_input(&[0xc0, 0].repeat(40), S).is_err());
     }
 
     #[test]
@@ -372,7 +426,10 @@ mod tests {
         let mut c = Connection::new(1024, 10 * S, Duration::ZERO);
         let mut two = bytes(&connect(0));
         two.extend(bytes(&connect(0)));
-        assert_eq!(c.handle_input(&two, S), Err(Close::DuplicateConnect));
+        // The second CONNECT is read once the first is decided.
+        assert_eq!(c.handle_input(&two, S), Ok(()));
+        assert!(matches!(c.poll_event(), Some(Event::Connect(_))));
+        assert_eq!(c.accept(), Err(Close::DuplicateConnect));
 
         let mut c = Connection::new(1024, 10 * S, Duration::ZERO);
         let mut v3 = bytes(&connect(0));
@@ -386,7 +443,7 @@ mod tests {
         let mut c = Connection::new(64, 10 * S, Duration::ZERO);
         c.handle_input(&bytes(&connect(0)), S).unwrap();
         c.poll_event();
-        c.accept();
+        c.accept().unwrap();
         let big = Packet::Publish(Publish {
             dup: false,
             qos: QoS::AtMostOnce,

@@ -206,8 +206,7 @@ impl Session {
                             self.expires = Instant::now().checked_add(left);
                         }
                         self.endpoint = Some(endpoint);
-                        self.conn.accept();
-                        Ok(())
+                        self.conn.accept()
                     }
                     None => Err(self.conn.refuse(ConnectReturnCode::NotAuthorized)),
                 }
