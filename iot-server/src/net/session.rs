@@ -8,7 +8,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use iot_dps_proto::{RequestTopic, response_topic};
 use iot_hub_auth::Transport;
 use iot_x509::CertificateDer;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -19,12 +18,14 @@ use tokio_rustls::server::TlsStream;
 use crate::ServerEvent;
 use crate::engine::connection::{Close, Connection, Event};
 use crate::engine::dps::DpsPeer;
-use crate::engine::hub_topics::{HubRequest, classify, grant};
-use crate::engine::hubs::twin_key;
+use crate::engine::hub_topics::grant;
 use crate::engine::route::Endpoint;
 use crate::mqtt::{ConnectReturnCode, Publish, Subscribe};
 use crate::server::Shared;
-use crate::store::{StoreError, TelemetryMessage, Write};
+
+mod dps;
+mod hub;
+use crate::store::StoreError;
 
 /// An acknowledgement waiting for its turn.
 struct Pending {
@@ -278,220 +279,4 @@ impl Session {
             .collect();
         self.conn.suback(subscribe.packet_id, codes);
     }
-
-    async fn hub_publish(
-        &mut self,
-        host: &str,
-        device_id: &str,
-        module_id: Option<&str>,
-        publish: Publish,
-    ) -> Result<(), Close> {
-        let request = match classify(&publish.topic, device_id, module_id) {
-            Ok(request) => request,
-            Err(reason) => return Err(self.conn.close(Close::Policy(reason))),
-        };
-        match request {
-            HubRequest::Telemetry { properties } => {
-                let max = self.shared.config.limits.max_message_size;
-                if publish.payload.len() > max {
-                    return Err(self.conn.close(Close::Policy(format!(
-                        "message of {} bytes exceeds IoT Hub's {max}",
-                        publish.payload.len()
-                    ))));
-                }
-                let size = publish.payload.len();
-                let message = TelemetryMessage {
-                    hub: host.to_ascii_lowercase(),
-                    device_id: device_id.to_owned(),
-                    module_id: module_id.map(str::to_owned),
-                    properties: properties.to_owned(),
-                    body: publish.payload,
-                    received_ms: u64::try_from(unix_now().as_millis()).unwrap_or(u64::MAX),
-                };
-                let wait = self.shared.store.submit(vec![Write::Telemetry(message)]);
-                self.pending.push_back(Pending {
-                    packet_id: publish.packet_id,
-                    wait: Some(wait),
-                    event: Some(ServerEvent::Telemetry {
-                        hub: host.to_owned(),
-                        device_id: device_id.to_owned(),
-                        module_id: module_id.map(str::to_owned),
-                        size,
-                    }),
-                });
-                Ok(())
-            }
-            HubRequest::TwinGet { rid } => {
-                let key = twin_key(host, device_id, module_id);
-                let body = self.shared.realm.read().ok().map(|realm| {
-                    let twin = realm
-                        .hubs
-                        .twin(&key)
-                        .cloned()
-                        .unwrap_or_else(|| crate::engine::hubs::empty_twin(key.clone()));
-                    serde_json::json!({"desired": twin.desired, "reported": twin.reported})
-                });
-                let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
-                self.conn
-                    .publish(format!("$iothub/twin/res/200/?$rid={rid}"), body);
-                self.ack_now(&publish);
-                Ok(())
-            }
-            HubRequest::TwinPatchReported { rid } => {
-                let rid = rid.to_owned();
-                let patch: Option<serde_json::Map<String, serde_json::Value>> =
-                    serde_json::from_slice(&publish.payload).ok();
-                let Some(patch) = patch else {
-                    self.conn
-                        .publish(format!("$iothub/twin/res/400/?$rid={rid}"), Vec::new());
-                    self.ack_now(&publish);
-                    return Ok(());
-                };
-                let key = twin_key(host, device_id, module_id);
-                let planned = self
-                    .shared
-                    .realm
-                    .read()
-                    .ok()
-                    .map(|realm| realm.hubs.patched_reported(&key, &patch));
-                let Some((twin, version)) = planned else {
-                    return Err(self.conn.close(Close::Policy("state unavailable".into())));
-                };
-                if let Err(e) = self
-                    .shared
-                    .store
-                    .commit(vec![Write::Twin(twin.clone())])
-                    .await
-                {
-                    return Err(self.conn.close(Close::Policy(format!("store: {e}"))));
-                }
-                if let Ok(mut realm) = self.shared.realm.write() {
-                    realm.hubs.set_twin(twin);
-                }
-                self.conn.publish(
-                    format!("$iothub/twin/res/204/?$rid={rid}&$version={version}"),
-                    Vec::new(),
-                );
-                self.ack_now(&publish);
-                Ok(())
-            }
-            HubRequest::MethodResponse => {
-                self.ack_now(&publish);
-                Ok(())
-            }
-        }
-    }
-
-    async fn dps_publish(&mut self, peer: DpsPeer<'_>, publish: Publish) -> Result<(), Close> {
-        let chain = self.chain.clone();
-        let peer = DpsPeer {
-            chain: &chain,
-            ..peer
-        };
-        let topic = publish.topic.clone();
-        let (reply_topic, body) = match RequestTopic::parse(&topic) {
-            Ok(RequestTopic::Register { rid }) => {
-                if publish.payload.len() > iot_dps_proto::MAX_PAYLOAD_LEN {
-                    return Err(self
-                        .conn
-                        .close(Close::Policy("register body too large".into())));
-                }
-                match self.register(&peer, rid, &publish.payload).await {
-                    Ok(reply) => reply,
-                    Err(e) => return Err(self.conn.close(Close::Policy(e))),
-                }
-            }
-            Ok(RequestTopic::OperationStatus { rid, operation_id }) => {
-                let answer =
-                    self.shared.realm.read().ok().and_then(|realm| {
-                        realm.dps.as_ref().map(|dps| dps.front.poll(operation_id))
-                    });
-                let (status, body) = answer.unwrap_or((404, Vec::new()));
-                (response_topic(status, rid, None).unwrap_or_default(), body)
-            }
-            _ => {
-                return Err(self
-                    .conn
-                    .close(Close::Policy("unsupported DPS topic".into())));
-            }
-        };
-        self.conn.publish(reply_topic, body);
-        self.ack_now(&publish);
-        Ok(())
-    }
-
-    /// Decide, commit (record, hub changes, operation in one transaction), apply, answer.
-    async fn register(
-        &mut self,
-        peer: &DpsPeer<'_>,
-        rid: &str,
-        payload: &[u8],
-    ) -> Result<(String, Vec<u8>), String> {
-        let shared = Arc::clone(&self.shared);
-        let _one_at_a_time = shared.registrations.lock().await;
-        let now = unix_now().as_secs();
-        let operation_id = operation_id(now);
-        let planned = shared.realm.read().ok().and_then(|realm| {
-            let dps = realm.dps.as_ref()?;
-            let plan = dps
-                .front
-                .decide_register(&dps.service, peer, payload, now, &operation_id);
-            let writes = dps.front.writes_for(&plan, &realm.hubs);
-            Some((plan, writes))
-        });
-        let Some((plan, writes)) = planned else {
-            return Err("no DPS instance".into());
-        };
-        shared
-            .store
-            .commit(writes)
-            .await
-            .map_err(|e| format!("store: {e}"))?;
-        if let Ok(mut realm) = shared.realm.write() {
-            let realm = &mut *realm;
-            if let Some(dps) = realm.dps.as_mut() {
-                dps.front.commit(&plan, &mut realm.hubs);
-            }
-        }
-        shared.emit(registration_event(peer.client_id, &plan.outcome));
-        Ok((plan.topic(rid), plan.body))
-    }
-}
-
-fn registration_event(
-    registration_id: &str,
-    outcome: &iot_dps_service::RegistrationOutcome,
-) -> ServerEvent {
-    use iot_dps_service::Decision;
-    let (status, hub, device) = match &outcome.decision {
-        Decision::Assigned { hub, device_id, .. } => {
-            ("assigned", Some(hub.clone()), Some(device_id.clone()))
-        }
-        Decision::Disabled { .. } => ("disabled", None, None),
-        Decision::Failed(_) => ("failed", None, None),
-    };
-    ServerEvent::Registration {
-        registration_id: registration_id.to_owned(),
-        status: status.into(),
-        assigned_hub: hub,
-        device_id: device,
-        reason: outcome.decision.to_string(),
-    }
-}
-
-/// An operation ID in the service's shape (`4.{16 hex}.{uuid}`, reference §5.4) from the OS
-/// random generator.
-fn operation_id(now: u64) -> String {
-    use ring::rand::SecureRandom as _;
-    let mut bytes = [0u8; 16];
-    let _ = ring::rand::SystemRandom::new().fill(&mut bytes);
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!(
-        "4.{now:016x}.{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
 }
