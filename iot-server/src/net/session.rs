@@ -53,6 +53,7 @@ fn unix_now() -> Duration {
         .unwrap_or_default()
 }
 
+/// A TLS connection's session: the peer chain is read from the handshake.
 pub(crate) async fn run(
     tls: TlsStream<TcpStream>,
     peer: SocketAddr,
@@ -65,6 +66,22 @@ pub(crate) async fn run(
         .peer_certificates()
         .map(|certs| certs.iter().map(|c| c.clone().into_owned()).collect())
         .unwrap_or_default();
+    run_stream(tls, peer, chain, Transport::Mqtt, shared, stop).await;
+}
+
+/// An MQTT session over any byte stream whose TLS `chain` and `transport` the caller knows:
+/// the MQTT/TLS listener, and MQTT over WebSockets (binary frames adapted to a byte stream,
+/// `Transport::MqttWs`) feed the same engine.
+pub(crate) async fn run_stream<S>(
+    stream: S,
+    peer: SocketAddr,
+    chain: Vec<CertificateDer<'static>>,
+    transport: Transport,
+    shared: Arc<Shared>,
+    stop: watch::Receiver<bool>,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     let limits = shared.config.limits;
     let session = Session {
         conn: Connection::new(
@@ -75,13 +92,13 @@ pub(crate) async fn run(
         shared,
         peer,
         chain,
-        transport: Transport::Mqtt,
+        transport,
         endpoint: None,
         pending: VecDeque::new(),
         identity: String::new(),
         expires: None,
     };
-    drive(session, tls, stop).await;
+    drive(session, stream, stop).await;
 }
 
 /// The read / decide / write loop over any byte stream.
