@@ -24,6 +24,8 @@ pub(crate) struct Shared {
     pub(crate) config: ServerConfig,
     /// Serializes DPS registrations: decide, commit, apply, one at a time.
     pub(crate) registrations: tokio::sync::Mutex<()>,
+    /// The open session of each client: a newer one with the same client ID ends it.
+    pub(crate) clients: crate::net::clients::Clients,
 }
 
 impl Shared {
@@ -153,6 +155,7 @@ impl Server {
             events,
             config,
             registrations: tokio::sync::Mutex::new(()),
+            clients: crate::net::clients::Clients::default(),
         });
         let acceptor = tokio_rustls::TlsAcceptor::from(tls.config);
         let task = tokio::spawn(crate::net::listener::serve(

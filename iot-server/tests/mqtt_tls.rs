@@ -580,3 +580,34 @@ async fn a_hub_session_ends_when_its_token_expires() {
     assert!(lived >= std::time::Duration::from_millis(900), "{lived:?}");
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_second_connection_of_the_same_device_ends_the_first() {
+    let dir = temp_dir("takeover");
+    let pki = Pki::new();
+    let (server, ca) = start(&dir, write_imports(&dir, &pki), Limits::default()).await;
+    let addr = server.mqtt_addr();
+    let token = hub_token("dev-sas", &key(1));
+    let mut first = Client::connect(addr, &ca, None).await.unwrap();
+    let ack = first
+        .mqtt_connect("dev-sas", &hub_user("dev-sas"), Some(&token))
+        .await;
+    assert_eq!(ack.unwrap().code, ConnectReturnCode::Accepted);
+    // Another device, and a DPS session with the same client ID as a later hub device, stay.
+    let mut other = Client::connect(addr, &ca, None).await.unwrap();
+    let ack = other
+        .mqtt_connect("sym-01", &dps_user("sym-01"), None)
+        .await;
+    assert_eq!(ack.unwrap().code, ConnectReturnCode::Accepted);
+    let mut second = Client::connect(addr, &ca, None).await.unwrap();
+    let ack = second
+        .mqtt_connect("dev-sas", &hub_user("dev-sas"), Some(&token))
+        .await;
+    assert_eq!(ack.unwrap().code, ConnectReturnCode::Accepted);
+    assert!(first.closed().await, "MQTT 3.1.1 §3.1.4-2");
+    second
+        .publish1_acked("devices/dev-sas/messages/events/", b"still here")
+        .await;
+    assert_eq!(other.subscribe("$dps/registrations/res/#").await, vec![1]);
+    server.shutdown().await;
+}

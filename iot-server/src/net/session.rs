@@ -45,6 +45,8 @@ struct Session {
     identity: String,
     /// When the credential of a hub session expires.
     expires: Option<Instant>,
+    /// This session's place in the one-session-per-client table.
+    registration: Option<crate::net::clients::Registration>,
 }
 
 fn unix_now() -> Duration {
@@ -97,6 +99,7 @@ pub(crate) async fn run_stream<S>(
         pending: VecDeque::new(),
         identity: String::new(),
         expires: None,
+        registration: None,
     };
     drive(session, stream, stop).await;
 }
@@ -150,6 +153,11 @@ where
                 break s.conn.close(Close::Policy("the credential expired".into()));
             },
             _ = stop.changed() => break s.conn.close(Close::Shutdown),
+            () = replaced(&mut s.registration) => {
+                break s.conn.close(Close::Policy(
+                    "a newer connection with the same client ID took over".into(),
+                ));
+            },
         }
     };
     let out = s.conn.poll_transmit();
@@ -158,6 +166,9 @@ where
         let _ = tokio::time::timeout(linger, wr.write_all(&out)).await;
     }
     let _ = tokio::time::timeout(linger, wr.shutdown()).await;
+    if let Some(registration) = &s.registration {
+        s.shared.clients.unregister(registration);
+    }
     s.shared.emit(ServerEvent::Disconnect {
         identity: s.identity,
         reason: reason.to_string(),
@@ -168,6 +179,18 @@ where
 async fn front_done(pending: &mut VecDeque<Pending>) -> Result<(), StoreError> {
     match pending.front_mut().and_then(|p| p.wait.as_mut()) {
         Some(wait) => wait.await.unwrap_or(Err(StoreError::Closed)),
+        None => std::future::pending().await,
+    }
+}
+
+/// Resolves when a newer session registered the same client key.
+async fn replaced(registration: &mut Option<crate::net::clients::Registration>) {
+    match registration {
+        Some(r) => {
+            if r.replaced.wait_for(|taken| *taken).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
         None => std::future::pending().await,
     }
 }
@@ -223,6 +246,22 @@ impl Session {
                             let left = Duration::from_secs(valid_until.saturating_sub(now));
                             self.expires = Instant::now().checked_add(left);
                         }
+                        let key = match &endpoint {
+                            Endpoint::Hub {
+                                host,
+                                device_id,
+                                module_id,
+                                ..
+                            } => format!(
+                                "hub/{}/{device_id}/{}",
+                                host.to_ascii_lowercase(),
+                                module_id.as_deref().unwrap_or_default()
+                            ),
+                            Endpoint::Dps {
+                                registration_id, ..
+                            } => format!("dps/{}", registration_id.to_ascii_lowercase()),
+                        };
+                        self.registration = self.shared.clients.register(key);
                         self.endpoint = Some(endpoint);
                         self.conn.accept()
                     }
