@@ -29,7 +29,8 @@ pub enum TlsSource {
 /// Bounds that keep one client from hurting the others.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// A connection must finish TLS and send CONNECT within this time.
+    /// A connection must finish the TLS handshake within this time, and then send its CONNECT
+    /// within this time again.
     pub connect_timeout: Duration,
     /// Largest MQTT packet accepted (fixed header included); bigger closes the connection.
     pub max_packet_size: usize,
