@@ -276,3 +276,51 @@ fn export_round_trips_through_import() {
         2
     );
 }
+
+#[tokio::test]
+async fn events_follow_prints_new_messages() {
+    let dir = temp_dir("follow");
+    let pki = Pki::new();
+    let state = dir.join("state");
+    let mut served = serve(&state, &write_imports(&dir, &pki));
+    let mut follower = Command::new(env!("CARGO_BIN_EXE_iot"))
+        .args(["serve", "events", "--follow", "--json", "--state"])
+        .arg(&state)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = follower.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut dev = Client::connect(served.addr, &served.ca, None)
+        .await
+        .unwrap();
+    let ack = dev
+        .mqtt_connect(
+            "dev-sas",
+            &hub_user("dev-sas"),
+            Some(&hub_token("dev-sas", &key(1))),
+        )
+        .await;
+    assert_eq!(ack.unwrap().code, ConnectReturnCode::Accepted);
+    for body in ["first", "second"] {
+        dev.publish1_acked("devices/dev-sas/messages/events/", body.as_bytes())
+            .await;
+        let line = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the follower prints the new message");
+        let value: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(value["body"], body);
+        assert_eq!(value["deviceId"], "dev-sas");
+    }
+    follower.kill().unwrap();
+    follower.wait().unwrap();
+    served.child.kill().unwrap();
+    served.child.wait().unwrap();
+}
