@@ -205,6 +205,9 @@ fn describe_summary(summary: &iot_server::Summary) -> String {
             let _ = writeln!(out, "    service connection string: {cs}");
         }
     }
+    for warning in &summary.warnings {
+        let _ = writeln!(out, "warning: {warning}");
+    }
     let _ = writeln!(out, "stop with Ctrl-C (SIGINT) or SIGTERM");
     out
 }

@@ -55,6 +55,9 @@ pub struct Summary {
     /// The DPS instance, if one is loaded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dps: Option<DpsSummary>,
+    /// Configuration that loads but probably does not do what was meant.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// A hub in the [`Summary`].
@@ -148,6 +151,7 @@ impl Server {
             ca_path: tls.ca_path.clone(),
             hubs: realm.hub_summaries(),
             dps: realm.dps_summary(),
+            warnings: realm.warnings(),
         };
         let shared = Arc::new(Shared {
             realm: RwLock::new(realm),

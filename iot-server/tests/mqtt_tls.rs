@@ -514,6 +514,7 @@ async fn the_server_certificate_is_remade_when_a_host_is_added() {
     let pki = Pki::new();
     let imports = write_imports(&dir, &pki);
     let (server, ca) = start(&dir, vec![imports[0].clone()], Limits::default()).await;
+    assert!(server.summary().warnings.is_empty());
     server.shutdown().await;
     let tls = dir.join("state/tls");
     let first = std::fs::read_to_string(tls.join("server.pem")).unwrap();
@@ -532,6 +533,10 @@ async fn the_server_certificate_is_remade_when_a_host_is_added() {
     // A DPS file adds its service host: a new certificate from the same CA.
     let (server, ca_again) = start(&dir, vec![imports[1].clone()], Limits::default()).await;
     assert_eq!(ca_again, ca);
+    assert!(
+        server.summary().warnings.is_empty(),
+        "the linked hub is served"
+    );
     assert_ne!(
         std::fs::read_to_string(tls.join("server.pem")).unwrap(),
         first
@@ -609,5 +614,17 @@ async fn a_second_connection_of_the_same_device_ends_the_first() {
         .publish1_acked("devices/dev-sas/messages/events/", b"still here")
         .await;
     assert_eq!(other.subscribe("$dps/registrations/res/#").await, vec![1]);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_linked_hub_without_a_hub_file_is_reported() {
+    let dir = temp_dir("warnings");
+    let pki = Pki::new();
+    let imports = write_imports(&dir, &pki);
+    let (server, _) = start(&dir, vec![imports[1].clone()], Limits::default()).await;
+    let warnings = &server.summary().warnings;
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains(HUB), "{warnings:?}");
     server.shutdown().await;
 }

@@ -65,6 +65,27 @@ impl Realm {
         Ok(realm)
     }
 
+    /// Configuration that loads but will not work as a developer likely expects: a linked hub
+    /// of the DPS instance that this server does not serve (devices assigned there get
+    /// `assigned` but no identity, and cannot connect).
+    pub fn warnings(&self) -> Vec<String> {
+        let Some(dps) = &self.dps else {
+            return Vec::new();
+        };
+        dps.state
+            .instance
+            .linked_hubs
+            .iter()
+            .filter(|linked| self.hubs.hub(&linked.host).is_none())
+            .map(|linked| {
+                format!(
+                    "dps links hub {} but no hub file defines it: devices assigned there cannot connect",
+                    linked.host
+                )
+            })
+            .collect()
+    }
+
     /// The host names the TLS certificate must cover (see [`crate::tls::server_names`]).
     pub fn tls_names(&self) -> Vec<String> {
         let hubs = self.hubs.iter().map(|h| h.settings.host_name());
