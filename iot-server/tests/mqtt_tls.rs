@@ -383,6 +383,40 @@ async fn dps_wrong_key_is_answered_401() {
     );
     let body: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(body["errorCode"], 401_002);
+    // Another registration's operation is not found.
+    let mut d = Client::connect(server.mqtt_addr(), &ca, None)
+        .await
+        .unwrap();
+    let right = SharedAccessKey::from_base64(&key(10)).unwrap();
+    let ack = d
+        .mqtt_connect(
+            "sym-01",
+            &dps_user("sym-01"),
+            Some(&dps_token("sym-01", &right)),
+        )
+        .await;
+    assert_eq!(ack.unwrap().code, ConnectReturnCode::Accepted);
+    d.subscribe("$dps/registrations/res/#").await;
+    let (_, accepted) = d
+        .dps_request(
+            &register_topic("y").unwrap(),
+            br#"{"registrationId":"sym-01"}"#,
+        )
+        .await;
+    let accepted: Value = serde_json::from_str(&accepted).unwrap();
+    let operation = accepted["operationId"].as_str().unwrap();
+    let mut e = Client::connect(server.mqtt_addr(), &ca, None)
+        .await
+        .unwrap();
+    let ack = e
+        .mqtt_connect("grp-dev-9", &dps_user("grp-dev-9"), None)
+        .await;
+    assert_eq!(ack.unwrap().code, ConnectReturnCode::Accepted);
+    e.subscribe("$dps/registrations/res/#").await;
+    let (topic, _) = e
+        .dps_request(&operation_status_topic("z", operation).unwrap(), b" ")
+        .await;
+    assert!(topic.starts_with("$dps/registrations/res/404/"), "{topic}");
     // A DPS user name whose registration ID is not the client ID is refused at CONNECT.
     let mut c = Client::connect(server.mqtt_addr(), &ca, None)
         .await

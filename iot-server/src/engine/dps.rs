@@ -198,9 +198,14 @@ impl DpsFrontEnd {
             .collect()
     }
 
-    /// The answer to an operation-status poll: status and body.
-    pub fn poll(&self, operation_id: &str) -> (u16, Vec<u8>) {
-        match self.operations.get(operation_id) {
+    /// The answer to `registration_id`'s operation-status poll: status and body. Another
+    /// registration's operation is not found (a device reads only its own results).
+    pub fn poll(&self, registration_id: &str, operation_id: &str) -> (u16, Vec<u8>) {
+        match self
+            .operations
+            .get(operation_id)
+            .filter(|op| op.registration_id.eq_ignore_ascii_case(registration_id))
+        {
             Some(op) => (op.status, op.body.clone()),
             None => (404, NOT_FOUND.to_vec()),
         }
@@ -226,7 +231,7 @@ impl DpsFrontEnd {
                 Some((plan.topic(rid), plan.body.clone(), Some(plan.outcome)))
             }
             RequestTopic::OperationStatus { rid, operation_id } => {
-                let (status, body) = self.poll(operation_id);
+                let (status, body) = self.poll(peer.client_id, operation_id);
                 Some((response_topic(status, rid, None).ok()?, body, None))
             }
         }

@@ -35,10 +35,12 @@ impl Session {
                 }
             }
             Ok(RequestTopic::OperationStatus { rid, operation_id }) => {
-                let answer =
-                    self.shared.realm.read().ok().and_then(|realm| {
-                        realm.dps.as_ref().map(|dps| dps.front.poll(operation_id))
-                    });
+                let answer = self.shared.realm.read().ok().and_then(|realm| {
+                    realm
+                        .dps
+                        .as_ref()
+                        .map(|dps| dps.front.poll(peer.client_id, operation_id))
+                });
                 let (status, body) = answer.unwrap_or((404, Vec::new()));
                 (response_topic(status, rid, None).unwrap_or_default(), body)
             }
