@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 
 use crate::engine::realm::Realm;
 use crate::net::writer::StoreHandle;
-use crate::store::{SqliteStore, Store as _};
+use crate::store::{SqliteStore, Store};
 use crate::tls::TlsSetup;
 use crate::{Error, ServerConfig, ServerEvent};
 
@@ -124,7 +124,22 @@ impl Server {
         let dir = config.state_dir.clone();
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         let dir = std::fs::canonicalize(&dir).map_err(|e| Error::io(&dir, e))?;
-        let mut store = SqliteStore::open(&dir)?;
+        let store = SqliteStore::open(&dir)?;
+        Self::start_with_store(config, store).await
+    }
+
+    /// Like [`Self::start`], with the embedder's [`Store`] in place of the SQLite one
+    /// (`config.state_dir` still holds `tls/`).
+    ///
+    /// # Errors
+    /// As [`Self::start`].
+    pub async fn start_with_store<S: Store + 'static>(
+        config: ServerConfig,
+        mut store: S,
+    ) -> Result<RunningServer, Error> {
+        let dir = config.state_dir.clone();
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let dir = std::fs::canonicalize(&dir).map_err(|e| Error::io(&dir, e))?;
         for path in &config.imports {
             let writes = crate::engine::import::read_import(path)?;
             store.apply(&writes)?;
