@@ -259,7 +259,7 @@ fn export_round_trips_through_import() {
         &std::fs::read_to_string(Path::new(&out1).join(format!("{HUB}.hub.json"))).unwrap(),
     )
     .unwrap();
-    assert_eq!(hub["identities"].as_array().unwrap().len(), 4);
+    assert_eq!(hub["identities"].as_array().unwrap().len(), 5);
     let dps: Value =
         serde_json::from_str(&std::fs::read_to_string(Path::new(&out1).join("dps.json")).unwrap())
             .unwrap();

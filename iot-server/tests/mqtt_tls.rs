@@ -662,3 +662,46 @@ async fn a_linked_hub_without_a_hub_file_is_reported() {
     assert!(warnings[0].contains(HUB), "{warnings:?}");
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_module_connects_and_sends_on_its_own_topic() {
+    let dir = temp_dir("module");
+    let pki = Pki::new();
+    let (server, ca) = start(&dir, write_imports(&dir, &pki), Limits::default()).await;
+    let key = SharedAccessKey::from_base64(&key(5)).unwrap();
+    let resource = ResourceUri::Module {
+        host: HUB,
+        device_id: "dev-sas",
+        module_id: "mod-1",
+    };
+    let token = iot_sas::sign(&key, &resource, now() + 3600, None).unwrap();
+    let mut m = Client::connect(server.mqtt_addr(), &ca, None)
+        .await
+        .unwrap();
+    let ack = m
+        .mqtt_connect(
+            "dev-sas/mod-1",
+            &format!("{HUB}/dev-sas/mod-1/?api-version=2021-04-12"),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(ack.unwrap().code, ConnectReturnCode::Accepted);
+    assert_eq!(
+        m.subscribe("devices/dev-sas/modules/mod-1/messages/devicebound/#")
+            .await,
+        vec![1]
+    );
+    m.publish1_acked(
+        "devices/dev-sas/modules/mod-1/messages/events/a=b",
+        b"from a module",
+    )
+    .await;
+    let mut store = SqliteStore::open(&dir.join("state")).unwrap();
+    let stored = store.telemetry(&TelemetryFilter::default()).unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].1.module_id.as_deref(), Some("mod-1"));
+    // The module may not publish as its device.
+    m.publish1("devices/dev-sas/messages/events/", b"x").await;
+    assert!(m.closed().await);
+    server.shutdown().await;
+}

@@ -55,7 +55,9 @@ pub fn hub_file(pki: &Pki) -> serde_json::Value {
                 "symmetricKey": {"primaryKey": key(3), "secondaryKey": key(4)}}},
             {"deviceId": "dev-self", "authentication": {"type": "selfSigned",
                 "x509Thumbprint": {"primaryThumbprint": thumbprint}}},
-            {"deviceId": "dev-ca", "authentication": {"type": "certificateAuthority"}}
+            {"deviceId": "dev-ca", "authentication": {"type": "certificateAuthority"}},
+            {"deviceId": "dev-sas", "moduleId": "mod-1", "authentication": {"type": "sas",
+                "symmetricKey": {"primaryKey": key(5), "secondaryKey": key(6)}}}
         ]
     })
 }
