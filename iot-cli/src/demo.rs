@@ -1,9 +1,9 @@
 //! `iot demo`: the DPS test-to-production workflow, in memory, with fresh keys and
-//! certificates. The workflow itself is `iot_dps_service::workflow`, the same code the
+//! certificates. The workflow itself is `iot_server::engine::workflow`, the same code the
 //! crate's integration test runs; this module only draws the randomness, reads the clock
 //! and prints.
 
-use iot_dps_service::workflow::{
+use iot_server::engine::workflow::{
     CA_DEVICE, ScenarioInputs, Story, X509_DEVICE, run_test_to_production,
 };
 use iot_x509::generate::{Validity, new_device_cert, new_root_ca, new_self_signed_device_cert};

@@ -26,6 +26,7 @@ mod input;
 mod meta;
 mod output;
 mod sas;
+mod serve;
 mod when;
 mod x509;
 
@@ -77,6 +78,8 @@ enum Command {
     Completions(meta::CompletionsArgs),
     /// Print the man page, or write one page per command into a directory.
     Man(meta::ManArgs),
+    /// A local IoT Hub + DPS over TLS for the unmodified SDKs; `serve export`, `serve events`.
+    Serve(Box<serve::Args>),
 }
 
 fn main() -> ExitCode {
@@ -101,6 +104,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(&args, out),
         Command::Completions(args) => meta::completions(&args, out),
         Command::Man(args) => meta::man(&args, out),
+        Command::Serve(args) => serve::run(*args, out),
     };
     output::finish(outcome, cli.json)
 }

@@ -5,7 +5,6 @@ mod attest;
 mod decision;
 mod enrollment;
 mod error;
-mod frontend;
 mod ids;
 mod instance;
 mod record;
@@ -16,7 +15,6 @@ mod response;
 mod revocation;
 mod service;
 mod validate;
-pub mod workflow;
 
 pub use allocation::{
     AllocationRequest, AllocationResponse, DeviceRuntimeContext, HubLatency, allocate_geo_latency,

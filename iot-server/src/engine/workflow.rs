@@ -1,6 +1,7 @@
 //! The test-to-production workflow (reference ../shared/reference/azure-iot-protocol.md
 //! §7.5, §7.6, §8.3, §8.4), end to end over every crate of the workspace, in memory. Used by
-//! `iot demo` and by this crate's `tests/test_to_production.rs`: both run this code.
+//! `iot demo` and by this crate's `tests/test_to_production.rs`: both run this code, and the
+//! server's DPS endpoint and hubs are the same [`DpsFrontEnd`] and [`Hubs`].
 //!
 //! The five steps, per attestation kind: (1) the device registers and DPS assigns the Test
 //! hub; (2) it connects to Test: allowed; (3) the operator moves the enrollment to Production
@@ -14,13 +15,15 @@ use iot_sas::{SharedAccessKey, derive_device_key};
 use iot_x509::CertificateDer;
 use serde::Serialize;
 
-pub use crate::frontend::{DeviceCredential, DpsFrontEnd, Hubs, Provisioning, SimDevice};
-use crate::{
+pub use crate::engine::dps::DpsFrontEnd;
+pub use crate::engine::hubs::Hubs;
+use iot_dps_service::{
     AllocationPolicy, Attestation, DpsCertificate, DpsInstance, DpsTransport, EnrollmentGroup,
     EnrollmentRef, EnrollmentSettings, Error, IndividualEnrollment, LinkedHub, ProvisioningService,
     ReprovisionPolicy, X509Attestation, X509CaReferences, X509CertificateWithInfo,
     X509Certificates,
 };
+pub use sim::{DeviceCredential, Provisioning, SimDevice, connect, provision};
 
 /// Registration ID of the individual symmetric-key device.
 pub const SYMMETRIC_DEVICE: &str = "sym-device-01";
@@ -313,3 +316,4 @@ impl World {
 }
 
 mod scenarios;
+mod sim;

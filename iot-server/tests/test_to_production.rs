@@ -6,7 +6,7 @@
 //! step is stated here from the rules, not read from the scenarios' own expectations.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use iot_dps_service::workflow::{
+use iot_server::engine::workflow::{
     CA_DEVICE, ScenarioInputs, Story, X509_DEVICE, run_test_to_production,
 };
 use iot_x509::generate::{Validity, new_device_cert, new_root_ca, new_self_signed_device_cert};

@@ -5,8 +5,7 @@ use iot_dps_proto::Event;
 use iot_hub_auth::{AuthenticationType, DenyReason, Transport};
 
 use super::{ScenarioReport, SimDevice, StepReport, World};
-use crate::service::{hex_upper, sha256};
-use crate::{EnrollmentRef, Error, HubChange};
+use iot_dps_service::{EnrollmentRef, Error, HubChange};
 
 /// What a connect step expects.
 enum Expect {
@@ -30,9 +29,7 @@ impl World {
         leaf: Option<&[u8]>,
     ) -> StepReport {
         let now = self.tick(10);
-        let run = self
-            .front
-            .provision(&self.service, &mut self.hubs, device, now);
+        let run = super::provision(&mut self.front, &self.service, &mut self.hubs, device, now);
         let mut notes: Vec<String> = Vec::new();
         if let Some(outcome) = &run.outcome {
             notes.push(format!("dps decision: {}", outcome.decision));
@@ -77,7 +74,7 @@ impl World {
     /// X.509 devices land in the hub as selfSigned with the leaf's SHA-256 thumbprint (§7.5).
     fn thumbprint_note(&self, hub: &str, device_id: &str, leaf: &[u8]) -> (String, bool) {
         use iot_hub_auth::Registry as _;
-        let want = hex_upper(&sha256(leaf));
+        let want = iot_x509::Thumbprint::sha256_of(leaf).to_string();
         let identity = self.hubs.registry(hub).and_then(|r| r.get(device_id, None));
         match identity {
             Some(id) => {
@@ -118,7 +115,8 @@ impl World {
             Expect::Denied(check, label) => (false, check, label),
         };
         let now = self.tick(5);
-        let result = self.hubs.connect(
+        let result = super::connect(
+            &self.hubs,
             hub,
             &device.registration_id,
             &device.credential,
@@ -250,16 +248,16 @@ impl World {
 
     pub(super) fn websocket_refused(&mut self, device: &SimDevice) -> ScenarioReport {
         let now = self.tick(10);
-        let run = self
-            .front
-            .provision(&self.service, &mut self.hubs, device, now);
+        let run = super::provision(&mut self.front, &self.service, &mut self.hubs, device, now);
         let expected =
             "dps refuses: X.509 CA attestation over WebSockets is disabled (401002)".to_owned();
         let (actual, ok) = match &run.outcome {
             Some(o) => {
                 let ok = matches!(
                     &o.decision,
-                    crate::Decision::Failed(crate::RegistrationFailure::X509CaOverWebSockets)
+                    iot_dps_service::Decision::Failed(
+                        iot_dps_service::RegistrationFailure::X509CaOverWebSockets
+                    )
                 ) && o.status_code == 401
                     && o.hub_changes.is_empty();
                 (format!("status {}: {}", o.status_code, o.decision), ok)
@@ -314,7 +312,7 @@ impl World {
                     && plan.warnings.iter().any(|w| {
                         matches!(
                             w,
-                            crate::RevocationWarning::HubAccessRemainsUntilApplied { .. }
+                            iot_dps_service::RevocationWarning::HubAccessRemainsUntilApplied { .. }
                         )
                     });
                 (
@@ -349,9 +347,7 @@ impl World {
             Expect::Allowed,
         ));
         let now = self.tick(10);
-        let run = self
-            .front
-            .provision(&self.service, &mut self.hubs, device, now);
+        let run = super::provision(&mut self.front, &self.service, &mut self.hubs, device, now);
         let disabled = matches!(run.event, Some(Event::Disabled));
         steps.push(StepReport {
             step: "5. device registers again".into(),
@@ -403,9 +399,9 @@ fn describe_change(change: &HubChange) -> String {
             twin,
         } => {
             let twin = match twin {
-                crate::TwinChange::Initial { .. } => "initial twin",
-                crate::TwinChange::MigrateFrom { .. } => "twin migrated",
-                crate::TwinChange::Keep => "twin kept",
+                iot_dps_service::TwinChange::Initial { .. } => "initial twin",
+                iot_dps_service::TwinChange::MigrateFrom { .. } => "twin migrated",
+                iot_dps_service::TwinChange::Keep => "twin kept",
             };
             format!(
                 "hub change: create/update '{}' in {hub} as {} ({twin})",
@@ -419,6 +415,7 @@ fn describe_change(change: &HubChange) -> String {
         HubChange::Disable { hub, device_id } => {
             format!("hub change: disable '{device_id}' in {hub}")
         }
+        other => format!("hub change in {}", other.hub()),
     }
 }
 
