@@ -4,6 +4,7 @@ mod config;
 pub mod engine;
 mod error;
 mod event;
+mod http;
 pub mod mqtt;
 mod net;
 mod server;

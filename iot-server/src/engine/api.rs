@@ -122,6 +122,13 @@ impl ApiOutcome {
         }
     }
 
+    /// 503: the server cannot decide or store now (the reason is for the log).
+    pub fn unavailable(reason: &str) -> Self {
+        Self::read(ApiResponse::empty(503))
+            .code("unavailable")
+            .reason(reason)
+    }
+
     fn write(response: ApiResponse, writes: Vec<Write>, after: AfterCommit) -> Self {
         Self {
             writes,
