@@ -73,6 +73,21 @@ impl SqliteStore {
         Self::open_file(&dir.join(DATABASE_FILE))
     }
 
+    /// Opens the database of an existing state directory (never creates one).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] when `DIR/iot-server.sqlite3` does not exist or fails.
+    pub fn open_existing(dir: &Path) -> Result<Self, StoreError> {
+        let path = dir.join(DATABASE_FILE);
+        if !path.is_file() {
+            return Err(StoreError::Database(format!(
+                "{} does not exist (not a state directory)",
+                path.display()
+            )));
+        }
+        Self::open_file(&path)
+    }
+
     /// Opens (or creates) a database file.
     ///
     /// # Errors
