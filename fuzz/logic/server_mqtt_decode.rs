@@ -43,11 +43,11 @@ pub fn run(data: &[u8]) {
         }
         while let Some(event) = conn.poll_event() {
             events += 1;
-            if let Event::Connect(_) = event {
-                if !refused {
-                    let _ = conn.refuse(ConnectReturnCode::NotAuthorized);
-                    refused = true;
-                }
+            if let Event::Connect(_) = event
+                && !refused
+            {
+                let _ = conn.refuse(ConnectReturnCode::NotAuthorized);
+                refused = true;
             }
         }
         if refused {

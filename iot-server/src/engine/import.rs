@@ -33,10 +33,6 @@ pub struct DpsFile {
 /// One import file, recognised by its content: `hostName` makes a hub file, `idScope` a DPS
 /// file.
 #[derive(Clone, Debug, PartialEq)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "read once at start; matching stays simple"
-)]
 pub enum ImportFile {
     /// A hub.
     Hub(HubDocument),
