@@ -3,7 +3,7 @@
 //! after the commit, what to report). The tokio/hyper plumbing in `crate::http` only moves
 //! bytes, reads the clock and the OS random generator, commits and applies.
 //!
-//! * [`route`]: which API a method and path are for.
+//! * [`mod@route`]: which API a method and path are for.
 //! * [`auth`]: back-end tokens of hub and DPS policies.
 //! * `registry`: the Registry Manager identity API.
 //! * `enrollments`: the DPS service API.
