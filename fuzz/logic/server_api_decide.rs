@@ -29,14 +29,15 @@ pub fn realm() -> iot_server::engine::realm::Realm {
     }))
     .unwrap();
     let mut instance = iot_dps_service::DpsInstance::new("0ne00AB12CD");
-    instance
-        .linked_hubs
-        .push(iot_dps_service::LinkedHub::new("acme-test.azure-devices.net"));
-    let enrollment: iot_dps_service::IndividualEnrollment = serde_json::from_value(serde_json::json!({
+    instance.linked_hubs.push(iot_dps_service::LinkedHub::new(
+        "acme-test.azure-devices.net",
+    ));
+    let enrollment: iot_dps_service::IndividualEnrollment =
+        serde_json::from_value(serde_json::json!({
         "registrationId": "node-http-dev",
         "attestation": {"type": "symmetricKey",
             "symmetricKey": {"primaryKey": nine, "secondaryKey": nine}}}))
-    .unwrap();
+        .unwrap();
     let dps = DpsState {
         instance,
         service_host_name: "acme-dps.azure-devices-provisioning.net".into(),
@@ -65,7 +66,9 @@ pub fn run(data: &[u8]) {
 
     static REALM: OnceLock<Mutex<iot_server::engine::realm::Realm>> = OnceLock::new();
     let realm = REALM.get_or_init(|| Mutex::new(realm()));
-    let mut realm = realm.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut realm = realm
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
 
     let mut fields = data.splitn(6, |&b| b == 0);
     let mut text = || String::from_utf8_lossy(fields.next().unwrap_or_default()).into_owned();
@@ -93,14 +96,16 @@ pub fn run(data: &[u8]) {
         operation_id: "4.0000000000000001.00000000-0000-0000-0000-000000000001",
     };
     let register = matches!(route(request.method, &path), Ok(Route::Register { .. }));
-    let before = realm.dps.as_ref().map(|d| {
-        (d.service.individual_count(), d.service.groups().count())
-    });
+    let before = realm
+        .dps
+        .as_ref()
+        .map(|d| (d.service.individual_count(), d.service.groups().count()));
     let mut outcome = api::decide(&realm, &request);
     api::trial(&mut realm, &mut outcome, request.now_ms);
-    let after = realm.dps.as_ref().map(|d| {
-        (d.service.individual_count(), d.service.groups().count())
-    });
+    let after = realm
+        .dps
+        .as_ref()
+        .map(|d| (d.service.individual_count(), d.service.groups().count()));
     assert_eq!(before, after, "trial must undo what it tried");
 
     let status = outcome.response.status;
@@ -109,7 +114,10 @@ pub fn run(data: &[u8]) {
     }
     if status == 401 || status == 403 {
         let body = String::from_utf8_lossy(&outcome.response.body).to_ascii_lowercase();
-        assert!(!body.contains("policy") && !body.contains("iothubowner"), "{body}");
+        assert!(
+            !body.contains("policy") && !body.contains("iothubowner"),
+            "{body}"
+        );
     }
     if !outcome.writes.is_empty() && !register {
         assert!(matches!(status, 200 | 202 | 204), "{status}");

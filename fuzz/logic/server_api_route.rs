@@ -26,14 +26,28 @@ pub fn run(data: &[u8]) {
     if let Ok(r) = &routed {
         assert!(!r.resource().is_empty());
         let ids: Vec<&str> = match r {
-            Route::Identity { device_id, module_id } | Route::Telemetry { device_id, module_id } => {
-                std::iter::once(device_id.as_str()).chain(module_id.as_deref()).collect()
+            Route::Identity {
+                device_id,
+                module_id,
             }
+            | Route::Telemetry {
+                device_id,
+                module_id,
+            } => std::iter::once(device_id.as_str())
+                .chain(module_id.as_deref())
+                .collect(),
             Route::Enrollment(id) | Route::EnrollmentGroup(id) | Route::RegistrationState(id) => {
                 vec![id.as_str()]
             }
-            Route::Register { id_scope, registration_id } => vec![id_scope, registration_id],
-            Route::OperationStatus { id_scope, registration_id, operation_id } => {
+            Route::Register {
+                id_scope,
+                registration_id,
+            } => vec![id_scope, registration_id],
+            Route::OperationStatus {
+                id_scope,
+                registration_id,
+                operation_id,
+            } => {
                 vec![id_scope, registration_id, operation_id]
             }
         };
@@ -53,10 +67,15 @@ pub fn run(data: &[u8]) {
     }
 
     let bag = telemetry_properties(&headers);
-    let system = ["iothub-messageid", "iothub-correlationid", "content-type", "content-encoding"]
-        .iter()
-        .filter(|s| headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(s)))
-        .count();
+    let system = [
+        "iothub-messageid",
+        "iothub-correlationid",
+        "content-type",
+        "content-encoding",
+    ]
+    .iter()
+    .filter(|s| headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(s)))
+    .count();
     let app = headers
         .iter()
         .filter(|(n, _)| {
@@ -65,7 +84,11 @@ pub fn run(data: &[u8]) {
                 .is_some_and(|a| !a.is_empty())
         })
         .count();
-    let pairs: Vec<&str> = if bag.is_empty() { Vec::new() } else { bag.split('&').collect() };
+    let pairs: Vec<&str> = if bag.is_empty() {
+        Vec::new()
+    } else {
+        bag.split('&').collect()
+    };
     assert_eq!(pairs.len(), system + app, "{bag}");
     for pair in pairs {
         let (_, value) = pair.split_once('=').expect("key=value");
