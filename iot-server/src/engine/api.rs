@@ -235,12 +235,28 @@ pub fn report(req: &ApiRequest<'_>, outcome: &ApiOutcome) -> ServerEvent {
         api: route.as_ref().map_or("none", Route::api).into(),
         method: req.method.as_str().into(),
         resource: route.as_ref().map(Route::resource).unwrap_or_default(),
-        host: req.host.unwrap_or_default().chars().take(255).collect(),
+        host: report_host(req.host),
         status: outcome.response.status,
         code: outcome.code.clone(),
         reason: outcome.reason.clone(),
         policy: outcome.policy.clone(),
         peer: req.peer.into(),
+    }
+}
+
+/// The `Host` header for a report: a host name (letters, digits, `.`, `-`, `_`, `:`, `[`,
+/// `]`) of at most 255 characters, else `<invalid>` (a header is the caller's text, and a
+/// report must not carry whatever was put there, such as a token).
+fn report_host(host: Option<&str>) -> String {
+    let host = host.unwrap_or_default();
+    let plausible = host.len() <= 255
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '[' | ']'));
+    if plausible {
+        host.to_owned()
+    } else {
+        "<invalid>".into()
     }
 }
 
