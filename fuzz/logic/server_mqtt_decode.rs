@@ -43,7 +43,9 @@ pub fn run(data: &[u8]) {
         }
         while let Some(event) = conn.poll_event() {
             events += 1;
-            if matches!(event, Event::Connect(_)) && !refused {
+            if let Event::Connect(_) = event
+                && !refused
+            {
                 let _ = conn.refuse(ConnectReturnCode::NotAuthorized);
                 refused = true;
             }

@@ -44,7 +44,8 @@ struct RunArgs {
     /// MQTT over TLS port (0 picks a free one).
     #[arg(long, default_value_t = 8883)]
     mqtt_port: u16,
-    /// HTTPS port (0 picks a free one); reserved, the HTTPS listener is not served yet.
+    /// HTTPS port: MQTT over WebSockets, Registry Manager and DPS service APIs, DPS and
+    /// telemetry over HTTPS (0 picks a free one).
     #[arg(long, default_value_t = 443)]
     https_port: u16,
     /// Server certificate chain (PEM); default: a local CA in STATE/tls/.

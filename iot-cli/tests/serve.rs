@@ -38,7 +38,7 @@ fn serve(state: &Path, imports: &[std::path::PathBuf]) -> Served {
     for import in imports {
         cmd.arg("--import").arg(import);
     }
-    cmd.args(["--mqtt-port", "0", "--json"])
+    cmd.args(["--mqtt-port", "0", "--https-port", "0", "--json"])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
     let mut child = cmd.spawn().unwrap();

@@ -1,0 +1,137 @@
+// Fuzz logic for `iot_server::engine::api::decide` and `trial`: arbitrary HTTPS requests
+// against a fixed realm whose keys are the ones the recorded SDK requests were signed with
+// (iot-server/tests/data/capture/service-and-device-https.json), at a fixed time before
+// those tokens expire (shared by cargo-fuzz and iot-server/tests/fuzz_replay.rs).
+//
+// Input: fields separated by 0x00: method, path, Host, Authorization, If-Match, then the
+// body (the rest). Invariants: never panics; a 401 or 403 writes nothing and its body names
+// no policy; anything written is answered 200/202/204 (or is a DPS register's own record);
+// a request without a credential writes nothing but a DPS register's failure; `trial` leaves
+// the enrollments as they were; the report never carries the token's signature.
+
+/// The fixed realm: hub `acme-test.azure-devices.net` (`iothubowner` = base64 of 32 × `k`,
+/// device `dev-sas`), DPS `0ne00AB12CD` (`provisioningserviceowner` = 32 × 0x07, enrollment
+/// `node-http-dev` = 32 × 0x09, linked to that hub).
+pub fn realm() -> iot_server::engine::realm::Realm {
+    use iot_server::store::{DpsPolicy, DpsState, HubState, Snapshot};
+    let owner = "a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s=";
+    let seven = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
+    let nine = "CQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk=";
+    let doc: iot_hub_auth::HubDocument = serde_json::from_value(serde_json::json!({
+        "hostName": "acme-test.azure-devices.net",
+        "authorizationPolicies": [
+            {"keyName": "iothubowner", "primaryKey": owner, "secondaryKey": owner,
+             "rights": "RegistryWrite, ServiceConnect, DeviceConnect"},
+            {"keyName": "registryRead", "primaryKey": owner, "secondaryKey": owner,
+             "rights": "RegistryRead"}],
+        "identities": [{"deviceId": "dev-sas", "authentication": {"type": "sas",
+            "symmetricKey": {"primaryKey": nine, "secondaryKey": nine}}}]
+    }))
+    .unwrap();
+    let mut instance = iot_dps_service::DpsInstance::new("0ne00AB12CD");
+    instance.linked_hubs.push(iot_dps_service::LinkedHub::new(
+        "acme-test.azure-devices.net",
+    ));
+    let enrollment: iot_dps_service::IndividualEnrollment =
+        serde_json::from_value(serde_json::json!({
+        "registrationId": "node-http-dev",
+        "attestation": {"type": "symmetricKey",
+            "symmetricKey": {"primaryKey": nine, "secondaryKey": nine}}}))
+        .unwrap();
+    let dps = DpsState {
+        instance,
+        service_host_name: "acme-dps.azure-devices-provisioning.net".into(),
+        authorization_policies: vec![DpsPolicy {
+            key_name: "provisioningserviceowner".into(),
+            primary_key: iot_dps_service::KeyText::new(seven),
+            secondary_key: iot_dps_service::KeyText::new(seven),
+            rights: "ServiceConfig, EnrollmentRead, EnrollmentWrite, RegistrationStatusRead, \
+                     RegistrationStatusWrite"
+                .into(),
+        }],
+    };
+    let snapshot = Snapshot {
+        hubs: vec![(HubState::from_document(&doc), doc.identities.clone())],
+        dps: Some(dps),
+        enrollments: vec![enrollment],
+        ..Snapshot::default()
+    };
+    iot_server::engine::realm::Realm::from_snapshot(snapshot).unwrap()
+}
+
+/// Runs one input.
+pub fn run(data: &[u8]) {
+    use iot_server::engine::api::{self, ApiRequest, Method, Route, route};
+    use std::sync::{Mutex, OnceLock};
+
+    static REALM: OnceLock<Mutex<iot_server::engine::realm::Realm>> = OnceLock::new();
+    let realm = REALM.get_or_init(|| Mutex::new(realm()));
+    let mut realm = realm
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+
+    let mut fields = data.splitn(6, |&b| b == 0);
+    let mut text = || String::from_utf8_lossy(fields.next().unwrap_or_default()).into_owned();
+    let (method, path, host, authorization, if_match) = (text(), text(), text(), text(), text());
+    let body = fields.next().unwrap_or_default();
+    let some = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+    let (host, authorization, if_match) = (some(&host), some(&authorization), some(&if_match));
+    let headers: Vec<(&str, &str)> = authorization
+        .as_deref()
+        .map(|a| vec![("authorization", a)])
+        .unwrap_or_default();
+    let entropy = [0x5a; 64];
+    let request = ApiRequest {
+        method: Method::parse(&method),
+        path: &path,
+        host: host.as_deref(),
+        authorization: authorization.as_deref(),
+        if_match: if_match.as_deref(),
+        headers: &headers,
+        body,
+        client_chain: &[],
+        peer: "127.0.0.1:1",
+        now_ms: 1_796_177_000_000,
+        entropy: &entropy,
+        operation_id: "4.0000000000000001.00000000-0000-0000-0000-000000000001",
+    };
+    let register = matches!(route(request.method, &path), Ok(Route::Register { .. }));
+    let before = realm
+        .dps
+        .as_ref()
+        .map(|d| (d.service.individual_count(), d.service.groups().count()));
+    let mut outcome = api::decide(&realm, &request);
+    api::trial(&mut realm, &mut outcome, request.now_ms);
+    let after = realm
+        .dps
+        .as_ref()
+        .map(|d| (d.service.individual_count(), d.service.groups().count()));
+    assert_eq!(before, after, "trial must undo what it tried");
+
+    let status = outcome.response.status;
+    if (status == 401 || status == 403) && !register {
+        assert!(outcome.writes.is_empty());
+    }
+    if status == 401 || status == 403 {
+        let body = String::from_utf8_lossy(&outcome.response.body).to_ascii_lowercase();
+        assert!(
+            !body.contains("policy") && !body.contains("iothubowner"),
+            "{body}"
+        );
+    }
+    if !outcome.writes.is_empty() && !register {
+        assert!(matches!(status, 200 | 202 | 204), "{status}");
+    }
+    if authorization.is_none() && !register {
+        assert!(outcome.writes.is_empty());
+    }
+    let report = serde_json::to_string(&api::report(&request, &outcome)).unwrap();
+    if let Some(sig) = authorization
+        .as_deref()
+        .and_then(|a| a.split("sig=").nth(1))
+        .map(|s| s.split('&').next().unwrap_or_default())
+        .filter(|s| s.len() >= 8)
+    {
+        assert!(!report.contains(sig), "the report carries the signature");
+    }
+}
