@@ -15,6 +15,7 @@ mod dps;
 mod hub;
 mod output;
 mod sas;
+mod serve;
 mod x509;
 
 /// The outcome of a command, mapped to the process exit status.
@@ -69,6 +70,8 @@ enum Command {
     },
     /// The DPS test-to-production workflow, in memory, with fresh keys and certificates.
     Demo(demo::Args),
+    /// A local IoT Hub + DPS over TLS for the unmodified SDKs; `serve export`, `serve events`.
+    Serve(Box<serve::Args>),
     /// X.509: thumbprints, chain verification, proof of possession, test PKI.
     X509 {
         #[command(subcommand)]
@@ -95,6 +98,7 @@ fn main() -> ExitCode {
         Command::Sas { cmd } => sas::run(cmd),
         Command::Hub { cmd } => hub::run(cmd),
         Command::Demo(args) => demo::run(&args),
+        Command::Serve(args) => serve::run(*args),
         Command::X509 { cmd } => x509::run(cmd),
     };
     exit.into()

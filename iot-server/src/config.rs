@@ -62,7 +62,7 @@ impl Default for Limits {
 pub struct ServerConfig {
     /// The state directory: `iot-server.sqlite3` and `tls/`.
     pub state_dir: PathBuf,
-    /// Hub and DPS files upserted into the store at start (see [`crate::ImportFile`]).
+    /// Hub and DPS files upserted into the store at start (see [`crate::engine::import::ImportFile`]).
     pub imports: Vec<PathBuf>,
     /// Address to bind; default 127.0.0.1.
     pub bind: IpAddr,

@@ -5,13 +5,18 @@
 //! * [`realm`]: the hubs and the DPS instance the decisions are made with.
 //! * [`import`]: hub and DPS files.
 //! * [`dps_api`]: DPS service policies.
-//! * [`frontend`]: the DPS MQTT front end and hubs in memory, shared by the server and the
-//!   in-memory demo.
+//! * [`dps`] and [`hubs`]: the DPS MQTT front end and the hubs in memory, shared by the
+//!   server and the in-memory demo.
+//! * [`route`]: which endpoint a CONNECT is for, and the connect decision.
+//! * [`hub_topics`]: what a hub device may publish and subscribe to.
 //! * [`workflow`]: the test-to-production workflow (`iot demo`).
 
 pub mod connection;
+pub mod dps;
 pub mod dps_api;
-pub mod frontend;
+pub mod hub_topics;
+pub mod hubs;
 pub mod import;
 pub mod realm;
+pub mod route;
 pub mod workflow;

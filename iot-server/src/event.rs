@@ -6,7 +6,11 @@ use serde::Serialize;
 
 /// One decision or notable happening.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase", tag = "event")]
+#[serde(
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    tag = "event"
+)]
 #[non_exhaustive]
 pub enum ServerEvent {
     /// A CONNECT was decided.

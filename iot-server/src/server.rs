@@ -118,6 +118,7 @@ impl Server {
     pub async fn start(config: ServerConfig) -> Result<RunningServer, Error> {
         let dir = config.state_dir.clone();
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let dir = std::fs::canonicalize(&dir).map_err(|e| Error::io(&dir, e))?;
         let mut store = SqliteStore::open(&dir)?;
         for path in &config.imports {
             let writes = crate::engine::import::read_import(path)?;

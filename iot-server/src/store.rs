@@ -37,10 +37,6 @@ pub enum StoreError {
 /// One change. A batch of them is applied atomically by [`Store::apply`].
 #[derive(Clone, Debug)]
 #[non_exhaustive]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "a handful per request; matching stays simple"
-)]
 pub enum Write {
     /// Create or replace a hub's settings (policies, CAs, switches; identities apart).
     Hub(HubState),

@@ -1,7 +1,7 @@
 //! TLS for every listener: rustls 0.23 with the ring provider, TLS 1.3 and 1.2 (the Python SDK
 //! pins 1.2, embedding.md §2), a client-certificate verifier that asks for a certificate
-//! without requiring one and checks only the handshake signature ([`verifier`]), and the local
-//! CA that signs the server certificate when none is given ([`local_ca`]).
+//! without requiring one and checks only the handshake signature ([`AnyClientCertificate`]), and the local
+//! CA that signs the server certificate when none is given ([`LocalCa`]).
 
 mod local_ca;
 mod verifier;

@@ -33,10 +33,6 @@ pub struct DpsFile {
 /// One import file, recognised by its content: `hostName` makes a hub file, `idScope` a DPS
 /// file.
 #[derive(Clone, Debug, PartialEq)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "read once at start; matching stays simple"
-)]
 pub enum ImportFile {
     /// A hub.
     Hub(HubDocument),
@@ -119,5 +115,67 @@ fn import_error(path: &Path, reason: String) -> Error {
     Error::Import {
         path: PathBuf::from(path),
         reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn the_examples_import() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/");
+        let hub =
+            ImportFile::parse(&std::fs::read_to_string(format!("{dir}hub.json")).unwrap()).unwrap();
+        assert!(matches!(&hub, ImportFile::Hub(doc) if doc.identities.len() == 6));
+        // One hub settings write, then one per identity.
+        assert_eq!(hub.writes().len(), 7);
+        let dps =
+            ImportFile::parse(&std::fs::read_to_string(format!("{dir}dps.json")).unwrap()).unwrap();
+        let ImportFile::Dps(file) = &dps else {
+            panic!("not a dps file")
+        };
+        assert_eq!(file.state.instance.id_scope, "0ne00000A0A");
+        assert_eq!(file.enrollments.len(), 1);
+        assert_eq!(file.enrollment_groups.len(), 2);
+        assert!(
+            !format!("{file:?}").contains(
+                file.state.authorization_policies[0]
+                    .primary_key
+                    .secret_text()
+            )
+        );
+    }
+
+    #[test]
+    fn bad_files_are_refused_with_the_reason() {
+        let cases = [
+            ("[]", "neither a hub file"),
+            ("{\"x\": 1}", "neither a hub file"),
+            ("not json", "not JSON"),
+            ("{\"hostName\": \"\"}", "hub file"),
+            (
+                r#"{"idScope": "0ne1", "serviceHostName": "d.net", "authorizationPolicies": [
+                    {"keyName": "p", "primaryKey": "AAAA", "secondaryKey": "AAAA", "rights": "EnrollmentRead"}]}"#,
+                "16..=64 bytes",
+            ),
+            (
+                r#"{"idScope": "0ne1", "serviceHostName": "d.net", "authorizationPolicies": [
+                    {"keyName": "p", "primaryKey": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+                     "secondaryKey": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "rights": "DeviceConnect"}]}"#,
+                "unknown right DeviceConnect",
+            ),
+            (
+                r#"{"idScope": "0ne1", "serviceHostName": "d.net", "enrollments": [
+                    {"registrationId": "a", "attestation": {"type": "symmetricKey",
+                     "symmetricKey": {"primaryKey": "short", "secondaryKey": "short"}}}]}"#,
+                "dps file",
+            ),
+        ];
+        for (text, needle) in cases {
+            let err = ImportFile::parse(text).unwrap_err();
+            assert!(err.contains(needle), "{text}: {err}");
+        }
     }
 }

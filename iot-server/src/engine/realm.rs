@@ -2,24 +2,13 @@
 //! DPS instance (service, records, operations). Built from the store's snapshot at start;
 //! changed only after the store committed the same change.
 
-use std::collections::HashMap;
-
-use iot_hub_auth::{AccessRights, HubSettings, InMemoryRegistry};
+use iot_hub_auth::AccessRights;
 
 use crate::Error;
+use crate::engine::dps::DpsFrontEnd;
+use crate::engine::hubs::Hubs;
 use crate::server::{DpsSummary, HubSummary};
-use crate::store::{DpsState, HubState, Snapshot, StoredTwin, TwinKey};
-
-/// One hub.
-#[derive(Debug)]
-pub struct HubEntry {
-    /// As stored.
-    pub state: HubState,
-    /// Built from `state`.
-    pub settings: HubSettings,
-    /// Identities.
-    pub registry: InMemoryRegistry,
-}
+use crate::store::{DpsState, Snapshot};
 
 /// The DPS instance.
 #[derive(Debug)]
@@ -28,14 +17,17 @@ pub struct DpsEntry {
     pub state: DpsState,
     /// The decision service with every enrollment.
     pub service: iot_dps_service::ProvisioningService,
+    /// Records and operations.
+    pub front: DpsFrontEnd,
 }
 
 /// The in-memory state.
 #[derive(Debug, Default)]
 pub struct Realm {
-    hubs: Vec<HubEntry>,
-    twins: HashMap<TwinKey, StoredTwin>,
-    dps: Option<DpsEntry>,
+    /// The hubs, their identities and twins.
+    pub hubs: Hubs,
+    /// The DPS instance, if one was imported.
+    pub dps: Option<DpsEntry>,
 }
 
 impl Realm {
@@ -46,18 +38,14 @@ impl Realm {
     pub fn from_snapshot(snapshot: Snapshot) -> Result<Self, Error> {
         let mut realm = Self::default();
         for (state, identities) in snapshot.hubs {
-            let doc = state.to_document(identities);
-            let (settings, registry) = doc
-                .build()
-                .map_err(|e| Error::State(format!("hub {}: {e}", state.host_name)))?;
-            realm.hubs.push(HubEntry {
-                state,
-                settings,
-                registry,
-            });
+            let host = state.host_name.clone();
+            realm
+                .hubs
+                .insert(state, identities)
+                .map_err(|e| Error::State(format!("hub {host}: {e}")))?;
         }
         for twin in snapshot.twins {
-            realm.twins.insert(twin.key.clone(), twin);
+            realm.hubs.set_twin(twin);
         }
         if let Some(state) = snapshot.dps {
             let service = iot_dps_service::ProvisioningService::load(
@@ -66,26 +54,15 @@ impl Realm {
                 snapshot.groups,
             )
             .map_err(|e| Error::State(format!("dps: {e}")))?;
-            realm.dps = Some(DpsEntry { state, service });
+            let mut front = DpsFrontEnd::new();
+            front.restore(snapshot.records, snapshot.operations);
+            realm.dps = Some(DpsEntry {
+                state,
+                service,
+                front,
+            });
         }
         Ok(realm)
-    }
-
-    /// The hub with this host name (case-insensitive).
-    pub fn hub(&self, host: &str) -> Option<&HubEntry> {
-        self.hubs
-            .iter()
-            .find(|h| h.settings.host_name().eq_ignore_ascii_case(host))
-    }
-
-    /// The DPS instance.
-    pub fn dps(&self) -> Option<&DpsEntry> {
-        self.dps.as_ref()
-    }
-
-    /// A twin.
-    pub fn twin(&self, key: &TwinKey) -> Option<&StoredTwin> {
-        self.twins.get(key)
     }
 
     /// The host names the TLS certificate must cover (see [`crate::tls::server_names`]).

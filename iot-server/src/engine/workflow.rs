@@ -15,13 +15,15 @@ use iot_sas::{SharedAccessKey, derive_device_key};
 use iot_x509::CertificateDer;
 use serde::Serialize;
 
-pub use crate::engine::frontend::{DeviceCredential, DpsFrontEnd, Hubs, Provisioning, SimDevice};
+pub use crate::engine::dps::DpsFrontEnd;
+pub use crate::engine::hubs::Hubs;
 use iot_dps_service::{
     AllocationPolicy, Attestation, DpsCertificate, DpsInstance, DpsTransport, EnrollmentGroup,
     EnrollmentRef, EnrollmentSettings, Error, IndividualEnrollment, LinkedHub, ProvisioningService,
     ReprovisionPolicy, X509Attestation, X509CaReferences, X509CertificateWithInfo,
     X509Certificates,
 };
+pub use sim::{DeviceCredential, Provisioning, SimDevice, connect, provision};
 
 /// Registration ID of the individual symmetric-key device.
 pub const SYMMETRIC_DEVICE: &str = "sym-device-01";
@@ -296,3 +298,4 @@ impl World {
 }
 
 mod scenarios;
+mod sim;

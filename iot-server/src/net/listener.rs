@@ -49,5 +49,13 @@ pub(crate) async fn serve(
             }
         }
     }
-    sessions.shutdown().await;
+    // Sessions see the same signal and close their connections; give them a moment to send
+    // what they still hold, then stop the stragglers.
+    let drained = tokio::time::timeout(std::time::Duration::from_secs(2), async {
+        while sessions.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        sessions.shutdown().await;
+    }
 }

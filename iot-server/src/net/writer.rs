@@ -68,21 +68,24 @@ impl StoreHandle {
         }
     }
 
+    /// Queues `writes` for one transaction; the receiver answers once they are durable.
+    pub(crate) fn submit(&self, writes: Vec<Write>) -> oneshot::Receiver<Result<(), StoreError>> {
+        let (done, wait) = oneshot::channel();
+        if let Ok(tx) = self.tx.lock()
+            && let Some(tx) = tx.as_ref()
+        {
+            // A closed writer drops `done`, which the receiver reads as `Closed`.
+            let _ = tx.send(Job { writes, done });
+        }
+        wait
+    }
+
     /// Commits `writes` in one transaction; returns once they are durable.
     pub(crate) async fn commit(&self, writes: Vec<Write>) -> Result<(), StoreError> {
         if writes.is_empty() {
             return Ok(());
         }
-        let (done, wait) = oneshot::channel();
-        let sent = self
-            .tx
-            .lock()
-            .ok()
-            .and_then(|tx| tx.as_ref().map(|tx| tx.send(Job { writes, done })));
-        match sent {
-            Some(Ok(())) => wait.await.unwrap_or(Err(StoreError::Closed)),
-            _ => Err(StoreError::Closed),
-        }
+        self.submit(writes).await.unwrap_or(Err(StoreError::Closed))
     }
 
     /// Stops the writer after the queued jobs and waits for it.

@@ -177,6 +177,26 @@ pub struct TelemetryMessage {
     pub received_ms: u64,
 }
 
+impl TelemetryMessage {
+    /// The property bag decoded: `key=value` pairs split on `&`, each side percent-decoded
+    /// (the SDKs URL-encode system properties such as `$.ct` as `%24.ct`).
+    pub fn property_map(&self) -> Vec<(String, String)> {
+        let decode = |text: &str| {
+            percent_encoding::percent_decode_str(text)
+                .decode_utf8_lossy()
+                .into_owned()
+        };
+        self.properties
+            .split('&')
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| {
+                let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+                (decode(key), decode(value))
+            })
+            .collect()
+    }
+}
+
 impl fmt::Debug for TelemetryMessage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TelemetryMessage")

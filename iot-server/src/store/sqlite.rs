@@ -73,6 +73,21 @@ impl SqliteStore {
         Self::open_file(&dir.join(DATABASE_FILE))
     }
 
+    /// Opens the database of an existing state directory (never creates one).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] when `DIR/iot-server.sqlite3` does not exist or fails.
+    pub fn open_existing(dir: &Path) -> Result<Self, StoreError> {
+        let path = dir.join(DATABASE_FILE);
+        if !path.is_file() {
+            return Err(StoreError::Database(format!(
+                "{} does not exist (not a state directory)",
+                path.display()
+            )));
+        }
+        Self::open_file(&path)
+    }
+
     /// Opens (or creates) a database file.
     ///
     /// # Errors
@@ -348,5 +363,105 @@ impl Store for SqliteStore {
         .map_err(db)?
         .collect::<Result<Vec<_>, _>>()
         .map_err(db)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use crate::store::TwinKey;
+
+    fn temp_db(name: &str) -> std::path::PathBuf {
+        let path = std::env::temp_dir().join(format!(
+            "iot-server-unit-{name}-{}.sqlite3",
+            std::process::id()
+        ));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+        path
+    }
+
+    fn hub(host: &str) -> HubState {
+        serde_json::from_value(serde_json::json!({ "hostName": host })).unwrap()
+    }
+
+    #[test]
+    fn writes_round_trip_and_removals_cascade_to_twins() {
+        let path = temp_db("roundtrip");
+        let mut store = SqliteStore::open_file(&path).unwrap();
+        let identity = DeviceIdentity::certificate_authority("d1");
+        let twin = StoredTwin {
+            key: TwinKey {
+                hub: "h.net".into(),
+                device_id: "d1".into(),
+                module_id: None,
+            },
+            tags: serde_json::json!({}),
+            desired: serde_json::json!({"$version": 1}),
+            reported: serde_json::json!({"$version": 3, "a": 1}),
+        };
+        store
+            .apply(&[
+                Write::Hub(hub("h.net")),
+                Write::Identity {
+                    hub: "h.net".into(),
+                    identity: identity.clone(),
+                },
+                Write::Twin(twin.clone()),
+                Write::Telemetry(TelemetryMessage {
+                    hub: "h.net".into(),
+                    device_id: "d1".into(),
+                    module_id: None,
+                    properties: "a=1".into(),
+                    body: vec![0xff, 0x00],
+                    received_ms: 5,
+                }),
+            ])
+            .unwrap();
+        drop(store);
+        let mut store = SqliteStore::open_file(&path).unwrap();
+        let snap = store.load().unwrap();
+        assert_eq!(snap.hubs.len(), 1);
+        assert_eq!(snap.hubs[0].1, vec![identity]);
+        assert_eq!(snap.twins, vec![twin]);
+        let messages = store.telemetry(&TelemetryFilter::default()).unwrap();
+        assert_eq!(messages.len(), 1);
+        assert_eq!(messages[0].1.body, vec![0xff, 0x00]);
+        let none = TelemetryFilter {
+            device_id: Some("d2".into()),
+            ..TelemetryFilter::default()
+        };
+        assert!(store.telemetry(&none).unwrap().is_empty());
+        store
+            .apply(&[Write::RemoveIdentity {
+                hub: "H.NET".into(),
+                device_id: "d1".into(),
+                module_id: None,
+            }])
+            .unwrap();
+        let snap = store.load().unwrap();
+        assert!(snap.hubs[0].1.is_empty());
+        assert!(snap.twins.is_empty(), "the device's twin went with it");
+    }
+
+    #[test]
+    fn a_failing_batch_applies_nothing() {
+        let path = temp_db("atomic");
+        let mut store = SqliteStore::open_file(&path).unwrap();
+        store.apply(&[Write::Hub(hub("a.net"))]).unwrap();
+        // Drop a table under the store to make the second write of the batch fail.
+        store.conn.execute_batch("DROP TABLE records").unwrap();
+        let record: RegistrationRecord = serde_json::from_value(serde_json::json!({
+            "registrationId": "r", "assignedHub": "a.net", "deviceId": "r",
+            "status": "assigned", "created": 1, "lastUpdated": 1, "generation": 1,
+            "enrollment": {"kind": "individual", "id": "r"}, "credential": {"type": "symmetricKey", "slot": "primary"}
+        }))
+        .unwrap();
+        let result = store.apply(&[Write::Hub(hub("b.net")), Write::Record(record)]);
+        assert!(matches!(result, Err(StoreError::Database(_))));
+        let hubs: Vec<HubState> = store.rows("hub", "SELECT json FROM hubs").unwrap();
+        assert_eq!(hubs, vec![hub("a.net")]);
     }
 }

@@ -29,9 +29,7 @@ impl World {
         leaf: Option<&[u8]>,
     ) -> StepReport {
         let now = self.tick(10);
-        let run = self
-            .front
-            .provision(&self.service, &mut self.hubs, device, now);
+        let run = super::provision(&mut self.front, &self.service, &mut self.hubs, device, now);
         let mut notes: Vec<String> = Vec::new();
         if let Some(outcome) = &run.outcome {
             notes.push(format!("dps decision: {}", outcome.decision));
@@ -117,7 +115,8 @@ impl World {
             Expect::Denied(check, label) => (false, check, label),
         };
         let now = self.tick(5);
-        let result = self.hubs.connect(
+        let result = super::connect(
+            &self.hubs,
             hub,
             &device.registration_id,
             &device.credential,
@@ -249,9 +248,7 @@ impl World {
 
     pub(super) fn websocket_refused(&mut self, device: &SimDevice) -> ScenarioReport {
         let now = self.tick(10);
-        let run = self
-            .front
-            .provision(&self.service, &mut self.hubs, device, now);
+        let run = super::provision(&mut self.front, &self.service, &mut self.hubs, device, now);
         let expected =
             "dps refuses: X.509 CA attestation over WebSockets is disabled (401002)".to_owned();
         let (actual, ok) = match &run.outcome {
@@ -350,9 +347,7 @@ impl World {
             Expect::Allowed,
         ));
         let now = self.tick(10);
-        let run = self
-            .front
-            .provision(&self.service, &mut self.hubs, device, now);
+        let run = super::provision(&mut self.front, &self.service, &mut self.hubs, device, now);
         let disabled = matches!(run.event, Some(Event::Disabled));
         steps.push(StepReport {
             step: "5. device registers again".into(),
