@@ -68,8 +68,9 @@ pub struct ServerConfig {
     pub bind: IpAddr,
     /// MQTT over TLS port; default 8883, 0 picks a free port.
     pub mqtt_port: u16,
-    /// HTTPS port (WebSocket upgrade, REST APIs); default 443, 0 picks a free port. Not
-    /// served by this version: reserved for the HTTPS listener.
+    /// HTTPS port (MQTT over WebSockets on `/$iothub/websocket`, the Registry Manager and DPS
+    /// service APIs, DPS device registration and hub telemetry over HTTPS); default 443, 0
+    /// picks a free port.
     pub https_port: u16,
     /// TLS material.
     pub tls: TlsSource,

@@ -10,7 +10,9 @@
 //! * [`route`]: which endpoint a CONNECT is for, and the connect decision.
 //! * [`hub_topics`]: what a hub device may publish and subscribe to.
 //! * [`workflow`]: the test-to-production workflow (`iot demo`).
+//! * [`api`]: the HTTPS APIs (Registry Manager, DPS service, DPS device, telemetry).
 
+pub mod api;
 pub mod connection;
 pub mod dps;
 pub mod dps_api;

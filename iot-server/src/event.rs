@@ -59,6 +59,28 @@ pub enum ServerEvent {
         /// Body size in bytes.
         size: usize,
     },
+    /// An HTTPS API call was decided (Registry Manager, DPS service, DPS device, telemetry).
+    Api {
+        /// `registry`, `dps-service`, `dps-device`, `telemetry`, or `none` (no route).
+        api: String,
+        /// HTTP method.
+        method: String,
+        /// The resource (`devices/{id}`, `enrollments/{id}`, ...).
+        resource: String,
+        /// The `Host` header.
+        host: String,
+        /// HTTP status answered.
+        status: u16,
+        /// Machine-readable outcome (`ok`, `not_found`, `etag_mismatch`, a deny code, ...).
+        code: String,
+        /// The decision in words (empty when plain).
+        reason: String,
+        /// The policy that authorized the call.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        policy: Option<String>,
+        /// Remote address.
+        peer: String,
+    },
     /// A connection ended.
     Disconnect {
         /// Device or registration ID, when the CONNECT got that far.

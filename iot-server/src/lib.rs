@@ -5,6 +5,7 @@ pub mod engine;
 mod error;
 mod event;
 mod export;
+mod http;
 pub mod mqtt;
 mod net;
 mod server;

@@ -140,9 +140,10 @@ impl Server {
             addr: mqtt_addr,
             source,
         })?;
+        let (https_listener, https) = bind_https(&config).await?;
         let summary = Summary {
             mqtt,
-            https: None,
+            https: Some(https),
             ca_path: tls.ca_path.clone(),
             hubs: realm.hub_summaries(),
             dps: realm.dps_summary(),
@@ -155,6 +156,12 @@ impl Server {
             registrations: tokio::sync::Mutex::new(()),
         });
         let acceptor = tokio_rustls::TlsAcceptor::from(tls.config);
+        let https_task = tokio::spawn(crate::http::listener::serve(
+            https_listener,
+            acceptor.clone(),
+            Arc::clone(&shared),
+            shutdown_rx.clone(),
+        ));
         let task = tokio::spawn(crate::net::listener::serve(
             listener,
             acceptor,
@@ -165,9 +172,22 @@ impl Server {
             summary,
             shared,
             shutdown,
-            tasks: vec![task],
+            tasks: vec![task, https_task],
         })
     }
+}
+
+/// Binds the HTTPS listener (the SDKs' WebSocket and HTTPS ports are fixed at 443, so one
+/// process at a time can serve them: a taken port is an [`Error::Bind`] naming it).
+async fn bind_https(config: &ServerConfig) -> Result<(tokio::net::TcpListener, SocketAddr), Error> {
+    let addr = SocketAddr::new(config.bind, config.https_port);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| Error::Bind { addr, source })?;
+    let bound = listener
+        .local_addr()
+        .map_err(|source| Error::Bind { addr, source })?;
+    Ok((listener, bound))
 }
 
 impl RunningServer {
@@ -179,6 +199,11 @@ impl RunningServer {
     /// The MQTT/TLS listener's address.
     pub fn mqtt_addr(&self) -> SocketAddr {
         self.summary.mqtt
+    }
+
+    /// The HTTPS listener's address (REST APIs and MQTT over WebSockets).
+    pub fn https_addr(&self) -> Option<SocketAddr> {
+        self.summary.https
     }
 
     /// A receiver of every decision from now on.

@@ -102,6 +102,12 @@ impl DpsFrontEnd {
         self.records.get(&registration_id.to_ascii_lowercase())
     }
 
+    /// Forgets a registration record (the DPS service API's delete of a registration state);
+    /// returns it.
+    pub fn remove_record(&mut self, registration_id: &str) -> Option<RegistrationRecord> {
+        self.records.remove(&registration_id.to_ascii_lowercase())
+    }
+
     /// A fresh operation ID from a counter (in-memory use; the server passes random ones).
     pub fn next_operation_id(&mut self, now: u64) -> String {
         self.next_operation += 1;

@@ -80,6 +80,36 @@ pub(crate) async fn run(
     drive(session, tls, stop).await;
 }
 
+/// An MQTT session over an already established byte stream: MQTT over WebSockets from the
+/// HTTPS listener, with the TLS peer chain of the connection underneath and its transport.
+pub(crate) async fn run_stream<S>(
+    stream: S,
+    peer: SocketAddr,
+    chain: Vec<CertificateDer<'static>>,
+    transport: Transport,
+    shared: Arc<Shared>,
+    stop: watch::Receiver<bool>,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let limits = shared.config.limits;
+    let session = Session {
+        conn: Connection::new(
+            limits.max_packet_size,
+            limits.connect_timeout,
+            Duration::ZERO,
+        ),
+        shared,
+        peer,
+        chain,
+        transport,
+        endpoint: None,
+        pending: VecDeque::new(),
+        identity: String::new(),
+    };
+    drive(session, stream, stop).await;
+}
+
 /// The read / decide / write loop over any byte stream.
 async fn drive<S>(mut s: Session, stream: S, mut stop: watch::Receiver<bool>)
 where

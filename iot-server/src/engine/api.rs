@@ -1,0 +1,386 @@
+//! The HTTPS APIs as a sans-I/O core: a parsed request and the realm in, an [`ApiOutcome`]
+//! out (the answer, the store writes to commit before answering, what to apply to the realm
+//! after the commit, what to report). The tokio/hyper plumbing in `crate::http` only moves
+//! bytes, reads the clock and the OS random generator, commits and applies.
+//!
+//! * [`route`]: which API a method and path are for.
+//! * [`auth`]: back-end tokens of hub and DPS policies.
+//! * `registry`: the Registry Manager identity API.
+//! * `enrollments`: the DPS service API.
+//! * `device`: DPS device registration and hub telemetry over HTTPS.
+//! * [`wire`]: statuses, error bodies, etags, `If-Match`.
+//!
+//! Order of a write: decide under a read lock, commit the writes in one store transaction,
+//! apply [`AfterCommit`] under the write lock, answer. The caller serializes writes (and DPS
+//! registrations) with one lock, so two `If-Match` updates cannot both pass.
+
+pub mod auth;
+mod device;
+mod enrollments;
+mod registry;
+pub mod route;
+pub mod wire;
+
+use iot_x509::CertificateDer;
+
+pub use device::telemetry_properties;
+pub use enrollments::registration_state;
+pub use registry::identity_json;
+pub use route::{Method, Route, RouteError, route};
+pub use wire::{ApiResponse, IfMatch, etag_of};
+
+use crate::ServerEvent;
+use crate::engine::dps::RegisterPlan;
+use crate::engine::hubs::HubEntry;
+use crate::engine::realm::Realm;
+use crate::store::Write;
+
+/// Largest request body read (IoT Hub's 256 KB message limit; identities and enrollments are
+/// far smaller).
+pub const MAX_BODY: usize = crate::MAX_MESSAGE_SIZE;
+
+/// One HTTPS request, parsed by the plumbing.
+#[derive(Clone, Copy, Debug)]
+pub struct ApiRequest<'a> {
+    /// Method.
+    pub method: Method,
+    /// Path, without the query.
+    pub path: &'a str,
+    /// `Host` header without the port.
+    pub host: Option<&'a str>,
+    /// `Authorization` header.
+    pub authorization: Option<&'a str>,
+    /// `If-Match` header.
+    pub if_match: Option<&'a str>,
+    /// Every header (lower-case names), for message properties.
+    pub headers: &'a [(&'a str, &'a str)],
+    /// Body.
+    pub body: &'a [u8],
+    /// TLS client chain, leaf first.
+    pub client_chain: &'a [CertificateDer<'a>],
+    /// Remote address, for reports.
+    pub peer: &'a str,
+    /// Now, Unix milliseconds.
+    pub now_ms: u64,
+    /// Fresh randomness from the caller (generated identity keys).
+    pub entropy: &'a [u8; 64],
+    /// A fresh operation ID for a DPS register (caller randomness).
+    pub operation_id: &'a str,
+}
+
+impl ApiRequest<'_> {
+    /// Now, Unix seconds.
+    pub fn now_secs(&self) -> u64 {
+        self.now_ms / 1000
+    }
+}
+
+/// What to change in memory once the writes are committed.
+#[derive(Clone, Debug, Default)]
+pub enum AfterCommit {
+    /// Nothing (reads, refusals, telemetry).
+    #[default]
+    Nothing,
+    /// Apply the same writes to the realm ([`mirror`]).
+    Mirror,
+    /// A DPS register: the front end records the plan and the hubs apply its changes.
+    Register(Box<RegisterPlan>),
+}
+
+/// The decision on one request.
+#[derive(Clone, Debug)]
+pub struct ApiOutcome {
+    /// The answer, sent after the commit.
+    pub response: ApiResponse,
+    /// Store writes, committed in one transaction before the answer.
+    pub writes: Vec<Write>,
+    /// What to apply to the realm after the commit.
+    pub after: AfterCommit,
+    /// Machine-readable outcome for the report.
+    pub code: String,
+    /// The decision in words, for the report.
+    pub reason: String,
+    /// The policy that authorized the call.
+    pub policy: Option<String>,
+    /// Extra reports (a registration outcome, a stored message).
+    pub events: Vec<ServerEvent>,
+    /// The writes must pass the realm's cross-record rules first ([`trial`]).
+    pub trial: bool,
+}
+
+impl ApiOutcome {
+    fn read(response: ApiResponse) -> Self {
+        Self {
+            response,
+            writes: Vec::new(),
+            after: AfterCommit::Nothing,
+            code: "ok".into(),
+            reason: String::new(),
+            policy: None,
+            events: Vec::new(),
+            trial: false,
+        }
+    }
+
+    /// 503: the server cannot decide or store now (the reason is for the log).
+    pub fn unavailable(reason: &str) -> Self {
+        Self::read(ApiResponse::empty(503))
+            .code("unavailable")
+            .reason(reason)
+    }
+
+    fn write(response: ApiResponse, writes: Vec<Write>, after: AfterCommit) -> Self {
+        Self {
+            writes,
+            after,
+            ..Self::read(response)
+        }
+    }
+
+    fn code(mut self, code: &str) -> Self {
+        code.clone_into(&mut self.code);
+        self
+    }
+
+    fn reason(mut self, reason: impl Into<String>) -> Self {
+        self.reason = reason.into();
+        self
+    }
+
+    fn by(mut self, policy: &str) -> Self {
+        self.policy = Some(policy.to_owned());
+        self
+    }
+
+    /// A hub refusal: 401 `IotHubUnauthorizedAccess` or 403 `IotHubUnauthorized`, nothing
+    /// more on the wire.
+    fn refused_hub(refusal: &auth::Refusal) -> Self {
+        let response = if refusal.status() == 403 {
+            ApiResponse::hub_error(403, "IotHubUnauthorized", "Forbidden")
+        } else {
+            ApiResponse::hub_error(401, "IotHubUnauthorizedAccess", "Unauthorized")
+        };
+        Self::read(response)
+            .code(refusal.code())
+            .reason(refusal.reason())
+    }
+
+    /// A DPS refusal: 401 (401002) or 403 (403002), nothing more on the wire.
+    fn refused_dps(refusal: &auth::Refusal, now_ms: u64) -> Self {
+        let response = if refusal.status() == 403 {
+            ApiResponse::dps_error(403, 403_002, "Forbidden.", now_ms)
+        } else {
+            ApiResponse::dps_error(401, 401_002, "Unauthorized.", now_ms)
+        };
+        Self::read(response)
+            .code(refusal.code())
+            .reason(refusal.reason())
+    }
+}
+
+/// Decides one request against `realm`.
+pub fn decide(realm: &Realm, req: &ApiRequest<'_>) -> ApiOutcome {
+    let route = match route(req.method, req.path) {
+        Ok(route) => route,
+        Err(RouteError::NotFound) => {
+            return ApiOutcome::read(ApiResponse::empty(404)).code("no_route");
+        }
+        Err(RouteError::MethodNotAllowed) => {
+            return ApiOutcome::read(ApiResponse::empty(405)).code("method_not_allowed");
+        }
+    };
+    match &route {
+        Route::Identity {
+            device_id,
+            module_id,
+        } => match select_hub(realm, req) {
+            Some(hub) => registry::handle(realm, hub, req, device_id, module_id.as_deref()),
+            None => unknown_hub(),
+        },
+        Route::Telemetry {
+            device_id,
+            module_id,
+        } => match select_hub(realm, req) {
+            Some(hub) => device::telemetry(hub, req, device_id, module_id.as_deref()),
+            None => unknown_hub(),
+        },
+        Route::Enrollment(_) | Route::EnrollmentGroup(_) | Route::RegistrationState(_) => {
+            match realm.dps.as_ref() {
+                Some(dps) => enrollments::handle(dps, req, &route),
+                None => ApiOutcome::refused_dps(
+                    &auth::Refusal::Unauthenticated {
+                        code: "no_dps",
+                        reason: "no DPS instance is loaded".into(),
+                    },
+                    req.now_ms,
+                ),
+            }
+        }
+        Route::Register {
+            id_scope,
+            registration_id,
+        } => device::register(realm, req, id_scope, registration_id),
+        Route::OperationStatus {
+            id_scope,
+            registration_id,
+            operation_id,
+        } => device::operation_status(realm, req, id_scope, registration_id, operation_id),
+    }
+}
+
+/// The report of a decided request.
+pub fn report(req: &ApiRequest<'_>, outcome: &ApiOutcome) -> ServerEvent {
+    let route = route(req.method, req.path).ok();
+    ServerEvent::Api {
+        api: route.as_ref().map_or("none", Route::api).into(),
+        method: req.method.as_str().into(),
+        resource: route.as_ref().map(Route::resource).unwrap_or_default(),
+        host: req.host.unwrap_or_default().chars().take(255).collect(),
+        status: outcome.response.status,
+        code: outcome.code.clone(),
+        reason: outcome.reason.clone(),
+        policy: outcome.policy.clone(),
+        peer: req.peer.into(),
+    }
+}
+
+/// No hub answers to this host and token: 401, as for a bad token (the caller learns nothing
+/// about which hubs exist).
+fn unknown_hub() -> ApiOutcome {
+    ApiOutcome::refused_hub(&auth::Refusal::Unauthenticated {
+        code: "unknown_hub",
+        reason: "neither the Host header nor the token names a hub".into(),
+    })
+}
+
+/// The hub a request is for: the `Host` header (the SDKs send the hub name), else the host
+/// the token's `sr` starts with (a client that dialled `localhost`).
+fn select_hub<'r>(realm: &'r Realm, req: &ApiRequest<'_>) -> Option<&'r HubEntry> {
+    if let Some(hub) = req.host.and_then(|h| realm.hubs.hub(h)) {
+        return Some(hub);
+    }
+    let token = iot_sas::SasToken::parse(req.authorization?.trim()).ok()?;
+    let sr = percent_encoding::percent_decode_str(token.resource_raw())
+        .decode_utf8()
+        .ok()?;
+    let first = sr.split('/').next()?;
+    realm.hubs.hub(first)
+}
+
+/// Applies committed writes to the realm, so memory matches the store. Writes the APIs do not
+/// produce are ignored.
+pub fn mirror(realm: &mut Realm, writes: &[Write]) {
+    for write in writes {
+        match write {
+            Write::Identity { hub, identity } => {
+                let _ = realm.hubs.upsert_identity(hub, identity.clone());
+            }
+            Write::RemoveIdentity {
+                hub,
+                device_id,
+                module_id,
+            } => {
+                realm
+                    .hubs
+                    .remove_identity(hub, device_id, module_id.as_deref());
+            }
+            Write::Twin(twin) => realm.hubs.set_twin(twin.clone()),
+            Write::Enrollment(e) => {
+                if let Some(dps) = realm.dps.as_mut() {
+                    let _ = dps.service.upsert_individual(e.clone());
+                }
+            }
+            Write::RemoveEnrollment(id) => {
+                if let Some(dps) = realm.dps.as_mut() {
+                    dps.service.remove_individual(id);
+                }
+            }
+            Write::EnrollmentGroup(g) => {
+                if let Some(dps) = realm.dps.as_mut() {
+                    let _ = dps.service.upsert_group(g.clone());
+                }
+            }
+            Write::RemoveEnrollmentGroup(id) => {
+                if let Some(dps) = realm.dps.as_mut() {
+                    dps.service.remove_group(id);
+                }
+            }
+            Write::RemoveRecord(id) => {
+                if let Some(dps) = realm.dps.as_mut() {
+                    dps.front.remove_record(id);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Checks writes against the rules that span records (an X.509 certificate in one enrollment
+/// only, CA references that exist, group limits) by applying them to the realm and undoing
+/// them at once; on failure the outcome becomes a 400 without writes. Call it under the same
+/// lock as [`decide`], the commit and [`apply`], when [`ApiOutcome::trial`] is set.
+pub fn trial(realm: &mut Realm, outcome: &mut ApiOutcome, now_ms: u64) {
+    if !outcome.trial {
+        return;
+    }
+    let Some(dps) = realm.dps.as_mut() else {
+        return;
+    };
+    let mut failure = None;
+    for write in &outcome.writes {
+        let result = match write {
+            Write::Enrollment(e) => {
+                let old = dps.service.individual(&e.registration_id).cloned();
+                let result = dps.service.upsert_individual(e.clone());
+                if result.is_ok() {
+                    dps.service.remove_individual(&e.registration_id);
+                    if let Some(old) = old {
+                        let _ = dps.service.upsert_individual(old);
+                    }
+                }
+                result
+            }
+            Write::EnrollmentGroup(g) => {
+                let old = dps.service.group(&g.enrollment_group_id).cloned();
+                let result = dps.service.upsert_group(g.clone());
+                if result.is_ok() {
+                    match old {
+                        Some(old) => {
+                            let _ = dps.service.upsert_group(old);
+                        }
+                        None => {
+                            dps.service.remove_group(&g.enrollment_group_id);
+                        }
+                    }
+                }
+                result
+            }
+            _ => Ok(()),
+        };
+        if let Err(e) = result {
+            failure = Some(e.to_string());
+            break;
+        }
+    }
+    if let Some(reason) = failure {
+        outcome.response = ApiResponse::dps_error(400, 400_000, &reason, now_ms);
+        outcome.writes.clear();
+        outcome.after = AfterCommit::Nothing;
+        outcome.code = "invalid_body".into();
+        outcome.reason = reason;
+    }
+}
+
+/// Applies what a committed outcome asks for.
+pub fn apply(realm: &mut Realm, outcome: &ApiOutcome) {
+    match &outcome.after {
+        AfterCommit::Nothing => {}
+        AfterCommit::Mirror => mirror(realm, &outcome.writes),
+        AfterCommit::Register(plan) => {
+            let realm = &mut *realm;
+            if let Some(dps) = realm.dps.as_mut() {
+                dps.front.commit(plan, &mut realm.hubs);
+            }
+        }
+    }
+}
