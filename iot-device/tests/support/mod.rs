@@ -202,6 +202,12 @@ impl Fixture {
         o
     }
 
+    /// Stops the server and returns the state directory, kept for inspection.
+    pub async fn stop_keeping_state(self) -> PathBuf {
+        self.server.shutdown().await;
+        self.dir.join("state")
+    }
+
     pub async fn shutdown(self) {
         self.server.shutdown().await;
         let _ = std::fs::remove_dir_all(&self.dir);
