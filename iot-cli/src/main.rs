@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod demo;
+mod device;
 mod dps;
 mod hub;
 mod output;
@@ -68,6 +69,12 @@ enum Command {
         #[command(subcommand)]
         cmd: hub::Command,
     },
+    /// A device over real MQTT/TLS: provision with DPS, send telemetry, run the
+    /// provision-or-connect loop.
+    Device {
+        #[command(subcommand)]
+        cmd: device::Command,
+    },
     /// The DPS test-to-production workflow, in memory, with fresh keys and certificates.
     Demo(demo::Args),
     /// A local IoT Hub + DPS over TLS for the unmodified SDKs; `serve export`, `serve events`.
@@ -98,6 +105,7 @@ fn main() -> ExitCode {
         Command::Sas { cmd } => sas::run(cmd),
         Command::Hub { cmd } => hub::run(cmd),
         Command::Demo(args) => demo::run(&args),
+        Command::Device { cmd } => device::run(cmd),
         Command::Serve(args) => serve::run(*args),
         Command::X509 { cmd } => x509::run(cmd),
     };
