@@ -140,7 +140,10 @@ async fn provision_prints_the_assignment_and_refusals_exit_1() {
     ));
     let (code, out, err) = iot(a).await;
     assert_eq!(code, 1, "{out}{err}");
-    assert!(err.contains("error: registration failed (status 401)"), "{err}");
+    assert!(
+        err.contains("error: registration failed (status 401)"),
+        "{err}"
+    );
 
     // Unreadable certificate: bad input, exit 2.
     let mut a = args(&["device", "provision"]);
