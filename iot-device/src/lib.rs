@@ -6,6 +6,8 @@ mod credential;
 mod endpoint;
 mod error;
 mod hub;
+#[doc(hidden)]
+pub mod internal;
 mod lifecycle;
 mod link;
 mod message;
