@@ -4,7 +4,7 @@
 //!
 //! Exit status: 0 success, 1 refused / disabled / failed (the reason is printed), 2 bad input.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use iot_device::{
@@ -16,6 +16,11 @@ use serde_json::{Value, json};
 
 use crate::Exit;
 
+mod args;
+
+use args::DpsArgs;
+pub(crate) use args::{ProvisionArgs, RunArgs, SendArgs};
+
 /// The device commands.
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum Command {
@@ -26,142 +31,6 @@ pub(crate) enum Command {
     /// Provision if needed, else connect (re-provisioning when the hub refuses), then send a
     /// message every --interval seconds until stopped or --count messages were sent.
     Run(RunArgs),
-}
-
-#[derive(Debug, clap::Args)]
-struct DpsCredentialArgs {
-    /// The device's own symmetric key (base64).
-    #[arg(
-        long,
-        required_unless_present_any = ["group_key", "cert"],
-        conflicts_with_all = ["group_key", "cert"]
-    )]
-    symmetric_key: Option<String>,
-    /// An enrollment group key (base64): the device key is derived from it and the
-    /// registration ID.
-    #[arg(long, conflicts_with = "cert")]
-    group_key: Option<String>,
-    /// Client certificate chain, PEM (leaf first).
-    #[arg(long, requires = "key")]
-    cert: Option<PathBuf>,
-    /// Private key of --cert, PEM.
-    #[arg(long, requires = "cert")]
-    key: Option<PathBuf>,
-}
-
-#[derive(Debug, clap::Args)]
-struct DpsArgs {
-    /// The DPS ID scope.
-    #[arg(long)]
-    id_scope: String,
-    /// The registration ID (for X.509, the certificate's CN).
-    #[arg(long)]
-    registration_id: String,
-    #[command(flatten)]
-    credential: DpsCredentialArgs,
-    /// DPS device endpoint host.
-    #[arg(long, default_value = "global.azure-devices-provisioning.net")]
-    endpoint: String,
-    /// Port (default 8883, or 443 with --websockets).
-    #[arg(long)]
-    port: Option<u16>,
-    /// CA certificates (PEM) to trust instead of the system store.
-    #[arg(long)]
-    ca: Option<PathBuf>,
-    /// MQTT over WebSockets (wss://HOST:443/$iothub/websocket).
-    #[arg(long)]
-    websockets: bool,
-    /// Custom allocation payload (JSON).
-    #[arg(long)]
-    payload: Option<String>,
-    /// Give up after this many seconds.
-    #[arg(long, default_value_t = 120)]
-    timeout: u64,
-}
-
-/// Arguments of `iot device provision`.
-#[derive(Debug, clap::Args)]
-pub(crate) struct ProvisionArgs {
-    #[command(flatten)]
-    dps: DpsArgs,
-    /// Print one JSON object.
-    #[arg(long)]
-    json: bool,
-}
-
-/// Arguments of `iot device send`.
-#[derive(Debug, clap::Args)]
-pub(crate) struct SendArgs {
-    /// The hub's host name (used in the token and the MQTT user name).
-    #[arg(long)]
-    hub: String,
-    /// Device ID.
-    #[arg(long)]
-    device_id: String,
-    /// Module ID.
-    #[arg(long)]
-    module_id: Option<String>,
-    /// The device's symmetric key (base64).
-    #[arg(long, required_unless_present = "cert", conflicts_with = "cert")]
-    symmetric_key: Option<String>,
-    /// Client certificate chain, PEM (leaf first).
-    #[arg(long, requires = "key")]
-    cert: Option<PathBuf>,
-    /// Private key of --cert, PEM.
-    #[arg(long, requires = "cert")]
-    key: Option<PathBuf>,
-    /// Where the socket goes instead of the hub (a gateway, or localhost for `iot serve`).
-    #[arg(long)]
-    gateway: Option<String>,
-    /// Port (default 8883, or 443 with --websockets).
-    #[arg(long)]
-    port: Option<u16>,
-    /// CA certificates (PEM) to trust instead of the system store.
-    #[arg(long)]
-    ca: Option<PathBuf>,
-    /// MQTT over WebSockets.
-    #[arg(long)]
-    websockets: bool,
-    /// The message body.
-    #[arg(long)]
-    message: String,
-    /// An application property, NAME=VALUE; repeatable.
-    #[arg(long = "property", value_name = "NAME=VALUE")]
-    properties: Vec<String>,
-    /// How many times to send it.
-    #[arg(long, default_value_t = 1)]
-    count: u32,
-    /// Print one JSON object.
-    #[arg(long)]
-    json: bool,
-}
-
-/// Arguments of `iot device run`.
-#[derive(Debug, clap::Args)]
-pub(crate) struct RunArgs {
-    #[command(flatten)]
-    dps: DpsArgs,
-    /// File that keeps the assignment between runs (JSON).
-    #[arg(long)]
-    state: PathBuf,
-    /// Where the hub socket goes instead of the assigned hub (localhost for `iot serve`).
-    #[arg(long)]
-    gateway: Option<String>,
-    /// Hub port (default 8883, or 443 with --websockets).
-    #[arg(long)]
-    hub_port: Option<u16>,
-    /// Seconds between messages.
-    #[arg(long, default_value_t = 10)]
-    interval: u64,
-    /// Stop after this many messages (default: until stopped).
-    #[arg(long)]
-    count: Option<u32>,
-    /// The message body.
-    #[arg(long, default_value = "{\"hello\":\"from iot device run\"}")]
-    message: String,
-    /// One JSON line per step.
-    #[arg(long)]
-    json: bool,
 }
 
 pub(crate) fn run(command: Command) -> Exit {
