@@ -140,15 +140,15 @@ async fn sas_token_is_renewed_by_reconnecting_before_expiry() {
     let mut events = fx.server.events();
     let credential = Credential::symmetric_key(&key(1)).unwrap();
     let mut options = fx.hub(HUB, "dev-sas", credential, Transport::Mqtt);
-    options.sas_ttl = Duration::from_secs(4);
-    options.renew_margin = Duration::from_secs(3);
+    options.sas_ttl = Duration::from_secs(6);
+    options.renew_margin = Duration::from_secs(4);
     let mut hub = HubClient::connect(options).await.unwrap();
     let first = hub.token_expiry().unwrap();
     hub.send(&Message::new("before")).await.unwrap();
-    assert_eq!(hub.connects(), 1);
-    // 4 s token, renewed when less than 3 s remain: due 1 s after connecting (second
-    // resolution, so wait a little over 2 s).
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_eq!(hub.connects(), 1, "no renewal yet");
+    // 6 s token, renewed when less than 4 s remain: due 2 s after connecting (whole seconds,
+    // so wait a little over 3 s); still 2 s before it expires.
+    tokio::time::sleep(Duration::from_millis(3100)).await;
     hub.send(&Message::new("after")).await.unwrap();
     assert_eq!(hub.connects(), 2, "reconnected with a fresh token");
     assert!(hub.token_expiry().unwrap() > first);
@@ -164,13 +164,13 @@ async fn sas_token_is_renewed_by_reconnecting_before_expiry() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dropped_hub_connection_is_reopened_by_the_next_send() {
     let fx = Fixture::start("hub-drop").await;
-    let proxy = CutProxy::start(fx.server.mqtt_addr(), 0, Duration::from_millis(300)).await;
+    let proxy = CutProxy::start(fx.server.mqtt_addr(), 0, Duration::from_millis(500)).await;
     let credential = Credential::symmetric_key(&key(1)).unwrap();
     let mut options = fx.hub(HUB, "dev-sas", credential, Transport::Mqtt);
     options.endpoint = options.endpoint.with_port(proxy.addr.port());
     let mut hub = HubClient::connect(options).await.unwrap();
     hub.send(&Message::new("one")).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    tokio::time::sleep(Duration::from_millis(900)).await;
     hub.send(&Message::new("two")).await.unwrap();
     assert_eq!(proxy.connections.load(Ordering::SeqCst), 2);
     assert_eq!(hub.connects(), 2);

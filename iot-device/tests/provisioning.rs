@@ -181,9 +181,9 @@ async fn retry_after_is_honoured_between_register_and_poll() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_dropped_mid_registration_reconnects_and_registers() {
     let fx = Fixture::start("dropped").await;
-    // The first connection is cut 500 ms in: after the register's 202, before the poll
+    // The first connection is cut 700 ms in: after the register's 202, before the poll
     // (retry-after 1 s).
-    let proxy = CutProxy::start(fx.server.mqtt_addr(), 0, Duration::from_millis(500)).await;
+    let proxy = CutProxy::start(fx.server.mqtt_addr(), 0, Duration::from_millis(700)).await;
     let mut options = fx.dps(
         "sym-01",
         Credential::symmetric_key(&key(10)).unwrap(),
