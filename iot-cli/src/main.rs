@@ -18,6 +18,7 @@ use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
 mod certs;
 mod demo;
+mod device;
 mod dps;
 mod exit;
 mod hub;
@@ -72,6 +73,12 @@ enum Command {
         #[command(subcommand)]
         cmd: hub::Command,
     },
+    /// A device over real MQTT/TLS: provision with DPS, send telemetry, run the
+    /// provision-or-connect loop.
+    Device {
+        #[command(subcommand)]
+        cmd: device::Command,
+    },
     /// The DPS test-to-production workflow, in memory, with fresh keys and certificates.
     Demo(demo::Args),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
@@ -105,6 +112,7 @@ fn main() -> ExitCode {
         Command::Completions(args) => meta::completions(&args, out),
         Command::Man(args) => meta::man(&args, out),
         Command::Serve(args) => serve::run(*args, out),
+        Command::Device { cmd } => device::run(cmd, out),
     };
     output::finish(outcome, cli.json)
 }

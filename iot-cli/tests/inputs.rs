@@ -329,7 +329,6 @@ fn every_clock_flag_is_now_with_at_as_its_alias() {
             "-r",
             "ServiceConnect",
         ],
-        vec!["demo"],
     ]
     .into_iter()
     .map(|v| v.into_iter().map(String::from).collect())
