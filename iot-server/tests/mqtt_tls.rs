@@ -158,6 +158,18 @@ async fn refused_connects_get_connack_5_with_the_reason_in_the_log() {
         .await
         .unwrap();
     assert_eq!(ack.code, ConnectReturnCode::NotAuthorized);
+    // A client ID that disagrees with the user name is a malformed claim: the client-safe
+    // view (iot_hub_auth::ClientView::BadRequest) answers CONNACK 4, decided before any
+    // lookup, so it tells nothing about the registry; the log keeps the reason.
+    let mut c = Client::connect(server.mqtt_addr(), &ca, None)
+        .await
+        .unwrap();
+    let token = hub_token("dev-sas", &key(1));
+    let ack = c
+        .mqtt_connect("dev-other", &hub_user("dev-sas"), Some(&token))
+        .await
+        .unwrap();
+    assert_eq!(ack.code, ConnectReturnCode::BadUserNameOrPassword);
     server.shutdown().await;
 }
 

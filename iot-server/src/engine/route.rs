@@ -7,12 +7,12 @@
 
 use iot_dps_proto::UserNameParts;
 use iot_dps_service::DpsTransport;
-use iot_hub_auth::{ConnectRequest, Transport};
+use iot_hub_auth::{ClientView, ConnectRequest, Transport};
 use iot_x509::CertificateDer;
 
 use crate::ServerEvent;
 use crate::engine::realm::Realm;
-use crate::mqtt::Connect;
+use crate::mqtt::{Connect, ConnectReturnCode};
 
 /// Where an accepted connection goes.
 #[derive(Clone, PartialEq, Eq)]
@@ -71,8 +71,21 @@ impl core::fmt::Debug for Endpoint {
 pub struct ConnectDecision {
     /// `Some` when allowed.
     pub endpoint: Option<Endpoint>,
+    /// What a refusal tells the client: the CONNACK code of the decision's client-safe view
+    /// (`iot_hub_auth::ClientView`: 4 for a malformed or inconsistent claim, 5 for every other
+    /// refusal, without saying which); the reason itself is only in [`Self::event`].
+    pub refusal: ConnectReturnCode,
     /// The decision as reported (no secret in it).
     pub event: ServerEvent,
+}
+
+/// The CONNACK code of a hub's client-safe view (azure-iot-protocol.md §6.1).
+fn connack_of(view: ClientView) -> ConnectReturnCode {
+    match view {
+        ClientView::Accepted => ConnectReturnCode::Accepted,
+        ClientView::BadRequest => ConnectReturnCode::BadUserNameOrPassword,
+        ClientView::NotAuthorized => ConnectReturnCode::NotAuthorized,
+    }
 }
 
 impl Realm {
@@ -105,6 +118,7 @@ impl Realm {
             Some(Ok(text)) => Some(text),
             Some(Err(_)) => {
                 return ConnectDecision {
+                    refusal: ConnectReturnCode::NotAuthorized,
                     endpoint: None,
                     event: event(
                         "unknown",
@@ -125,6 +139,7 @@ impl Realm {
                 Ok((identity, valid_until)) => {
                     let reason = format!("{} connected to {host}", identity.display_id());
                     ConnectDecision {
+                        refusal: ConnectReturnCode::NotAuthorized,
                         endpoint: Some(Endpoint::Hub {
                             host: host.clone(),
                             device_id: identity.device_id,
@@ -135,6 +150,7 @@ impl Realm {
                     }
                 }
                 Err(deny) => ConnectDecision {
+                    refusal: connack_of(deny.wire()),
                     endpoint: None,
                     event: event("hub", &host, false, deny.code(), deny.to_string()),
                 },
@@ -146,6 +162,7 @@ impl Realm {
             .filter(|d| d.state.instance.id_scope.eq_ignore_ascii_case(first))
         else {
             return ConnectDecision {
+                refusal: ConnectReturnCode::NotAuthorized,
                 endpoint: None,
                 event: event(
                     "unknown",
@@ -161,6 +178,7 @@ impl Realm {
         };
         let scope = dps.state.instance.id_scope.clone();
         let refuse = |code: &str, reason: String| ConnectDecision {
+            refusal: ConnectReturnCode::NotAuthorized,
             endpoint: None,
             event: event("dps", &scope, false, code, reason),
         };
@@ -189,6 +207,7 @@ impl Realm {
             (false, true) => "no credential",
         };
         ConnectDecision {
+            refusal: ConnectReturnCode::NotAuthorized,
             endpoint: Some(Endpoint::Dps {
                 registration_id: connect.client_id.clone(),
                 user_name: user.to_owned(),

@@ -265,7 +265,7 @@ impl Session {
                         self.endpoint = Some(endpoint);
                         self.conn.accept()
                     }
-                    None => Err(self.conn.refuse(ConnectReturnCode::NotAuthorized)),
+                    None => Err(self.conn.refuse(decision.refusal)),
                 }
             }
             Event::Subscribe(subscribe) => {
