@@ -29,10 +29,31 @@ use crate::error::Error;
 use crate::identity::{AuthenticationType, DeviceIdentity, IdentityStatus, X509Thumbprint};
 use crate::keys::PreKeyedKeys;
 
+/// A value a store lends to one decision: borrowed from the store's memory, or built (and
+/// boxed, so that a [`RegistryEntry`] stays small to pass around) for this call only.
+#[derive(Clone, Debug)]
+pub enum Lent<'a, T> {
+    /// Borrowed from the store.
+    Borrowed(&'a T),
+    /// Built for this call.
+    Owned(Box<T>),
+}
+
+impl<T> core::ops::Deref for Lent<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        match self {
+            Self::Borrowed(value) => value,
+            Self::Owned(value) => value,
+        }
+    }
+}
+
 /// What a connect decision reads of one identity.
 ///
 /// Each field is borrowed from the store where it lives in memory, owned where the store had
-/// to build it (`Cow`). `Debug` redacts the keys ([`PreKeyedKeys`]).
+/// to build it (`Cow`, [`Lent`]). `Debug` redacts the keys ([`PreKeyedKeys`]).
 #[derive(Clone, Debug)]
 pub struct RegistryEntry<'a> {
     /// `deviceId`.
@@ -45,16 +66,19 @@ pub struct RegistryEntry<'a> {
     pub auth_type: AuthenticationType,
     /// The pre-keyed primary and secondary keys of a `sas` identity (`None` for other types,
     /// and for keys a store could not decode: every token then fails its MAC check).
-    pub keys: Option<Cow<'a, PreKeyedKeys>>,
+    pub keys: Option<Lent<'a, PreKeyedKeys>>,
     /// The registered thumbprints of a `selfSigned` identity (`None` for other types).
-    pub thumbprints: Option<Cow<'a, X509Thumbprint>>,
+    pub thumbprints: Option<Lent<'a, X509Thumbprint>>,
 }
 
 impl<'a> RegistryEntry<'a> {
     /// The entry of a full identity document, pre-keying its keys now (what the default
     /// [`Registry::lookup`] does on every call).
     pub fn from_identity(identity: Cow<'a, DeviceIdentity>) -> Self {
-        let keys = prepare_keys(&identity).ok().flatten().map(Cow::Owned);
+        let keys = prepare_keys(&identity)
+            .ok()
+            .flatten()
+            .map(|keys| Lent::Owned(Box::new(keys)));
         match identity {
             Cow::Borrowed(identity) => Self {
                 device_id: Cow::Borrowed(&identity.device_id),
@@ -66,7 +90,7 @@ impl<'a> RegistryEntry<'a> {
                     .authentication
                     .x509_thumbprint
                     .as_ref()
-                    .map(Cow::Borrowed),
+                    .map(Lent::Borrowed),
             },
             Cow::Owned(identity) => Self {
                 device_id: Cow::Owned(identity.device_id),
@@ -74,7 +98,10 @@ impl<'a> RegistryEntry<'a> {
                 status: identity.status,
                 auth_type: identity.authentication.r#type,
                 keys,
-                thumbprints: identity.authentication.x509_thumbprint.map(Cow::Owned),
+                thumbprints: identity
+                    .authentication
+                    .x509_thumbprint
+                    .map(|t| Lent::Owned(Box::new(t))),
             },
         }
     }
