@@ -83,11 +83,13 @@ impl Meta {
     }
 }
 
-/// A `sas` identity: keys first, then the metadata, in one 176-byte record.
+/// A `sas` identity in one 176-byte record: the metadata first (`repr(C)` keeps the order), so
+/// that the cache line a lookup reads to compare the IDs also holds the start of the keys.
 #[derive(Clone, Debug)]
+#[repr(C)]
 struct SasRecord {
-    keys: PreKeyedKeys,
     meta: Meta,
+    keys: PreKeyedKeys,
 }
 
 /// Any other identity: the metadata and, for `selfSigned`, the thumbprints.
@@ -470,7 +472,7 @@ impl<S: BuildHasher + Clone> InMemoryRegistry<S> {
     ) {
         let at = match keys {
             Some(keys) => {
-                self.sas.push(SasRecord { keys, meta });
+                self.sas.push(SasRecord { meta, keys });
                 u32::try_from(self.sas.len() - 1).unwrap_or(u32::MAX)
             }
             None => {
@@ -513,7 +515,7 @@ impl<S: BuildHasher + Clone> InMemoryRegistry<S> {
         match (at & OTHER == 0, keys) {
             (true, Some(keys)) => {
                 if let Some(record) = self.sas.get_mut(at as usize) {
-                    *record = SasRecord { keys, meta }; // the old keys are wiped as they drop
+                    *record = SasRecord { meta, keys }; // the old keys are wiped as they drop
                 }
             }
             (false, None) => {

@@ -3,24 +3,6 @@
 //! reads ([`RegistryEntry`]). [`crate::InMemoryRegistry`] is the in-process implementation.
 //!
 //! azure-iot-protocol.md §9: the registry entry must exist and be enabled on every connect.
-//!
-//! # Implementing [`Registry`] for an external store
-//!
-//! Two methods, both keyed by the exact, case-sensitive IDs (§4):
-//!
-//! * [`Registry::get`] returns the full identity document as Azure prints it
-//!   ([`DeviceIdentity`]), borrowed or built on demand (`Cow::Owned` from a database row). A
-//!   decision calls it only on refusal paths that name a `statusReason`; operators' tools call
-//!   it to show an identity.
-//! * [`Registry::lookup`] returns what the decision reads on every connect: IDs, status,
-//!   authentication type, and the credential data (pre-keyed keys of a `sas` identity,
-//!   thumbprints of a `selfSigned` one), each borrowed where the store keeps it in memory and
-//!   owned where it has to build it. The default implementation builds it from [`Registry::get`],
-//!   decoding and pre-keying the keys on every call: correct, and a few hundred nanoseconds
-//!   slower; a store that keeps [`PreKeyedKeys`] (or caches them) overrides it.
-//!
-//! A server backed by SQLite implements `get` with one query and the JSON of the row, and
-//! `lookup` from a bounded cache of entries in front of it. The decision never writes.
 
 use std::borrow::Cow;
 use std::hash::BuildHasher;
@@ -123,8 +105,28 @@ impl<'a> RegistryEntry<'a> {
 /// module IDs are case-sensitive, azure-iot-protocol.md §4): [`crate::authorize`] checks the
 /// token's `sr` against the IDs the connection claims, and authenticates it with the keys of
 /// the identity returned for them. A module's device is looked up too (`module_id: None`): a
-/// module connects only while its device is registered and enabled. See the module
-/// documentation for implementing it over an external store.
+/// module connects only while its device is registered and enabled.
+///
+/// # Implementing it for an external store
+///
+/// Two methods, both keyed by the exact, case-sensitive IDs (§4):
+///
+/// * [`Registry::get`] returns the full identity document as Azure prints it
+///   ([`DeviceIdentity`]), borrowed or built on demand (`Cow::Owned` from a database row). A
+///   decision calls it only on refusal paths that name a `statusReason`; operators' tools call
+///   it to show an identity.
+/// * [`Registry::lookup`] returns what the decision reads on every connect: IDs, status,
+///   authentication type, and the credential data (pre-keyed keys of a `sas` identity,
+///   thumbprints of a `selfSigned` one), each borrowed where the store keeps it in memory and
+///   owned where it has to build it. The default implementation builds it from [`Registry::get`],
+///   decoding and pre-keying the keys on every call: correct, and a few hundred nanoseconds
+///   slower; a store that keeps [`PreKeyedKeys`] (or caches them) overrides it.
+///
+/// A server backed by SQLite implements `get` with one query and the JSON of the row
+/// (`Cow::Owned`), and may override `lookup` to take the pre-keyed keys from a bounded cache in
+/// front of the database ([`Lent::Owned`] of a clone), so a connect costs no key schedule. The
+/// decision never writes; the registry's own writes (create, disable, delete) are the store's
+/// business.
 pub trait Registry {
     /// The full identity `device_id` (module `module_id`) as Azure prints it, if registered:
     /// borrowed, or built on demand.
