@@ -151,6 +151,7 @@ pub(crate) fn mismatch(entry: &RegistryEntry<'_>, presented: Presented) -> DenyR
 }
 
 /// The allowed identity, from its registry entry (borrowed IDs are copied as references).
+#[inline]
 pub(crate) fn allowed<'a>(entry: &RegistryEntry<'a>) -> AllowedIdentity<'a> {
     AllowedIdentity {
         device_id: entry.device_id.clone(),

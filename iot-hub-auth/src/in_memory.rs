@@ -414,6 +414,7 @@ impl<S: BuildHasher + Clone> InMemoryRegistry<S> {
         })
     }
 
+    #[inline]
     fn hash(&self, device_id: &str, module_id: Option<&str>) -> u64 {
         hash_ids(&self.hasher, device_id, module_id)
     }
@@ -441,6 +442,7 @@ impl<S: BuildHasher + Clone> InMemoryRegistry<S> {
             .copied()
     }
 
+    #[inline]
     fn meta(&self, at: u32) -> Option<&Meta> {
         if at & OTHER == 0 {
             self.sas.get(at as usize).map(|r| &r.meta)
