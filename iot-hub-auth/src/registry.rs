@@ -164,7 +164,7 @@ pub(crate) fn prepare_keys(identity: &DeviceIdentity) -> Result<Option<PreKeyedK
     .map(Some)
 }
 
-/// The default hasher of [`InMemoryRegistry`]: foldhash with a per-registry secret seed.
+/// The default hasher of [`crate::InMemoryRegistry`]: foldhash with a per-registry secret seed.
 ///
 /// foldhash (<https://github.com/orlp/foldhash>) is fast but only "minimally DoS-resistant":
 /// no input list collides for every seed, so an attacker who cannot observe the seed cannot
