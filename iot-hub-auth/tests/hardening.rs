@@ -541,6 +541,7 @@ fn client_view_does_not_disclose_why_a_connection_was_refused() {
             .unwrap_or_else(|| panic!("{what} allowed"));
         let view = decision.wire();
         assert_eq!(view, ClientView::NotAuthorized, "{what}: {reason}");
+        assert!(!view.is_accepted());
         assert_eq!(reason.wire(), view);
         codes.insert((
             view.mqtt_connack_code(),
@@ -588,7 +589,17 @@ fn client_view_does_not_disclose_why_a_connection_was_refused() {
     let ok = connect(&hub, &reg, "dev1", &good);
     assert_eq!(ok.wire(), ClientView::Accepted);
     assert_eq!(ok.wire().mqtt_connack_code(), 0);
+    assert_eq!(ok.wire().mqtt5_reason_code(), 0);
+    assert_eq!(ok.wire().http_status(), 200);
+    assert_eq!(ok.wire().iot_hub_error_code(), None);
+    assert_eq!(ok.wire().amqp_sasl_code(), 0);
+    assert_eq!(ok.wire().to_string(), "accepted");
     assert!(ok.wire().is_accepted());
+    assert_eq!(bad_user.wire().amqp_sasl_code(), 1);
+    assert_eq!(bad_user.wire().mqtt5_reason_code(), 0x86);
+    assert_eq!(bad_user.wire().iot_hub_error_code(), Some(400_000));
+    assert_eq!(bad_user.wire().to_string(), "bad request");
+    assert!(!bad_user.wire().is_accepted());
 }
 
 // ------------------------------------------------ 10. a registry an external store can back
