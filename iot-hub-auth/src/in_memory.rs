@@ -493,6 +493,23 @@ mod tests {
         assert!(r.lookup("c", None).unwrap().keys.is_none());
     }
 
+    /// `set_status` changes status and reason only: flags such as IoT Edge survive, and a
+    /// reason can be set and cleared.
+    #[test]
+    fn set_status_keeps_the_other_fields() {
+        let mut r = InMemoryRegistry::new();
+        assert!(r.is_empty());
+        let mut edge = DeviceIdentity::sas("edge", K1, K2);
+        edge.capabilities.iot_edge = true;
+        r.upsert(edge.clone()).unwrap();
+        assert!(!r.is_empty());
+        assert!(r.set_status("edge", None, IdentityStatus::Disabled, Some("stolen")));
+        let got = r.get("edge", None).unwrap().into_owned();
+        assert_eq!(got, edge.clone().disabled(Some("stolen")));
+        assert!(r.set_status("edge", None, IdentityStatus::Enabled, None));
+        assert_eq!(r.get("edge", None).unwrap().into_owned(), edge);
+    }
+
     /// Every kind of identity comes back exactly as it went in, and `lookup` agrees with it.
     #[test]
     fn identities_round_trip() {
