@@ -493,6 +493,53 @@ mod tests {
         assert!(r.lookup("c", None).unwrap().keys.is_none());
     }
 
+    /// Replacing or removing a `sas` identity wipes its raw key bytes in the arena at once and
+    /// counts them (and a removed identity's IDs) as garbage for the next rebuild.
+    #[test]
+    fn released_key_bytes_are_wiped_and_counted() {
+        let mut r = InMemoryRegistry::new();
+        r.upsert(DeviceIdentity::sas("dev-a", K1, K2)).unwrap();
+        r.upsert(DeviceIdentity::sas("dev-b", K2, K1)).unwrap();
+        let meta = |r: &InMemoryRegistry, id: &str| *r.meta(r.position(id, None).unwrap()).unwrap();
+        let first = meta(&r, "dev-a");
+        assert_eq!(first.keys_len(), 64);
+        assert_eq!(first.ids_len(), 5);
+        let bytes =
+            |r: &InMemoryRegistry, m: &Meta| r.secrets.get(m.key_off, m.keys_len()).to_vec();
+        assert!(bytes(&r, &first).iter().any(|&b| b != 0));
+        // Replaced: the old bytes are zero, the new ones elsewhere.
+        r.upsert(DeviceIdentity::sas("dev-a", K2, K2)).unwrap();
+        assert_eq!(bytes(&r, &first), [0u8; 64]);
+        assert_eq!(r.secrets.garbage(), 64);
+        let second = meta(&r, "dev-a");
+        assert_ne!(second.key_off, first.key_off);
+        assert!(bytes(&r, &second).iter().any(|&b| b != 0));
+        // Removed: its bytes are zero too, and its 5 ID bytes are garbage.
+        r.remove("dev-a", None).unwrap();
+        assert_eq!(bytes(&r, &second), [0u8; 64]);
+        assert_eq!(r.secrets.garbage(), 128);
+        assert_eq!(r.ids_garbage, 5);
+        // The other identity is untouched.
+        let other = meta(&r, "dev-b");
+        assert_eq!(
+            r.get("dev-b", None)
+                .unwrap()
+                .authentication
+                .symmetric_key
+                .as_ref()
+                .unwrap()
+                .primary_key,
+            K2
+        );
+        assert!(bytes(&r, &other).iter().any(|&b| b != 0));
+        // Certificate identities have no key bytes to release.
+        r.upsert(DeviceIdentity::certificate_authority("ca-1"))
+            .unwrap();
+        r.remove("ca-1", None).unwrap();
+        assert_eq!(r.secrets.garbage(), 128);
+        assert_eq!(r.ids_garbage, 5 + 4);
+    }
+
     /// `set_status` changes status and reason only: flags such as IoT Edge survive, and a
     /// reason can be set and cleared.
     #[test]
