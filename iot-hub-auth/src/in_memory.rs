@@ -540,6 +540,52 @@ mod tests {
         assert_eq!(r.ids_garbage, 5 + 4);
     }
 
+    /// With every ID hashing alike (a flooded or broken hasher), lookups stay exact: IDs of the
+    /// same length that differ in one byte are told apart by the comparison alone.
+    #[test]
+    fn colliding_hashes_still_find_the_exact_identity() {
+        #[derive(Clone, Default)]
+        struct Constant;
+        impl std::hash::Hasher for Constant {
+            fn finish(&self) -> u64 {
+                0x0123_4567_89ab_cdef
+            }
+            fn write(&mut self, _: &[u8]) {}
+        }
+        let hasher = std::hash::BuildHasherDefault::<Constant>::default();
+        let mut r = InMemoryRegistry::with_hasher(hasher);
+        let ids = ["dev-a", "dev-b", "dev-c", "deva-", "xev-a"];
+        for (i, id) in ids.iter().enumerate() {
+            let key = base64::engine::general_purpose::STANDARD.encode([i as u8 + 1; 32]);
+            r.upsert(DeviceIdentity::sas(id, &key, &key)).unwrap();
+        }
+        r.upsert(DeviceIdentity::sas("dev-a", K1, K2).into_module("m-1"))
+            .unwrap();
+        for (i, id) in ids.iter().enumerate() {
+            let key = base64::engine::general_purpose::STANDARD.encode([i as u8 + 1; 32]);
+            let got = r.get(id, None).unwrap();
+            assert_eq!(got.device_id, *id);
+            assert_eq!(
+                got.authentication
+                    .symmetric_key
+                    .as_ref()
+                    .unwrap()
+                    .primary_key,
+                key
+            );
+            assert_eq!(r.lookup(id, None).unwrap().device_id, *id);
+        }
+        assert!(r.get("dev-d", None).is_none());
+        assert!(r.get("dev-a", Some("m-2")).is_none());
+        assert_eq!(
+            r.lookup("dev-a", Some("m-1")).unwrap().display_id(),
+            "dev-a/m-1"
+        );
+        assert!(r.remove("dev-b", None).is_some());
+        assert!(r.get("dev-b", None).is_none());
+        assert_eq!(r.get("dev-c", None).unwrap().device_id, "dev-c");
+    }
+
     /// `set_status` changes status and reason only: flags such as IoT Edge survive, and a
     /// reason can be set and cleared.
     #[test]
