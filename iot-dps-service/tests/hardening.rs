@@ -280,13 +280,24 @@ fn debug_output_carries_no_signature_token_or_key() {
     // The workflow's own types (DeviceCredential, ScenarioInputs) moved to iot-server with
     // the workflow; iot-server/tests/debug_redaction.rs checks them.
 
+    // iot-x509: a generated certificate's private key.
+    let validity = iot_x509::generate::Validity::days(1_767_225_600, 30);
+    let root = iot_x509::generate::new_root_ca("redaction-test", validity).unwrap();
+    let key_body: String = root
+        .key_pem
+        .lines()
+        .filter(|line| !line.starts_with("-----"))
+        .collect();
+    assert!(key_body.len() > 40);
+    add("GeneratedCert", &root);
+
     let dps_sig = SasToken::parse(&dps_token)
         .unwrap()
         .signature_raw()
         .to_owned();
     let mut checked = 0;
     for (what, text) in &outputs {
-        for secret in secrets.iter().chain([&dps_sig]) {
+        for secret in secrets.iter().chain([&dps_sig, &key_body]) {
             for window in secret.as_bytes().windows(10) {
                 let window = std::str::from_utf8(window).unwrap();
                 assert!(

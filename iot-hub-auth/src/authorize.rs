@@ -80,11 +80,14 @@ fn decide<'a, R: Registry + ?Sized>(
         Transport::Amqp | Transport::AmqpWs => amqp_claim(hub, req)?,
         Transport::Https => direct_claim(req)?,
     };
-    let entry = registry
-        .lookup(claim.device_id, claim.module_id)
-        .ok_or_else(|| DenyReason::UnknownIdentity {
+    // Borrowed, not moved out of the `Option`: the decision reads a few fields of the entry
+    // and moving it would copy all of it.
+    let found = registry.lookup(claim.device_id, claim.module_id);
+    let Some(entry) = &found else {
+        return Err(DenyReason::UnknownIdentity {
             identity: display_id(claim.device_id, claim.module_id),
-        })?;
+        });
+    };
     if !entry.is_enabled() {
         return Err(DenyReason::Disabled {
             identity: entry.display_id(),
@@ -99,7 +102,7 @@ fn decide<'a, R: Registry + ?Sized>(
     }
     match req.client_chain.first() {
         Some(leaf) => crate::certificate::authenticate(hub, entry, req, leaf.as_ref(), now),
-        None => Err(mismatch(&entry, Presented::Nothing)),
+        None => Err(mismatch(entry, Presented::Nothing)),
     }
 }
 
@@ -147,11 +150,12 @@ pub(crate) fn mismatch(entry: &RegistryEntry<'_>, presented: Presented) -> DenyR
     }
 }
 
-/// The allowed identity, moved out of its registry entry.
-pub(crate) fn allowed(entry: RegistryEntry<'_>) -> AllowedIdentity<'_> {
+/// The allowed identity, from its registry entry (borrowed IDs are copied as references).
+#[inline]
+pub(crate) fn allowed<'a>(entry: &RegistryEntry<'a>) -> AllowedIdentity<'a> {
     AllowedIdentity {
-        device_id: entry.device_id,
-        module_id: entry.module_id,
+        device_id: entry.device_id.clone(),
+        module_id: entry.module_id.clone(),
         auth_type: entry.auth_type,
     }
 }
@@ -208,7 +212,7 @@ fn check_expiry(hub: &HubSettings, token: &SasToken<'_>, now: u64) -> Result<(),
 #[inline]
 fn sas<'a>(
     hub: &'a HubSettings,
-    entry: RegistryEntry<'a>,
+    entry: &RegistryEntry<'a>,
     claim: Claim<'_>,
     token_text: &str,
     now: u64,
@@ -255,7 +259,7 @@ fn sas<'a>(
     if let Some(name) = token.key_name() {
         // Policy token (§1.6, §9 step 4). Identities of type `none` never connect directly.
         if entry.auth_type == AuthenticationType::None {
-            return Err(mismatch(&entry, Presented::PolicyToken));
+            return Err(mismatch(entry, Presented::PolicyToken));
         }
         let policy = hub.policy(name).ok_or_else(|| DenyReason::UnknownPolicy {
             name: name.to_owned(),
@@ -282,13 +286,13 @@ fn sas<'a>(
     }
     // Device or module key token (§9 step 3).
     if entry.auth_type != AuthenticationType::Sas {
-        return Err(mismatch(&entry, Presented::DeviceToken));
+        return Err(mismatch(entry, Presented::DeviceToken));
     }
     if let Some(setting) = identity_key_switch(hub, claim.module_id) {
         return Err(DenyReason::SasDisabled { setting });
     }
     check_expiry(hub, token, now)?;
-    let key = verify_with_identity_keys(&entry, token)?;
+    let key = verify_with_identity_keys(entry, token)?;
     if !resource.is_named_by(token.resource_raw()) {
         return Err(scope_error());
     }

@@ -20,7 +20,7 @@ pub(crate) fn not_after_u64(not_after: i64) -> u64 {
 
 pub(crate) fn authenticate<'a>(
     hub: &'a HubSettings,
-    entry: RegistryEntry<'a>,
+    entry: &RegistryEntry<'a>,
     req: &ConnectRequest<'_>,
     leaf: &[u8],
     now: u64,
@@ -30,7 +30,7 @@ pub(crate) fn authenticate<'a>(
         auth_type,
         AuthenticationType::SelfSigned | AuthenticationType::CertificateAuthority
     ) {
-        return Err(mismatch(&entry, Presented::ClientCertificate));
+        return Err(mismatch(entry, Presented::ClientCertificate));
     }
     if auth_type == AuthenticationType::CertificateAuthority
         && req.transport.is_websocket()

@@ -20,80 +20,19 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 
-use base64::Engine as _;
 use hashbrown::HashTable;
 use zeroize::Zeroizing;
 
 use crate::arena::SecretBytes;
 use crate::claim::display_id;
 use crate::error::{Error, IdKind, Slot as KeySlotName};
-use crate::identity::{
-    Authentication, AuthenticationType, Capabilities, DeviceIdentity, IdentityStatus, SymmetricKey,
-    X509Thumbprint, decode_key,
-};
+use crate::identity::{AuthenticationType, DeviceIdentity, IdentityStatus, decode_key};
 use crate::keys::PreKeyedKeys;
-use crate::registry::{Registry, RegistryEntry, RegistryHasher};
+use crate::registry::{Lent, Registry, RegistryEntry, RegistryHasher};
 
-const IOT_EDGE: u8 = 1;
-const HAS_REASON: u8 = 2;
-/// Top bit of a position: set for a record without keys.
-const OTHER: u32 = 1 << 31;
-/// Arenas are rebuilt when garbage passes half their size and this many bytes (less in unit
-/// tests, so that their random operations rebuild often).
-const COMPACT_AFTER: usize = if cfg!(test) { 1 << 9 } else { 1 << 16 };
+mod records;
 
-/// Where an identity's IDs and keys are, and what the decision needs besides its keys.
-#[derive(Clone, Copy, Debug)]
-struct Meta {
-    /// Device ID then module ID, in `ids`.
-    id_off: u32,
-    /// Primary then secondary key bytes, in `secrets` (`sas` only).
-    key_off: u32,
-    device_len: u8,
-    module_len: u8,
-    primary_len: u8,
-    secondary_len: u8,
-    status: IdentityStatus,
-    auth_type: AuthenticationType,
-    flags: u8,
-}
-
-impl Meta {
-    fn device<'s>(&self, ids: &'s str) -> &'s str {
-        let start = self.id_off as usize;
-        ids.get(start..start + usize::from(self.device_len))
-            .unwrap_or_default()
-    }
-
-    fn module<'s>(&self, ids: &'s str) -> Option<&'s str> {
-        let start = self.id_off as usize + usize::from(self.device_len);
-        (self.module_len > 0)
-            .then(|| ids.get(start..start + usize::from(self.module_len)))
-            .flatten()
-    }
-
-    fn ids_len(&self) -> usize {
-        usize::from(self.device_len) + usize::from(self.module_len)
-    }
-
-    fn keys_len(&self) -> usize {
-        usize::from(self.primary_len) + usize::from(self.secondary_len)
-    }
-}
-
-/// A `sas` identity: keys first, then the metadata, in one 176-byte record.
-#[derive(Clone, Debug)]
-struct SasRecord {
-    keys: PreKeyedKeys,
-    meta: Meta,
-}
-
-/// Any other identity: the metadata and, for `selfSigned`, the thumbprints.
-#[derive(Clone, Debug)]
-struct OtherRecord {
-    meta: Meta,
-    thumbprints: Option<X509Thumbprint>,
-}
+use records::{HAS_REASON, IOT_EDGE, Meta, OTHER, OtherRecord, SasRecord};
 
 /// An in-memory registry keyed by (device ID, module ID), compact enough for a million
 /// identities (see the `registry_memory` example in the repository's `benches/`).
@@ -409,247 +348,6 @@ impl<S: BuildHasher + Clone> InMemoryRegistry<S> {
                 .filter_map(move |p| self.materialize(p))
         })
     }
-
-    fn hash(&self, device_id: &str, module_id: Option<&str>) -> u64 {
-        self.hasher.hash_one((device_id, module_id))
-    }
-
-    /// The position of an identity (see `index`).
-    fn position(&self, device_id: &str, module_id: Option<&str>) -> Option<u32> {
-        let hash = self.hash(device_id, module_id);
-        self.index
-            .find(hash, |&at| {
-                self.meta(at).is_some_and(|meta| {
-                    meta.device(&self.ids) == device_id && meta.module(&self.ids) == module_id
-                })
-            })
-            .copied()
-    }
-
-    fn meta(&self, at: u32) -> Option<&Meta> {
-        if at & OTHER == 0 {
-            self.sas.get(at as usize).map(|r| &r.meta)
-        } else {
-            self.other.get((at & !OTHER) as usize).map(|r| &r.meta)
-        }
-    }
-
-    fn meta_mut(&mut self, at: u32) -> Option<&mut Meta> {
-        if at & OTHER == 0 {
-            self.sas.get_mut(at as usize).map(|r| &mut r.meta)
-        } else {
-            self.other
-                .get_mut((at & !OTHER) as usize)
-                .map(|r| &mut r.meta)
-        }
-    }
-
-    fn hash_of(&self, at: u32) -> Option<u64> {
-        let meta = self.meta(at)?;
-        Some(self.hash(meta.device(&self.ids), meta.module(&self.ids)))
-    }
-
-    fn insert_new(
-        &mut self,
-        meta: Meta,
-        keys: Option<PreKeyedKeys>,
-        thumbprints: Option<X509Thumbprint>,
-    ) {
-        let at = match keys {
-            Some(keys) => {
-                self.sas.push(SasRecord { keys, meta });
-                u32::try_from(self.sas.len() - 1).unwrap_or(u32::MAX)
-            }
-            None => {
-                self.other.push(OtherRecord { meta, thumbprints });
-                u32::try_from(self.other.len() - 1).unwrap_or(u32::MAX) | OTHER
-            }
-        };
-        let hash = self.hash(meta.device(&self.ids), meta.module(&self.ids));
-        let Self {
-            index,
-            sas,
-            other,
-            ids,
-            hasher,
-            ..
-        } = self;
-        index.insert_unique(hash, at, |&p| {
-            let meta = if p & OTHER == 0 {
-                sas.get(p as usize).map(|r| &r.meta)
-            } else {
-                other.get((p & !OTHER) as usize).map(|r| &r.meta)
-            };
-            meta.map_or(0, |m| hasher.hash_one((m.device(ids), m.module(ids))))
-        });
-    }
-
-    /// Replaces the record at `at` (same IDs) with a new one.
-    fn replace(
-        &mut self,
-        at: u32,
-        meta: Meta,
-        keys: Option<PreKeyedKeys>,
-        thumbprints: Option<X509Thumbprint>,
-    ) {
-        if let Some(old) = self.meta(at).copied()
-            && old.auth_type == AuthenticationType::Sas
-        {
-            self.secrets.release(old.key_off, old.keys_len());
-        }
-        match (at & OTHER == 0, keys) {
-            (true, Some(keys)) => {
-                if let Some(record) = self.sas.get_mut(at as usize) {
-                    *record = SasRecord { keys, meta }; // the old keys are wiped as they drop
-                }
-            }
-            (false, None) => {
-                if let Some(record) = self.other.get_mut((at & !OTHER) as usize) {
-                    *record = OtherRecord { meta, thumbprints };
-                }
-            }
-            (_, keys) => {
-                // The kind changes: the record moves to the other vector (IDs stay put).
-                self.unlink(at);
-                self.insert_new(meta, keys, thumbprints);
-            }
-        }
-    }
-
-    /// Removes the record at `at` and releases its IDs and key bytes.
-    fn remove_record(&mut self, at: u32) {
-        if let Some(meta) = self.meta(at).copied() {
-            self.ids_garbage = self.ids_garbage.saturating_add(meta.ids_len());
-            if meta.auth_type == AuthenticationType::Sas {
-                self.secrets.release(meta.key_off, meta.keys_len());
-            }
-        }
-        self.unlink(at);
-    }
-
-    /// Takes the record at `at` out of the index and its vector; the last record of that
-    /// vector moves into its place. Arena ranges are left to the caller.
-    fn unlink(&mut self, at: u32) {
-        if let Some(hash) = self.hash_of(at)
-            && let Ok(entry) = self.index.find_entry(hash, |&p| p == at)
-        {
-            entry.remove();
-        }
-        let (index, last) = if at & OTHER == 0 {
-            let index = at as usize;
-            let Some(last) = self.sas.len().checked_sub(1) else {
-                return;
-            };
-            if index < last {
-                // Clone into the hole and drop the last in place: no copy of a key state is
-                // left in the vector's spare capacity.
-                if let Some(moved) = self.sas.get(last).cloned()
-                    && let Some(hole) = self.sas.get_mut(index)
-                {
-                    *hole = moved;
-                }
-            }
-            self.sas.truncate(last);
-            (index, last)
-        } else {
-            let index = (at & !OTHER) as usize;
-            if index >= self.other.len() {
-                return;
-            }
-            self.other.swap_remove(index);
-            (index, self.other.len())
-        };
-        if index < last {
-            let (from, to) = (
-                u32::try_from(last).unwrap_or(u32::MAX),
-                u32::try_from(index).unwrap_or(u32::MAX),
-            );
-            let (from, to) = if at & OTHER == 0 {
-                (from, to)
-            } else {
-                (from | OTHER, to | OTHER)
-            };
-            if let Some(hash) = self.hash_of(to)
-                && let Ok(mut entry) = self.index.find_entry(hash, |&p| p == from)
-            {
-                *entry.get_mut() = to;
-            }
-        }
-    }
-
-    /// The full identity at `at`, as Azure prints it.
-    fn materialize(&self, at: u32) -> Option<DeviceIdentity> {
-        let meta = self.meta(at)?;
-        let device_id = meta.device(&self.ids);
-        let module_id = meta.module(&self.ids);
-        let b64 = |offset: usize, len: u8| {
-            let start = meta.key_off as usize + offset;
-            base64::engine::general_purpose::STANDARD.encode(
-                self.secrets
-                    .get(u32::try_from(start).unwrap_or(u32::MAX), len.into()),
-            )
-        };
-        let symmetric_key = (meta.auth_type == AuthenticationType::Sas).then(|| SymmetricKey {
-            primary_key: b64(0, meta.primary_len),
-            secondary_key: b64(usize::from(meta.primary_len), meta.secondary_len),
-        });
-        let thumbprints = if at & OTHER == 0 {
-            None
-        } else {
-            self.other
-                .get((at & !OTHER) as usize)
-                .and_then(|r| r.thumbprints.clone())
-        };
-        let status_reason = (meta.flags & HAS_REASON != 0)
-            .then(|| self.reasons.get(&display_id(device_id, module_id)).cloned())
-            .flatten();
-        Some(DeviceIdentity {
-            device_id: device_id.to_owned(),
-            module_id: module_id.map(str::to_owned),
-            status: meta.status,
-            status_reason,
-            authentication: Authentication {
-                r#type: meta.auth_type,
-                symmetric_key,
-                x509_thumbprint: thumbprints,
-            },
-            capabilities: Capabilities {
-                iot_edge: meta.flags & IOT_EDGE != 0,
-            },
-        })
-    }
-
-    /// Rebuilds an arena once half of it is garbage (amortized: each rebuild follows at least
-    /// as many bytes of removals).
-    fn compact_if_sparse(&mut self) {
-        if self.ids_garbage > COMPACT_AFTER && self.ids_garbage * 2 > self.ids.len() {
-            let mut ids = String::with_capacity(self.ids.len() - self.ids_garbage);
-            let metas = self
-                .sas
-                .iter_mut()
-                .map(|r| &mut r.meta)
-                .chain(self.other.iter_mut().map(|r| &mut r.meta));
-            for meta in metas {
-                let at = u32::try_from(ids.len()).unwrap_or(u32::MAX);
-                ids.push_str(meta.device(&self.ids));
-                ids.push_str(meta.module(&self.ids).unwrap_or_default());
-                meta.id_off = at;
-            }
-            self.ids = ids;
-            self.ids_garbage = 0;
-        }
-        let secrets = &self.secrets;
-        if secrets.garbage() > COMPACT_AFTER && secrets.garbage() * 2 > secrets.len() {
-            let mut fresh = secrets.fresh();
-            for record in &mut self.sas {
-                let bytes = self
-                    .secrets
-                    .get(record.meta.key_off, record.meta.keys_len());
-                record.meta.key_off = fresh.push(&[bytes]);
-            }
-            self.secrets = fresh; // the old arena is wiped as it drops
-        }
-    }
 }
 
 impl<S: BuildHasher + Clone> Registry for InMemoryRegistry<S> {
@@ -663,13 +361,13 @@ impl<S: BuildHasher + Clone> Registry for InMemoryRegistry<S> {
         let at = self.position(device_id, module_id)?;
         let (meta, keys, thumbprints) = if at & OTHER == 0 {
             let record = self.sas.get(at as usize)?;
-            (&record.meta, Some(Cow::Borrowed(&record.keys)), None)
+            (&record.meta, Some(Lent::Borrowed(&record.keys)), None)
         } else {
             let record = self.other.get((at & !OTHER) as usize)?;
             (
                 &record.meta,
                 None,
-                record.thumbprints.as_ref().map(Cow::Borrowed),
+                record.thumbprints.as_ref().map(Lent::Borrowed),
             )
         };
         Some(RegistryEntry {
@@ -703,8 +401,10 @@ impl FromIterator<DeviceIdentity> for Result<InMemoryRegistry, Error> {
 
 #[cfg(test)]
 mod tests {
+    use super::records::COMPACT_AFTER;
     use super::*;
     use crate::Thumbprint;
+    use base64::Engine as _;
 
     const K1: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
     const K2: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
@@ -791,6 +491,116 @@ mod tests {
         let ca = DeviceIdentity::certificate_authority("c");
         r.upsert(ca).unwrap();
         assert!(r.lookup("c", None).unwrap().keys.is_none());
+    }
+
+    /// Replacing or removing a `sas` identity wipes its raw key bytes in the arena at once and
+    /// counts them (and a removed identity's IDs) as garbage for the next rebuild.
+    #[test]
+    fn released_key_bytes_are_wiped_and_counted() {
+        let mut r = InMemoryRegistry::new();
+        r.upsert(DeviceIdentity::sas("dev-a", K1, K2)).unwrap();
+        r.upsert(DeviceIdentity::sas("dev-b", K2, K1)).unwrap();
+        let meta = |r: &InMemoryRegistry, id: &str| *r.meta(r.position(id, None).unwrap()).unwrap();
+        let first = meta(&r, "dev-a");
+        assert_eq!(first.keys_len(), 64);
+        assert_eq!(first.ids_len(), 5);
+        let bytes =
+            |r: &InMemoryRegistry, m: &Meta| r.secrets.get(m.key_off, m.keys_len()).to_vec();
+        assert!(bytes(&r, &first).iter().any(|&b| b != 0));
+        // Replaced: the old bytes are zero, the new ones elsewhere.
+        r.upsert(DeviceIdentity::sas("dev-a", K2, K2)).unwrap();
+        assert_eq!(bytes(&r, &first), [0u8; 64]);
+        assert_eq!(r.secrets.garbage(), 64);
+        let second = meta(&r, "dev-a");
+        assert_ne!(second.key_off, first.key_off);
+        assert!(bytes(&r, &second).iter().any(|&b| b != 0));
+        // Removed: its bytes are zero too, and its 5 ID bytes are garbage.
+        r.remove("dev-a", None).unwrap();
+        assert_eq!(bytes(&r, &second), [0u8; 64]);
+        assert_eq!(r.secrets.garbage(), 128);
+        assert_eq!(r.ids_garbage, 5);
+        // The other identity is untouched.
+        let other = meta(&r, "dev-b");
+        assert_eq!(
+            r.get("dev-b", None)
+                .unwrap()
+                .authentication
+                .symmetric_key
+                .as_ref()
+                .unwrap()
+                .primary_key,
+            K2
+        );
+        assert!(bytes(&r, &other).iter().any(|&b| b != 0));
+        // Certificate identities have no key bytes to release.
+        r.upsert(DeviceIdentity::certificate_authority("ca-1"))
+            .unwrap();
+        r.remove("ca-1", None).unwrap();
+        assert_eq!(r.secrets.garbage(), 128);
+        assert_eq!(r.ids_garbage, 5 + 4);
+    }
+
+    /// With every ID hashing alike (a flooded or broken hasher), lookups stay exact: IDs of the
+    /// same length that differ in one byte are told apart by the comparison alone.
+    #[test]
+    fn colliding_hashes_still_find_the_exact_identity() {
+        #[derive(Clone, Default)]
+        struct Constant;
+        impl std::hash::Hasher for Constant {
+            fn finish(&self) -> u64 {
+                0x0123_4567_89ab_cdef
+            }
+            fn write(&mut self, _: &[u8]) {}
+        }
+        let hasher = std::hash::BuildHasherDefault::<Constant>::default();
+        let mut r = InMemoryRegistry::with_hasher(hasher);
+        let ids = ["dev-a", "dev-b", "dev-c", "deva-", "xev-a"];
+        for (i, id) in ids.iter().enumerate() {
+            let key = base64::engine::general_purpose::STANDARD.encode([i as u8 + 1; 32]);
+            r.upsert(DeviceIdentity::sas(id, &key, &key)).unwrap();
+        }
+        r.upsert(DeviceIdentity::sas("dev-a", K1, K2).into_module("m-1"))
+            .unwrap();
+        for (i, id) in ids.iter().enumerate() {
+            let key = base64::engine::general_purpose::STANDARD.encode([i as u8 + 1; 32]);
+            let got = r.get(id, None).unwrap();
+            assert_eq!(got.device_id, *id);
+            assert_eq!(
+                got.authentication
+                    .symmetric_key
+                    .as_ref()
+                    .unwrap()
+                    .primary_key,
+                key
+            );
+            assert_eq!(r.lookup(id, None).unwrap().device_id, *id);
+        }
+        assert!(r.get("dev-d", None).is_none());
+        assert!(r.get("dev-a", Some("m-2")).is_none());
+        assert_eq!(
+            r.lookup("dev-a", Some("m-1")).unwrap().display_id(),
+            "dev-a/m-1"
+        );
+        assert!(r.remove("dev-b", None).is_some());
+        assert!(r.get("dev-b", None).is_none());
+        assert_eq!(r.get("dev-c", None).unwrap().device_id, "dev-c");
+    }
+
+    /// `set_status` changes status and reason only: flags such as IoT Edge survive, and a
+    /// reason can be set and cleared.
+    #[test]
+    fn set_status_keeps_the_other_fields() {
+        let mut r = InMemoryRegistry::new();
+        assert!(r.is_empty());
+        let mut edge = DeviceIdentity::sas("edge", K1, K2);
+        edge.capabilities.iot_edge = true;
+        r.upsert(edge.clone()).unwrap();
+        assert!(!r.is_empty());
+        assert!(r.set_status("edge", None, IdentityStatus::Disabled, Some("stolen")));
+        let got = r.get("edge", None).unwrap().into_owned();
+        assert_eq!(got, edge.clone().disabled(Some("stolen")));
+        assert!(r.set_status("edge", None, IdentityStatus::Enabled, None));
+        assert_eq!(r.get("edge", None).unwrap().into_owned(), edge);
     }
 
     /// Every kind of identity comes back exactly as it went in, and `lookup` agrees with it.

@@ -40,7 +40,7 @@ pub use in_memory::InMemoryRegistry;
 pub use keys::PreKeyedKeys;
 pub use mqtt::{MAX_USERNAME_LEN, MqttClientId, MqttUserName};
 pub use policy::{AccessRights, SharedAccessPolicy};
-pub use registry::{Registry, RegistryEntry, RegistryHasher};
+pub use registry::{Lent, Registry, RegistryEntry, RegistryHasher};
 pub use request::{ConnectRequest, Transport};
 pub use wire::ClientView;
 

@@ -3,24 +3,6 @@
 //! reads ([`RegistryEntry`]). [`crate::InMemoryRegistry`] is the in-process implementation.
 //!
 //! azure-iot-protocol.md §9: the registry entry must exist and be enabled on every connect.
-//!
-//! # Implementing [`Registry`] for an external store
-//!
-//! Two methods, both keyed by the exact, case-sensitive IDs (§4):
-//!
-//! * [`Registry::get`] returns the full identity document as Azure prints it
-//!   ([`DeviceIdentity`]), borrowed or built on demand (`Cow::Owned` from a database row). A
-//!   decision calls it only on refusal paths that name a `statusReason`; operators' tools call
-//!   it to show an identity.
-//! * [`Registry::lookup`] returns what the decision reads on every connect: IDs, status,
-//!   authentication type, and the credential data (pre-keyed keys of a `sas` identity,
-//!   thumbprints of a `selfSigned` one), each borrowed where the store keeps it in memory and
-//!   owned where it has to build it. The default implementation builds it from [`Registry::get`],
-//!   decoding and pre-keying the keys on every call: correct, and a few hundred nanoseconds
-//!   slower; a store that keeps [`PreKeyedKeys`] (or caches them) overrides it.
-//!
-//! A server backed by SQLite implements `get` with one query and the JSON of the row, and
-//! `lookup` from a bounded cache of entries in front of it. The decision never writes.
 
 use std::borrow::Cow;
 use std::hash::BuildHasher;
@@ -29,10 +11,31 @@ use crate::error::Error;
 use crate::identity::{AuthenticationType, DeviceIdentity, IdentityStatus, X509Thumbprint};
 use crate::keys::PreKeyedKeys;
 
+/// A value a store lends to one decision: borrowed from the store's memory, or built (and
+/// boxed, so that a [`RegistryEntry`] stays small to pass around) for this call only.
+#[derive(Clone, Debug)]
+pub enum Lent<'a, T> {
+    /// Borrowed from the store.
+    Borrowed(&'a T),
+    /// Built for this call.
+    Owned(Box<T>),
+}
+
+impl<T> core::ops::Deref for Lent<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        match self {
+            Self::Borrowed(value) => value,
+            Self::Owned(value) => value,
+        }
+    }
+}
+
 /// What a connect decision reads of one identity.
 ///
 /// Each field is borrowed from the store where it lives in memory, owned where the store had
-/// to build it (`Cow`). `Debug` redacts the keys ([`PreKeyedKeys`]).
+/// to build it (`Cow`, [`Lent`]). `Debug` redacts the keys ([`PreKeyedKeys`]).
 #[derive(Clone, Debug)]
 pub struct RegistryEntry<'a> {
     /// `deviceId`.
@@ -45,16 +48,19 @@ pub struct RegistryEntry<'a> {
     pub auth_type: AuthenticationType,
     /// The pre-keyed primary and secondary keys of a `sas` identity (`None` for other types,
     /// and for keys a store could not decode: every token then fails its MAC check).
-    pub keys: Option<Cow<'a, PreKeyedKeys>>,
+    pub keys: Option<Lent<'a, PreKeyedKeys>>,
     /// The registered thumbprints of a `selfSigned` identity (`None` for other types).
-    pub thumbprints: Option<Cow<'a, X509Thumbprint>>,
+    pub thumbprints: Option<Lent<'a, X509Thumbprint>>,
 }
 
 impl<'a> RegistryEntry<'a> {
     /// The entry of a full identity document, pre-keying its keys now (what the default
     /// [`Registry::lookup`] does on every call).
     pub fn from_identity(identity: Cow<'a, DeviceIdentity>) -> Self {
-        let keys = prepare_keys(&identity).ok().flatten().map(Cow::Owned);
+        let keys = prepare_keys(&identity)
+            .ok()
+            .flatten()
+            .map(|keys| Lent::Owned(Box::new(keys)));
         match identity {
             Cow::Borrowed(identity) => Self {
                 device_id: Cow::Borrowed(&identity.device_id),
@@ -66,7 +72,7 @@ impl<'a> RegistryEntry<'a> {
                     .authentication
                     .x509_thumbprint
                     .as_ref()
-                    .map(Cow::Borrowed),
+                    .map(Lent::Borrowed),
             },
             Cow::Owned(identity) => Self {
                 device_id: Cow::Owned(identity.device_id),
@@ -74,7 +80,10 @@ impl<'a> RegistryEntry<'a> {
                 status: identity.status,
                 auth_type: identity.authentication.r#type,
                 keys,
-                thumbprints: identity.authentication.x509_thumbprint.map(Cow::Owned),
+                thumbprints: identity
+                    .authentication
+                    .x509_thumbprint
+                    .map(|t| Lent::Owned(Box::new(t))),
             },
         }
     }
@@ -96,8 +105,28 @@ impl<'a> RegistryEntry<'a> {
 /// module IDs are case-sensitive, azure-iot-protocol.md §4): [`crate::authorize`] checks the
 /// token's `sr` against the IDs the connection claims, and authenticates it with the keys of
 /// the identity returned for them. A module's device is looked up too (`module_id: None`): a
-/// module connects only while its device is registered and enabled. See the module
-/// documentation for implementing it over an external store.
+/// module connects only while its device is registered and enabled.
+///
+/// # Implementing it for an external store
+///
+/// Two methods, both keyed by the exact, case-sensitive IDs (§4):
+///
+/// * [`Registry::get`] returns the full identity document as Azure prints it
+///   ([`DeviceIdentity`]), borrowed or built on demand (`Cow::Owned` from a database row). A
+///   decision calls it only on refusal paths that name a `statusReason`; operators' tools call
+///   it to show an identity.
+/// * [`Registry::lookup`] returns what the decision reads on every connect: IDs, status,
+///   authentication type, and the credential data (pre-keyed keys of a `sas` identity,
+///   thumbprints of a `selfSigned` one), each borrowed where the store keeps it in memory and
+///   owned where it has to build it. The default implementation builds it from [`Registry::get`],
+///   decoding and pre-keying the keys on every call: correct, and a few hundred nanoseconds
+///   slower; a store that keeps [`PreKeyedKeys`] (or caches them) overrides it.
+///
+/// A server backed by SQLite implements `get` with one query and the JSON of the row
+/// (`Cow::Owned`), and may override `lookup` to take the pre-keyed keys from a bounded cache in
+/// front of the database ([`Lent::Owned`] of a clone), so a connect costs no key schedule. The
+/// decision never writes; the registry's own writes (create, disable, delete) are the store's
+/// business.
 pub trait Registry {
     /// The full identity `device_id` (module `module_id`) as Azure prints it, if registered:
     /// borrowed, or built on demand.
@@ -135,7 +164,7 @@ pub(crate) fn prepare_keys(identity: &DeviceIdentity) -> Result<Option<PreKeyedK
     .map(Some)
 }
 
-/// The default hasher of [`InMemoryRegistry`]: foldhash with a per-registry secret seed.
+/// The default hasher of [`crate::InMemoryRegistry`]: foldhash with a per-registry secret seed.
 ///
 /// foldhash (<https://github.com/orlp/foldhash>) is fast but only "minimally DoS-resistant":
 /// no input list collides for every seed, so an attacker who cannot observe the seed cannot

@@ -541,6 +541,7 @@ fn client_view_does_not_disclose_why_a_connection_was_refused() {
             .unwrap_or_else(|| panic!("{what} allowed"));
         let view = decision.wire();
         assert_eq!(view, ClientView::NotAuthorized, "{what}: {reason}");
+        assert!(!view.is_accepted());
         assert_eq!(reason.wire(), view);
         codes.insert((
             view.mqtt_connack_code(),
@@ -588,5 +589,88 @@ fn client_view_does_not_disclose_why_a_connection_was_refused() {
     let ok = connect(&hub, &reg, "dev1", &good);
     assert_eq!(ok.wire(), ClientView::Accepted);
     assert_eq!(ok.wire().mqtt_connack_code(), 0);
+    assert_eq!(ok.wire().mqtt5_reason_code(), 0);
+    assert_eq!(ok.wire().http_status(), 200);
+    assert_eq!(ok.wire().iot_hub_error_code(), None);
+    assert_eq!(ok.wire().amqp_sasl_code(), 0);
+    assert_eq!(ok.wire().to_string(), "accepted");
     assert!(ok.wire().is_accepted());
+    assert_eq!(bad_user.wire().amqp_sasl_code(), 1);
+    assert_eq!(bad_user.wire().mqtt5_reason_code(), 0x86);
+    assert_eq!(bad_user.wire().iot_hub_error_code(), Some(400_000));
+    assert_eq!(bad_user.wire().to_string(), "bad request");
+    assert!(!bad_user.wire().is_accepted());
+}
+
+// ------------------------------------------------ 10. a registry an external store can back
+
+/// A store that keeps only Azure's JSON of each identity (as a database row would) and builds
+/// every entry on demand (`Cow::Owned`, the default `lookup`) decides exactly like the
+/// compact in-memory registry.
+#[test]
+fn external_store_decides_like_the_in_memory_registry() {
+    use std::borrow::Cow;
+    use std::collections::HashMap;
+    struct Rows(HashMap<String, String>);
+    impl Registry for Rows {
+        fn get(&self, device_id: &str, module_id: Option<&str>) -> Option<Cow<'_, DeviceIdentity>> {
+            let key = match module_id {
+                Some(m) => format!("{device_id}/{m}"),
+                None => device_id.to_owned(),
+            };
+            let row = self.0.get(&key)?;
+            DeviceIdentity::from_json(row).ok().map(Cow::Owned)
+        }
+    }
+    let (hub, reg) = (hub(), registry());
+    let rows = Rows(
+        reg.iter()
+            .map(|identity| {
+                (
+                    identity.display_id(),
+                    serde_json::to_string(&identity).unwrap(),
+                )
+            })
+            .collect(),
+    );
+    assert_eq!(rows.0.len(), reg.len());
+    let module_resource = ResourceUri::Module {
+        host: HOST,
+        device_id: "dev1",
+        module_id: "mod1",
+    };
+    let cases = [
+        ("dev1", device_token(K1, "dev1", EXPIRY)),
+        ("dev1", device_token(K2, "dev1", EXPIRY)),
+        ("dev1", device_token(K3, "dev1", EXPIRY)),
+        ("dev1/mod1", module_token(K2, "dev1", "mod1", EXPIRY)),
+        (
+            "dev1/mod1",
+            policy_token(P1, &module_resource, "device", EXPIRY),
+        ),
+        ("off", device_token(K1, "off", EXPIRY)),
+        ("ghost", device_token(K1, "ghost", EXPIRY)),
+        ("device-ec", device_token(K1, "device-ec", EXPIRY)),
+    ];
+    for (client_id, token) in &cases {
+        let ours = connect(&hub, &reg, client_id, token);
+        let theirs = connect(&hub, &rows, client_id, token);
+        assert_eq!(ours, theirs, "{client_id}");
+    }
+    let presented = chain(&["device-ec.pem"]);
+    let user = username("device-ec");
+    let x509 = ConnectRequest::mqtt("device-ec", &user).with_client_chain(&presented);
+    assert_eq!(
+        authorize(&hub, &reg, &x509, NOW),
+        authorize(&hub, &rows, &x509, NOW)
+    );
+    assert!(authorize(&hub, &rows, &x509, NOW).is_allowed());
+    // The disabled device's statusReason comes from the full document, in both.
+    assert!(matches!(
+        connect(&hub, &rows, "off", &cases[5].1),
+        Decision::Deny(DenyReason::Disabled {
+            reason: Some(_),
+            ..
+        })
+    ));
 }

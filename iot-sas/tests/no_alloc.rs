@@ -18,12 +18,21 @@ use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
-/// Heap allocations (including reallocations) made while `f` runs.
-fn allocations_during<T>(f: impl FnOnce() -> T) -> (usize, T) {
-    let region = Region::new(GLOBAL);
-    let result = std::hint::black_box(f());
-    let stats = region.change();
-    (stats.allocations + stats.reallocations, result)
+/// Heap allocations (including reallocations) made while `f` runs: the fewest of three runs.
+/// The counters are process-wide, and the test harness's own thread can allocate at any
+/// moment (seen under heavy machine load); an allocation on the measured path is
+/// deterministic and shows in every run, so the minimum still catches it.
+fn allocations_during<T>(mut f: impl FnMut() -> T) -> (usize, T) {
+    let mut fewest = usize::MAX;
+    let mut result = None;
+    for _ in 0..3 {
+        let region = Region::new(GLOBAL);
+        let value = std::hint::black_box(f());
+        let stats = region.change();
+        fewest = fewest.min(stats.allocations + stats.reallocations);
+        result = Some(value);
+    }
+    (fewest, result.expect("three runs"))
 }
 
 /// reference §1.8, complete vector row 1.

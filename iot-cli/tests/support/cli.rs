@@ -97,7 +97,11 @@ impl<'a> Iot<'a> {
             // A command that refuses its arguments before reading stdin exits first; the
             // write then meets a closed pipe, which is not the test's business.
             if let Err(err) = input.write_all(bytes) {
-                assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe, "write stdin: {err}");
+                assert_eq!(
+                    err.kind(),
+                    std::io::ErrorKind::BrokenPipe,
+                    "write stdin: {err}"
+                );
             }
         }
         let out = child.wait_with_output().expect("run iot");
