@@ -12,7 +12,10 @@
 
 Every step checks what the SDK saw and the decision the server logged (`iot serve --json`).
 """
+import base64
+import copy
 import json
+import os
 import threading
 import uuid
 
@@ -21,6 +24,9 @@ from sdk import sha256_thumbprint
 
 MOVE_TO_PROD = {"allocationPolicy": "static", "iotHubs": [PROD_HUB],
                 "reprovisionPolicy": {"updateHubAssignment": True, "migrateDeviceData": False}}
+
+
+AUTH_ERROR = {"python": "CredentialError", "node": "UnauthorizedError"}
 
 
 class Device:
@@ -133,7 +139,11 @@ def connect(ctx, dev, title, hub, deny=None, transport=None, twin=False):
     else:
         code, label = deny
         expected = f"{hub} refuses: {label} ({code})"
-        ok = (not r.get("connected")) and decision and decision.get("allowed") is False and decision.get("code") == code
+        # CONNACK 5 must reach the application as the SDK's authentication error, not as a
+        # retryable network failure (embedding.md §1: python mqtt_transport, node mqtt_translate_error).
+        auth_error = r.get("error") == AUTH_ERROR[dev.sdk]
+        ok = (not r.get("connected")) and auth_error and decision and decision.get("allowed") is False \
+            and decision.get("code") == code
         actual = f"refused: the SDK raised {r.get('error')}" if not r.get("connected") else "ALLOWED"
     return step(title, dev, expected, actual, ok, notes)
 
@@ -172,6 +182,11 @@ def move_to_production(ctx, dev):
                       deny=("unknown_identity", "the device is not registered in the hub")),
               register(ctx, dev, "5. device registers again", PROD_HUB, "deviceDataReset"),
               connect(ctx, dev, "5b. device connects to the Production hub", PROD_HUB, twin=True)]
+    if "symmetricKey" in dev.credential:
+        wrong = copy.copy(dev)
+        wrong.credential = {"symmetricKey": base64.b64encode(os.urandom(32)).decode()}
+        steps.append(connect(ctx, wrong, "5c. the same device ID with a wrong key", PROD_HUB,
+                             deny=("bad_signature", "the SAS token's signature does not match the device key")))
     return steps
 
 

@@ -9,6 +9,7 @@ with `iot serve events`, and the API drivers (registry_manager.py, node/dps_http
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -167,6 +168,12 @@ def main():
     except RuntimeError as e:
         print(f"interop: {e}", file=sys.stderr)
         return 2
+    def on_term(signum, frame):  # an outer timeout must not leave the server on 8883/443
+        server.stop()
+        os._exit(1)
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
     summary_path = os.path.join(work, "summary.json")
     with open(summary_path, "w") as f:
         json.dump(server.summary, f)
