@@ -98,12 +98,27 @@ class PythonDevice:
         try:
             result = bounded(self.timeout, client.register)
         except Exception as e:  # a refusal surfaces as an SDK exception
+            self._end(client)
             return dict(status="error", **_error(e))
         state = result.registration_state
+        if result.status != "assigned":
+            self._end(client)
         return {"status": result.status,
                 "assignedHub": state.assigned_hub if state else None,
                 "deviceId": state.device_id if state else None,
                 "substatus": state.sub_status if state else None}
+
+    def _end(self, client):
+        """register() shuts its pipeline down only after `assigned`; after a refusal the client
+        stays connected and, with its automatic reconnect, would take the client ID back from
+        the device's next registration (one session per client ID, MQTT 3.1.1 §3.1.4-2). The
+        client has no public shutdown, so the suite does what register() does on success."""
+        try:
+            done = threading.Event()
+            client._pipeline.shutdown(callback=lambda error=None: done.set())
+            done.wait(5)
+        except Exception:
+            pass
 
     def hub(self, hub, device_id, credential, transport, messages, reported=None):
         common = dict(hostname=hub, device_id=device_id, gateway_hostname="localhost",
