@@ -7,8 +7,12 @@ with `iot serve events`, and the API drivers (registry_manager.py, node/dps_http
 1 otherwise; 2 if the suite could not start (a port taken, the server or Node not starting).
 """
 import argparse
+import base64
+import hashlib
+import hmac
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,6 +25,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import harness  # noqa: E402
+import scenarios as sc  # noqa: E402
+import sdk  # noqa: E402  (points hub host names at 127.0.0.1 in this process)
 from harness import PROD_HUB, SDKS, TEST_HUB  # noqa: E402
 
 SCENARIOS = [
@@ -37,7 +43,6 @@ def devices(material):
     """Per SDK family, one device per scenario; transports spread so that every DPS and hub
     transport each SDK offers is exercised (Python: DPS over MQTT and MQTT-WS; Node: DPS over
     MQTT, MQTT-WS and HTTPS; hubs over MQTT and MQTT-WS)."""
-    from scenarios import Device
     out = {}
     for sdk in SDKS:
         m = material.sdk[sdk]
@@ -46,16 +51,16 @@ def devices(material):
         derived = group_device_key(m["group"], f"group-{s}-01")
         py = sdk == "python"
         out[sdk] = {
-            "sym": Device(sdk, f"sym-{s}-01", {"symmetricKey": m["sym"]}, "mqttws" if py else "http",
+            "sym": sc.Device(sdk, f"sym-{s}-01", {"symmetricKey": m["sym"]}, "mqttws" if py else "http",
                           "mqttws" if py else "mqtt", ("enrollments", f"sym-{s}-01")),
-            "group": Device(sdk, f"group-{s}-01", {"symmetricKey": derived}, "mqtt",
+            "group": sc.Device(sdk, f"group-{s}-01", {"symmetricKey": derived}, "mqtt",
                             "mqtt" if py else "mqttws", ("enrollmentGroups", f"sym-group-{s}")),
-            "ca": Device(sdk, f"ca-{s}-01", x509(m["ca"]), "mqtt", "mqtt", ("enrollmentGroups", f"ca-group-{s}"),
+            "ca": sc.Device(sdk, f"ca-{s}-01", x509(m["ca"]), "mqtt", "mqtt", ("enrollmentGroups", f"ca-group-{s}"),
                          leaf_pem=m["ca"]["pem"]),
-            "x509": Device(sdk, f"x509-{s}-01", x509(m["x509"]), "mqttws" if py else "http",
+            "x509": sc.Device(sdk, f"x509-{s}-01", x509(m["x509"]), "mqttws" if py else "http",
                            "mqttws" if py else "mqtt", ("enrollments", f"x509-{s}-01"), leaf_pem=m["x509"]["pem"]),
-            "ca_hub": Device(sdk, f"ca-hub-{s}-01", x509(m["ca_hub"]), "mqtt", "mqtt", None),
-            "revoked": Device(sdk, f"revoked-{s}-01", {"symmetricKey": m["revoked"]}, "mqtt" if py else "mqttws",
+            "ca_hub": sc.Device(sdk, f"ca-hub-{s}-01", x509(m["ca_hub"]), "mqtt", "mqtt", None),
+            "revoked": sc.Device(sdk, f"revoked-{s}-01", {"symmetricKey": m["revoked"]}, "mqtt" if py else "mqttws",
                               "mqtt", ("enrollments", f"revoked-{s}-01")),
         }
     return out
@@ -64,15 +69,11 @@ def devices(material):
 def group_device_key(group_key, registration_id):
     """The derived device key with the standard library (HMAC-SHA256 of the registration ID under
     the group key, base64: Microsoft's "symmetric key enrollment groups" formula)."""
-    import base64
-    import hashlib
-    import hmac
     return base64.b64encode(hmac.new(base64.b64decode(group_key), registration_id.encode(), hashlib.sha256)
                             .digest()).decode()
 
 
 def run_flows(ctx, devs, deadline_s):
-    import scenarios as sc
     results = {}  # (scenario key, sdk) -> steps
 
     def flow(sdk, key, fn, *args):
@@ -132,20 +133,59 @@ def telemetry_check(sent, stored):
     return missing, devices_found
 
 
-def print_story(order, results, devs):
+def print_story(results):
     passed = total = 0
-    for key, title in order:
+    for key, title in SCENARIOS:
         print(f"\n== {title} ==")
-        for sdk in SDKS:
-            for s in results.get((key, sdk), []):
+        for sdk_name in SDKS:
+            for s in results.get((key, sdk_name), []):
                 total += 1
                 passed += s["ok"]
-                print(f"  [{'ok' if s['ok'] else 'UNEXPECTED'}] {sdk:6} {s['device']}: {s['step']}")
+                print(f"  [{'ok' if s['ok'] else 'UNEXPECTED'}] {sdk_name:6} {s['device']}: {s['step']}")
                 print(f"         expected: {s['expected']}")
                 print(f"         actual:   {s['actual']}")
                 for n in s["notes"]:
                     print(f"         - {n}")
     return passed, total
+
+
+def print_telemetry(sent, missing, found, expected_devices):
+    print("\n== iot serve events ==")
+    counts = {}
+    for hub, device, _, sdk_name in sent:
+        counts[(sdk_name, device)] = counts.get((sdk_name, device), 0) + 1
+    for (sdk_name, device), n in sorted(counts.items()):
+        print(f"  {sdk_name:6} {device}: {n} acknowledged message(s)")
+    without = sorted(expected_devices - set(found))
+    if missing or without:
+        print(f"  UNEXPECTED: {len(missing)} acknowledged message(s) missing from the store; "
+              f"devices without stored telemetry: {without}")
+        return False
+    print(f"  every acknowledged message ({len(sent)}) of every device ({len(found)}) found")
+    return True
+
+
+def start(args, work, run_id):
+    """Material, import files and the server; exits 2 when the suite cannot run."""
+    taken = harness.ports_free((8883, 443))
+    if taken:
+        print(f"interop: port {taken} on 127.0.0.1 is taken by another process; the SDKs' ports are fixed "
+              f"(8883 MQTT/TLS, 443 HTTPS and WebSockets), stop it first", file=sys.stderr)
+        sys.exit(2)
+    try:
+        material = harness.Material(args.iot, work, run_id)
+        server = harness.Server(args.iot, work, material.import_files())
+    except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+        print(f"interop: could not start: {e}", file=sys.stderr)
+        sys.exit(2)
+
+    def on_term(signum, frame):  # an outer timeout must not leave the server on 8883/443
+        server.stop()
+        os._exit(1)
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+    return material, server
 
 
 def main():
@@ -155,75 +195,41 @@ def main():
     ap.add_argument("--deadline", type=float, default=120, help="seconds the scenario flows may take")
     args = ap.parse_args()
     started = time.monotonic()
-    taken = harness.ports_free((8883, 443))
-    if taken:
-        print(f"interop: port {taken} on 127.0.0.1 is taken by another process; the SDKs' ports are fixed "
-              f"(8883 MQTT/TLS, 443 HTTPS and WebSockets), stop it first", file=sys.stderr)
-        return 2
     work = tempfile.mkdtemp(prefix="iot-interop-")
     run_id = uuid.uuid4().hex[:12]
-    material = harness.Material(args.iot, work, run_id)
-    try:
-        server = harness.Server(args.iot, work, material.import_files())
-    except RuntimeError as e:
-        print(f"interop: {e}", file=sys.stderr)
-        return 2
-    def on_term(signum, frame):  # an outer timeout must not leave the server on 8883/443
-        server.stop()
-        os._exit(1)
-
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGINT, on_term)
+    material, server = start(args, work, run_id)
     summary_path = os.path.join(work, "summary.json")
     with open(summary_path, "w") as f:
         json.dump(server.summary, f)
     ca_path = server.summary["caPath"]
-    os.environ["REQUESTS_CA_BUNDLE"] = ca_path
+    os.environ["REQUESTS_CA_BUNDLE"] = ca_path  # read by requests when the Registry Manager calls
     node_dir = os.path.join(HERE, "node")
-    import sdk
-    from scenarios import Context
-    worker = None
     try:
         worker = sdk.NodeWorker(node_dir, ca_path)
-        owners = {h["hostName"]: h["ownerConnectionString"] for h in server.summary["hubs"]}
-        rm = sdk.RegistryManager(owners)
-        clients = {"python": sdk.PythonDevice(open(ca_path).read(), harness.ID_SCOPE),
-                   "node": sdk.NodeDevice(worker, harness.ID_SCOPE)}
-        ctx = Context(server, clients, worker, rm, run_id)
-        print(f"interop: iot serve on 127.0.0.1:8883 and :443 (state {work}); DPS {harness.ID_SCOPE}, "
-              f"Test {TEST_HUB}, Production {PROD_HUB}; run {run_id}")
-        results, unfinished = run_flows(ctx, devices(material), args.deadline)
-        apis = api_drivers(summary_path, ca_path, node_dir)
     except (sdk.Timeout, OSError) as e:
         print(f"interop: the Node worker could not start: {e}", file=sys.stderr)
         server.stop()
         return 2
-    finally:
-        node_err = worker.close() if worker else ""
+    owners = {h["hostName"]: h["ownerConnectionString"] for h in server.summary["hubs"]}
+    clients = {"python": sdk.PythonDevice(open(ca_path).read(), harness.ID_SCOPE),
+               "node": sdk.NodeDevice(worker, harness.ID_SCOPE)}
+    ctx = sc.Context(server, clients, worker, sdk.RegistryManager(owners), run_id)
+    print(f"interop: iot serve on 127.0.0.1:8883 and :443 (state {work}); DPS {harness.ID_SCOPE}, "
+          f"Test {TEST_HUB}, Production {PROD_HUB}; run {run_id}")
+    devs = devices(material)
+    results, unfinished = run_flows(ctx, devs, args.deadline)
+    apis = api_drivers(summary_path, ca_path, node_dir)
+    node_err = worker.close()
     rc = server.stop()
-    stored = server.events()
-    missing, seen = telemetry_check(ctx.sent, stored)
-    passed, total = print_story(SCENARIOS, results, None)
+    missing, found = telemetry_check(ctx.sent, server.events())
+
+    passed, total = print_story(results)
     ok = passed == total and total > 0 and not unfinished
     print("\n== API drivers ==")
     for name, good, tail in apis:
         ok &= good
         print(f"  [{'ok' if good else 'UNEXPECTED'}] {name}\n         {tail}")
-    print("\n== iot serve events ==")
-    by_device = {}
-    for s in ctx.sent:
-        by_device.setdefault((s[3], s[1]), 0)
-        by_device[(s[3], s[1])] += 1
-    for (sdk_name, device), n in sorted(by_device.items()):
-        print(f"  {sdk_name:6} {device}: {n} acknowledged message(s) stored")
-    expected_devices = {(d.sdk, d.id) for per in devices(material).values() for d in per.values()}
-    without = sorted(expected_devices - set(seen))
-    if missing or without:
-        ok = False
-        print(f"  UNEXPECTED: {len(missing)} acknowledged message(s) missing from the store; "
-              f"devices with no telemetry: {without}")
-    else:
-        print(f"  every acknowledged message ({len(ctx.sent)}) of every device ({len(seen)}) found")
+    ok &= print_telemetry(ctx.sent, missing, found, {(d.sdk, d.id) for per in devs.values() for d in per.values()})
     if unfinished:
         print(f"  UNEXPECTED: {unfinished} flow(s) still running after {args.deadline} s")
     if rc not in (0, None):
@@ -233,14 +239,13 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"ok": ok, "runId": run_id, "scenarios": [
-                {"name": t, "steps": [s for sdk_name in SDKS for s in results.get((k, sdk_name), [])]} for k, t in SCENARIOS],
+                {"name": t, "steps": [s for n in SDKS for s in results.get((k, n), [])]} for k, t in SCENARIOS],
                 "apiDrivers": [{"name": n, "ok": g} for n, g, _ in apis],
                 "telemetry": {"acknowledged": len(ctx.sent), "missing": len(missing)}}, f, indent=1)
-    seconds = time.monotonic() - started
     print(f"\nRESULT: {'every expected decision happened' if ok else 'FAILED'} ({passed}/{total} steps, "
-          f"{len(apis)} API drivers, {len(ctx.sent)} messages) in {seconds:.0f} s")
+          f"{len(apis)} API drivers, {len(ctx.sent)} messages) in {time.monotonic() - started:.0f} s")
     if ok:
-        subprocess.run(["rm", "-rf", work], check=False)
+        shutil.rmtree(work, ignore_errors=True)
     else:
         print(f"state and server log kept in {work}")
     sys.stdout.flush()
