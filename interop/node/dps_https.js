@@ -3,7 +3,7 @@
 // enrollment and group create/get/delete, registration state get/delete, a wrong key) and
 // azure-iot-provisioning-device-http 1.9.1 (a symmetric-key device registers over HTTPS).
 //
-// Usage: NODE_EXTRA_CA_CERTS=STATE/tls/ca.pem NODE_PATH=.../node_modules node dps_https.js SUMMARY_JSON
+// Usage (from interop/node, after npm ci; ../suite.py runs it): NODE_EXTRA_CA_CERTS=STATE/tls/ca.pem node dps_https.js SUMMARY_JSON
 // DPS and hub host names resolve to 127.0.0.1 inside this process only; the device dials
 // `localhost`, which the server certificate covers. Prints one JSON object; exit 1 on a
 // step that did not behave as DPS does.

@@ -12,12 +12,14 @@
 #
 # The Python SDK's MQTT port is fixed at 8883: `iot serve` binds it (root here), HTTPS takes a
 # free port. Needs the `iot` binary (IOT, default target/debug/iot) and a venv with
-# azure-iot-device 2.14.0 (PYTHON, default /work/venv-sdk/bin/python). Exit 0 only if all holds.
+# azure-iot-device 2.14.0 (PYTHON, default interop/.venv/bin/python; run.sh passes both).
+# Every client call is bounded (60 s). Exit 0 only if all holds.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../../.." && pwd)"
+root="$(cd "$here/.." && pwd)"
 IOT="${IOT:-$root/target/debug/iot}"
-PYTHON="${PYTHON:-/work/venv-sdk/bin/python}"
+PYTHON="${PYTHON:-$here/.venv/bin/python}"
+bounded() { timeout 60 "$@"; }
 GROUP_KEY="$(sed -n '/"enrollmentGroupId": "sensors"/,/secondaryKey/s/.*"primaryKey": "\([^"]*\)".*/\1/p' "$root/examples/dps.json")"
 state="$(mktemp -d)"
 out="$state/serve.out"
@@ -42,28 +44,31 @@ dps=(--id-scope "$scope" --group-key "$GROUP_KEY" --endpoint localhost --port 88
 field() { sed -n "s/.*\"$1\": *\"\\([^\"]*\\)\".*/\\1/p" | head -1; }
 fail=0
 check() { if [ "$2" = "$3" ]; then echo "  ok: $1 ($2)"; else echo "  MISMATCH: $1: '$2' vs '$3'" >&2; fail=1; fi; }
+# Keys are compared, never printed.
+check_secret() { if [ -n "$2" ] && [ "$2" = "$3" ]; then echo "  ok: $1 (equal)"; else echo "  MISMATCH: $1 (values not shown)" >&2; fail=1; fi; }
+redact() { sed 's/"derivedKey": *"[^"]*"/"derivedKey": "<redacted>"/'; }
 
 echo "== A: Python first, then iot-device (registration py-grp-01)"
-py="$("$PYTHON" "$here/group_device.py" "$state/summary.json" "$GROUP_KEY" py-grp-01 2>/dev/null)" || fail=1
-echo "  python: $py"
-rs="$("$IOT" device provision "${dps[@]}" --registration-id py-grp-01 --json)" || fail=1
+py="$(bounded "$PYTHON" "$here/group_device.py" "$state/summary.json" "$GROUP_KEY" py-grp-01 2>/dev/null)" || fail=1
+echo "  python: $(redact <<<"$py")"
+rs="$(bounded "$IOT" device provision "${dps[@]}" --registration-id py-grp-01 --json)" || fail=1
 echo "  iot-device: $rs"
-check "derived key" "$(field derivedKey <<<"$py")" "$("$IOT" dps derive-key --group-key "$GROUP_KEY" --registration-id py-grp-01)"
+check_secret "derived key" "$(field derivedKey <<<"$py")" "$("$IOT" dps derive-key --group-key "$GROUP_KEY" --registration-id py-grp-01)"
 check "assigned hub" "$(field assignedHub <<<"$py")" "$(field assignedHub <<<"$rs")"
 check "device id" "$(field deviceId <<<"$py")" "$(field deviceId <<<"$rs")"
-"$IOT" device send --hub "$(field assignedHub <<<"$rs")" --device-id "$(field deviceId <<<"$rs")" \
+bounded "$IOT" device send --hub "$(field assignedHub <<<"$rs")" --device-id "$(field deviceId <<<"$rs")" \
   --symmetric-key "$(field derivedKey <<<"$py")" --gateway localhost --port 8883 --ca "$ca" \
   --message '{"from":"iot-device"}' --json | sed 's/^/  iot device send: /' || fail=1
 
 echo "== B: iot-device first, then Python (registration rs-grp-01)"
-run="$("$IOT" device run "${dps[@]}" --registration-id rs-grp-01 --state "$state/rs-grp-01.json" \
+run="$(bounded "$IOT" device run "${dps[@]}" --registration-id rs-grp-01 --state "$state/rs-grp-01.json" \
   --gateway localhost --interval 0 --count 1 --json)" || fail=1
 echo "$run" | tail -2 | sed 's/^/  iot-device: /'
 rs_hub="$(field assignedHub <"$state/rs-grp-01.json")"
 rs_dev="$(field deviceId <"$state/rs-grp-01.json")"
-py="$("$PYTHON" "$here/group_device.py" "$state/summary.json" "$GROUP_KEY" rs-grp-01 2>/dev/null)" || fail=1
-echo "  python: $py"
-check "derived key" "$(field derivedKey <<<"$py")" "$("$IOT" dps derive-key --group-key "$GROUP_KEY" --registration-id rs-grp-01)"
+py="$(bounded "$PYTHON" "$here/group_device.py" "$state/summary.json" "$GROUP_KEY" rs-grp-01 2>/dev/null)" || fail=1
+echo "  python: $(redact <<<"$py")"
+check_secret "derived key" "$(field derivedKey <<<"$py")" "$("$IOT" dps derive-key --group-key "$GROUP_KEY" --registration-id rs-grp-01)"
 check "assigned hub" "$rs_hub" "$(field assignedHub <<<"$py")"
 check "device id" "$rs_dev" "$(field deviceId <<<"$py")"
 
