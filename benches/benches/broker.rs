@@ -8,7 +8,7 @@
 //!
 //! ```sh
 //! cargo bench -p iot-benches --bench broker
-//! ROUNDS=5 ADMISSIONS=2000 CONCURRENCY=100 FLEET=1000 DEVICES=100 MESSAGES=300 WINDOW=16 \
+//! ROUNDS=7 ADMISSIONS=2000 CONCURRENCY=100 FLEET=1000 DEVICES=100 MESSAGES=500 WINDOW=16 \
 //!   PAYLOAD=128 DEADLINE=60 PHASES=admissions,telemetry cargo bench -p iot-benches --bench broker
 //! ```
 //! (the defaults; `BENCH_DIR` puts the state elsewhere than the temp dir, `MOSQUITTO` names the
@@ -93,14 +93,14 @@ fn loadgen_cpu() -> Option<Duration> {
 }
 
 fn main() -> ExitCode {
-    let rounds = env("ROUNDS", 5).max(1);
+    let rounds = env("ROUNDS", 7).max(1);
     let total = env("ADMISSIONS", 2000);
     let concurrency = usize::try_from(env("CONCURRENCY", 100)).unwrap();
     let fleet_size = usize::try_from(env("FLEET", 1000)).unwrap().max(2);
     let devices = usize::try_from(env("DEVICES", 100))
         .unwrap()
         .min(fleet_size);
-    let per_device = u32::try_from(env("MESSAGES", 300)).unwrap();
+    let per_device = u32::try_from(env("MESSAGES", 500)).unwrap();
     let window = u16::try_from(env("WINDOW", 16)).unwrap();
     let payload_len = usize::try_from(env("PAYLOAD", 128)).unwrap();
     // PHASES=admissions or PHASES=telemetry runs one load only (both by default).
