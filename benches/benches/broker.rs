@@ -38,8 +38,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use iot_benches::loadgen::fleet::{Fleet, tls_files};
 use iot_benches::loadgen::mosquitto::{Mosquitto, locate};
 use iot_benches::loadgen::{
-    AdmissionRun, Bounds, LoadError, Target, TelemetryLoad, TelemetryRun, admissions, admit_once,
-    client_tls, connect_all, cpu, telemetry,
+    AdmissionRun, Bounds, LoadError, MqttClient, Target, TelemetryLoad, TelemetryRun, admissions,
+    admit_once, client_tls, connect_all, cpu, telemetry,
 };
 use iot_server::{Server, ServerConfig, TlsSource};
 
@@ -216,9 +216,18 @@ fn main() -> ExitCode {
             bounds.io_timeout,
         ));
         let refused = load_rt.block_on(admit_once(&side.target, &wrong, bounds.io_timeout));
+        let tls = load_rt
+            .block_on(async {
+                let mut client = MqttClient::connect(&side.target, bounds.io_timeout).await?;
+                client.mqtt_connect(&fleet.devices[1]).await?;
+                let tls = client.tls_parameters();
+                client.disconnect().await;
+                Ok::<_, LoadError>(tls)
+            })
+            .unwrap_or_else(|e| format!("handshake failed: {e}"));
         match (right, refused) {
             (Ok(()), Err(LoadError::Refused(code))) => println!(
-                "  {}: the device's token admitted, a token with another key refused (CONNACK {code})",
+                "  {}: {tls}; the device's token admitted, a token with another key refused (CONNACK {code})",
                 side.target.name
             ),
             (right, refused) => {

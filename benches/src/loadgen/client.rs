@@ -86,6 +86,26 @@ impl MqttClient {
         })
     }
 
+    /// The negotiated TLS version, cipher suite and key exchange, e.g.
+    /// `TLSv1_3 TLS13_AES_256_GCM_SHA384 X25519`.
+    pub fn tls_parameters(&self) -> String {
+        let connection = self.stream.get_ref().1;
+        format!(
+            "{:?} {:?} {:?}",
+            connection
+                .protocol_version()
+                .unwrap_or(rustls::ProtocolVersion::Unknown(0)),
+            connection
+                .negotiated_cipher_suite()
+                .map(|s| s.suite())
+                .unwrap_or(rustls::CipherSuite::Unknown(0)),
+            connection
+                .negotiated_key_exchange_group()
+                .map(|g| g.name())
+                .unwrap_or(rustls::NamedGroup::Unknown(0)),
+        )
+    }
+
     async fn flush_out(&mut self) -> Result<(), LoadError> {
         let out = std::mem::take(&mut self.out);
         let written = bounded(self.io_timeout, async {
