@@ -1,8 +1,8 @@
 //! Benchmarks for the iot-auth crates live in `benches/`; this library holds what several of
 //! them share: the alternating-rounds helper of the `*_interleaved` benches, the
 //! million-identity hub of the `hub` benches ([`hub`]), the certificate chains of the `x509`
-//! benches ([`x509`]) and the compression-only HMAC floor of the `dps_service` bench
-//! ([`floor`]).
+//! benches ([`x509`]), the compression-only HMAC floor of the `dps_service` bench
+//! ([`floor`]) and the loopback MQTT/TLS load generator of the `broker` bench ([`loadgen`]).
 //!
 //! Run them with `cargo bench -p iot-benches`. Every group measures one of our functions beside
 //! the raw primitive it is built on (for example SAS verification beside a bare pre-keyed
@@ -12,6 +12,7 @@ use std::time::Instant;
 
 pub mod floor;
 pub mod hub;
+pub mod loadgen;
 pub mod x509;
 
 /// Mean time of one call of `f`, in nanoseconds, over `k` back-to-back calls.

@@ -42,7 +42,11 @@ pub(crate) async fn serve(
                     )
                     .await;
                     if let Ok(Ok(tls)) = handshake {
-                        crate::net::session::run(tls, peer, shared, stop).await;
+                        // The session's state machine is large (about 10 KB: the TLS stream,
+                        // the MQTT connection and every await point of the hub and DPS logic).
+                        // Boxed, it is allocated once the handshake is done, and the task
+                        // tokio moves around at spawn and completion stays small.
+                        Box::pin(crate::net::session::run(tls, peer, shared, stop)).await;
                     }
                     drop(permit);
                 });

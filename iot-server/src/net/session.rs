@@ -119,7 +119,9 @@ where
                 break 'session close;
             }
         }
-        s.release_ready();
+        if let Err(e) = s.release_ready() {
+            break s.conn.close(Close::Policy(format!("store: {e}")));
+        }
         let out = s.conn.poll_transmit();
         if !out.is_empty() {
             let write_timeout = s.shared.config.limits.write_timeout;
@@ -203,9 +205,20 @@ async fn sleep_until(deadline: Option<Instant>) {
 }
 
 impl Session {
-    /// Sends the acknowledgements whose commits are done, in order.
-    fn release_ready(&mut self) {
-        while self.pending.front().is_some_and(|p| p.wait.is_none()) {
+    /// Sends the acknowledgements whose commits are done, in order: the front one once its
+    /// commit answered, and every one after it whose commit already answered too, so a group
+    /// commit's acknowledgements leave in one write (one TLS record, one system call) rather
+    /// than one write each.
+    fn release_ready(&mut self) -> Result<(), StoreError> {
+        while let Some(front) = self.pending.front_mut() {
+            if let Some(wait) = front.wait.as_mut() {
+                match wait.try_recv() {
+                    Ok(Ok(())) => front.wait = None,
+                    Ok(Err(e)) => return Err(e),
+                    Err(oneshot::error::TryRecvError::Empty) => break,
+                    Err(oneshot::error::TryRecvError::Closed) => return Err(StoreError::Closed),
+                }
+            }
             if let Some(p) = self.pending.pop_front() {
                 if let Some(id) = p.packet_id {
                     self.conn.puback(id);
@@ -215,6 +228,7 @@ impl Session {
                 }
             }
         }
+        Ok(())
     }
 
     fn ack_now(&mut self, publish: &Publish) {

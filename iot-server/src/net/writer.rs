@@ -17,6 +17,34 @@ struct Job {
     done: oneshot::Sender<Result<(), StoreError>>,
 }
 
+/// Commits `jobs` in one transaction and answers each. The writes move into one batch (no
+/// copy of a message body); each job's span of it is kept, so when one job spoils the group,
+/// each is committed alone and the others still land.
+fn commit_group<S: Store>(store: &mut S, mut jobs: Vec<Job>) {
+    let mut all: Vec<Write> = Vec::with_capacity(jobs.iter().map(|j| j.writes.len()).sum());
+    let mut spans = Vec::with_capacity(jobs.len());
+    for job in &mut jobs {
+        let start = all.len();
+        all.append(&mut job.writes);
+        spans.push(start..all.len());
+    }
+    let result = store.apply(&all);
+    if result.is_ok() || jobs.len() == 1 {
+        for job in jobs {
+            let answer = match &result {
+                Ok(()) => Ok(()),
+                Err(e) => Err(StoreError::Database(e.to_string())),
+            };
+            let _ = job.done.send(answer);
+        }
+    } else {
+        for (job, span) in jobs.into_iter().zip(spans) {
+            let answer = all.get(span).map_or(Ok(()), |writes| store.apply(writes));
+            let _ = job.done.send(answer);
+        }
+    }
+}
+
 /// A handle to the writer thread.
 pub(crate) struct StoreHandle {
     tx: Mutex<Option<mpsc::UnboundedSender<Job>>>,
@@ -43,22 +71,7 @@ impl StoreHandle {
                             Err(_) => break,
                         }
                     }
-                    let all: Vec<Write> = jobs.iter().flat_map(|j| j.writes.clone()).collect();
-                    let result = store.apply(&all);
-                    if result.is_ok() || jobs.len() == 1 {
-                        for job in jobs {
-                            let answer = match &result {
-                                Ok(()) => Ok(()),
-                                Err(e) => Err(StoreError::Database(e.to_string())),
-                            };
-                            let _ = job.done.send(answer);
-                        }
-                    } else {
-                        // One job spoiled the group: commit each alone so the others land.
-                        for job in jobs {
-                            let _ = job.done.send(store.apply(&job.writes));
-                        }
-                    }
+                    commit_group(&mut store, jobs);
                 }
             })
             .ok();
@@ -97,5 +110,108 @@ impl StoreHandle {
         if let Some(thread) = thread {
             let _ = tokio::task::spawn_blocking(move || thread.join()).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Snapshot, TelemetryFilter, TelemetryMessage};
+
+    /// Records every `apply` call; refuses (applying nothing) any batch holding a message of
+    /// device `poison`.
+    #[derive(Default)]
+    struct Recorder {
+        calls: Vec<Vec<String>>,
+        committed: Vec<String>,
+    }
+
+    fn device(w: &Write) -> String {
+        match w {
+            Write::Telemetry(m) => m.device_id.clone(),
+            _ => String::new(),
+        }
+    }
+
+    impl Store for Recorder {
+        fn load(&mut self) -> Result<Snapshot, StoreError> {
+            Ok(Snapshot::default())
+        }
+        fn apply(&mut self, writes: &[Write]) -> Result<(), StoreError> {
+            let ids: Vec<String> = writes.iter().map(device).collect();
+            self.calls.push(ids.clone());
+            if ids.iter().any(|d| d == "poison") {
+                return Err(StoreError::Database("poisoned batch".into()));
+            }
+            self.committed.extend(ids);
+            Ok(())
+        }
+        fn telemetry(
+            &mut self,
+            _: &TelemetryFilter,
+        ) -> Result<Vec<(u64, TelemetryMessage)>, StoreError> {
+            Ok(Vec::new())
+        }
+    }
+
+    fn message(device_id: &str) -> Write {
+        Write::Telemetry(TelemetryMessage {
+            hub: "hub".into(),
+            device_id: device_id.into(),
+            module_id: None,
+            properties: String::new(),
+            body: device_id.as_bytes().to_vec(),
+            received_ms: 0,
+        })
+    }
+
+    fn job(devices: &[&str]) -> (Job, oneshot::Receiver<Result<(), StoreError>>) {
+        let (done, wait) = oneshot::channel();
+        let writes = devices.iter().map(|d| message(d)).collect();
+        (Job { writes, done }, wait)
+    }
+
+    #[test]
+    fn a_group_is_one_transaction_in_arrival_order() {
+        let mut store = Recorder::default();
+        let (a, mut wa) = job(&["a1", "a2"]);
+        let (b, mut wb) = job(&["b1"]);
+        let (c, mut wc) = job(&["c1", "c2"]);
+        commit_group(&mut store, vec![a, b, c]);
+        assert_eq!(store.calls, vec![vec!["a1", "a2", "b1", "c1", "c2"]]);
+        for wait in [&mut wa, &mut wb, &mut wc] {
+            assert!(matches!(wait.try_recv(), Ok(Ok(()))));
+        }
+    }
+
+    #[test]
+    fn a_spoiled_group_commits_each_job_alone_and_fails_only_the_bad_one() {
+        let mut store = Recorder::default();
+        let (a, mut wa) = job(&["a1"]);
+        let (bad, mut wbad) = job(&["x", "poison"]);
+        let (c, mut wc) = job(&["c1", "c2"]);
+        commit_group(&mut store, vec![a, bad, c]);
+        assert_eq!(
+            store.calls,
+            vec![
+                vec!["a1", "x", "poison", "c1", "c2"],
+                vec!["a1"],
+                vec!["x", "poison"],
+                vec!["c1", "c2"],
+            ]
+        );
+        assert_eq!(store.committed, vec!["a1", "c1", "c2"]);
+        assert!(matches!(wa.try_recv(), Ok(Ok(()))));
+        assert!(matches!(wbad.try_recv(), Ok(Err(StoreError::Database(_)))));
+        assert!(matches!(wc.try_recv(), Ok(Ok(()))));
+    }
+
+    #[test]
+    fn a_lone_failing_job_gets_the_error_once() {
+        let mut store = Recorder::default();
+        let (bad, mut wbad) = job(&["poison"]);
+        commit_group(&mut store, vec![bad]);
+        assert_eq!(store.calls.len(), 1);
+        assert!(matches!(wbad.try_recv(), Ok(Err(StoreError::Database(_)))));
     }
 }

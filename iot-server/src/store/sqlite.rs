@@ -212,18 +212,22 @@ fn apply_one(tx: &rusqlite::Transaction<'_>, write: &Write) -> Result<(), StoreE
             .map_err(db)?;
         }
         Write::Telemetry(m) => {
-            tx.execute(
+            // The hot statement (one row per message): compiled once per connection and kept
+            // in rusqlite's statement cache rather than parsed and planned for every row.
+            tx.prepare_cached(
                 "INSERT INTO telemetry (hub, device_id, module_id, properties, body, received_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
+            )
+            .and_then(|mut insert| {
+                insert.execute(params![
                     m.hub,
                     m.device_id,
-                    module(&m.module_id),
+                    m.module_id.as_deref().unwrap_or_default(),
                     m.properties,
                     m.body,
                     i64::try_from(m.received_ms).unwrap_or(i64::MAX)
-                ],
-            )
+                ])
+            })
             .map_err(db)?;
         }
     }
