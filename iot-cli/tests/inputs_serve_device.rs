@@ -291,7 +291,8 @@ fn serve_reads_imports_and_tls_material_from_stdin() {
     child.kill().unwrap();
     child.wait().unwrap();
 
-    // --tls-cert - with --tls-key FILE: the server presents that certificate.
+    // --tls-cert - (then --tls-key -) with the other from a file: the server presents that
+    // certificate.
     use rcgen::{CertificateParams, KeyPair};
     let key = KeyPair::generate().unwrap();
     let cert = CertificateParams::new(vec!["localhost".to_owned()])
@@ -302,56 +303,70 @@ fn serve_reads_imports_and_tls_material_from_stdin() {
     std::fs::write(&cert_path, cert.pem()).unwrap();
     std::fs::write(&key_path, key.serialize_pem()).unwrap();
     let state = dir.join("state-tls").display().to_string();
-    let (summary, mut child) = serve_once(
-        &[
-            "--state",
-            &state,
-            "--import",
-            hub.to_str().unwrap(),
-            "--tls-cert",
-            "-",
-            "--tls-key",
-            key_path.to_str().unwrap(),
-        ],
-        cert.pem().as_bytes(),
+    let (cert_arg, key_arg) = (
+        cert_path.display().to_string(),
+        key_path.display().to_string(),
     );
-    assert!(summary.get("caPath").is_none(), "no local CA: {summary}");
-    let port = summary["mqtt"]
-        .as_str()
-        .unwrap()
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .to_owned();
-    let run = iot(&[
-        "device",
-        "send",
-        "--hub",
-        HUB,
-        "-d",
-        served::DEVICE,
-        "--symmetric-key",
-        DEVICE_KEY,
-        "--gateway",
-        "localhost",
-        "--port",
-        &port,
-        "--ca",
-        cert_path.to_str().unwrap(),
-        "--message",
-        "m",
-        "--json",
-    ]);
-    assert!(accepted(&run), "{}{}", run.stdout, run.stderr);
-    // The private copy of the material read from stdin is gone once the server has it.
-    let leftovers: Vec<_> = std::fs::read_dir(&state)
-        .unwrap()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_name().to_string_lossy().starts_with(".tls-input"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
-    child.kill().unwrap();
-    child.wait().unwrap();
+    for (tls_cert, tls_key, stdin) in [
+        ("-", key_arg.as_str(), cert.pem()),
+        (cert_arg.as_str(), "-", key.serialize_pem()),
+    ] {
+        let (summary, mut child) = serve_once(
+            &[
+                "--state",
+                &state,
+                "--import",
+                hub.to_str().unwrap(),
+                "--tls-cert",
+                tls_cert,
+                "--tls-key",
+                tls_key,
+            ],
+            stdin.as_bytes(),
+        );
+        assert!(summary.get("caPath").is_none(), "no local CA: {summary}");
+        let port = summary["mqtt"]
+            .as_str()
+            .unwrap()
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .to_owned();
+        let run = iot(&[
+            "device",
+            "send",
+            "--hub",
+            HUB,
+            "-d",
+            served::DEVICE,
+            "--symmetric-key",
+            DEVICE_KEY,
+            "--gateway",
+            "localhost",
+            "--port",
+            &port,
+            "--ca",
+            &cert_arg,
+            "--message",
+            "m",
+            "--json",
+        ]);
+        assert!(
+            accepted(&run),
+            "{tls_cert} {tls_key}: {}{}",
+            run.stdout,
+            run.stderr
+        );
+        // The private copy of the material read is gone once the server has it.
+        let leftovers: Vec<_> = std::fs::read_dir(&state)
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".tls-input"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
 
     // Two flags reading stdin, and an import that is not a hub or DPS file.
     let run = Iot::new(&[

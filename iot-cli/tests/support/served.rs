@@ -179,7 +179,7 @@ impl Served {
         let mut cmd = Command::new(bin());
         cmd.args(["serve", "--json", "--state"]).arg(&state);
         cmd.arg("--import").arg(&hub).arg("--import").arg(&dps);
-        if !extra.iter().any(|a| *a == "--mqtt-port") {
+        if !extra.contains(&"--mqtt-port") {
             cmd.args(["--mqtt-port", "0", "--https-port", "0"]);
         }
         cmd.args(extra)
