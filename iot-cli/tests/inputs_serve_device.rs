@@ -399,6 +399,44 @@ fn serve_reads_imports_and_tls_material_from_stdin() {
         "{}",
         run.stderr
     );
+    // TLS material that is not PEM is named by its flag and its file, before anything starts.
+    let truncated = cert.pem().lines().take(3).collect::<Vec<_>>().join("\n");
+    let run = Iot::new(&[
+        "serve",
+        "--state",
+        &state,
+        "--tls-cert",
+        "-",
+        "--tls-key",
+        &key_arg,
+        "--json",
+    ])
+    .stdin(truncated.as_bytes())
+    .run();
+    assert_eq!(run.code, 2);
+    assert_eq!(run.json()["error"]["reason"], "invalid_tls");
+    assert!(
+        run.stderr
+            .contains("--tls-cert stdin: a PEM block has no -----END line"),
+        "{}",
+        run.stderr
+    );
+    let run = iot(&[
+        "serve",
+        "--state",
+        &state,
+        "--tls-cert",
+        &cert_arg,
+        "--tls-key",
+        &cert_arg,
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains(&format!("--tls-key {cert_arg}: no PEM private key")),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
