@@ -62,7 +62,7 @@ bounded "$IOT" device send --hub "$(field assignedHub <<<"$rs")" --device-id "$(
 
 echo "== B: iot-device first, then Python (registration rs-grp-01)"
 run="$(bounded "$IOT" device run "${dps[@]}" --registration-id rs-grp-01 --state "$state/rs-grp-01.json" \
-  --gateway localhost --interval 0 --count 1 --json)" || fail=1
+  --gateway localhost --interval 1 --count 1 --json)" || fail=1
 echo "$run" | tail -2 | sed 's/^/  iot-device: /'
 rs_hub="$(field assignedHub <"$state/rs-grp-01.json")"
 rs_dev="$(field deviceId <"$state/rs-grp-01.json")"

@@ -84,7 +84,7 @@ def register(ctx, dev, title, hub, substatus, transport=None):
     actual = (f"assigned to {r.get('assignedHub')} as '{r.get('deviceId')}', substatus {r.get('substatus')}"
               if r.get("status") == "assigned" else f"not assigned: {_short(r)}")
     notes = [f"{dev.sdk} ProvisioningDeviceClient over {transport}",
-             decision and f"server: {decision.get('reason')}"]
+             decision and f"server: {decision.get('message')}"]
     if dev.leaf_pem and r.get("status") == "assigned":
         good, note = thumbprint_check(ctx, dev, hub)
         ok &= good
@@ -119,12 +119,12 @@ def connect(ctx, dev, title, hub, deny=None, transport=None, twin=False):
     r = ctx.clients[dev.sdk].hub(hub, dev.id, dev.credential, transport, [message], reported)
     decision = ctx.server.find(lambda e: e.get("event") == "connect" and e.get("endpoint") == "hub"
                                and e.get("identity") == dev.id and e.get("target") == hub, mark)
-    logged = decision and f"server: {'allowed' if decision.get('allowed') else 'refused'} " \
-                          f"({decision.get('code')}: {decision.get('reason')})"
+    logged = decision and f"server: {'allowed' if decision.get('accepted') else 'refused'} " \
+                          f"({decision.get('reason')}: {decision.get('message')})"
     notes = [f"{dev.sdk} device client over {transport}", logged]
     if deny is None:
         expected = f"{hub} allows the connection; the message is acknowledged"
-        ok = r.get("connected") and r.get("sent") == [mid] and decision and decision.get("allowed") is True
+        ok = r.get("connected") and r.get("sent") == [mid] and decision and decision.get("accepted") is True
         if r.get("sent") == [mid]:
             with ctx.lock:
                 ctx.sent.append((hub, dev.id, mid, dev.sdk))
@@ -142,8 +142,8 @@ def connect(ctx, dev, title, hub, deny=None, transport=None, twin=False):
         # CONNACK 5 must reach the application as the SDK's authentication error, not as a
         # retryable network failure (embedding.md §1: python mqtt_transport, node mqtt_translate_error).
         auth_error = r.get("error") == AUTH_ERROR[dev.sdk]
-        ok = (not r.get("connected")) and auth_error and decision and decision.get("allowed") is False \
-            and decision.get("code") == code
+        ok = (not r.get("connected")) and auth_error and decision and decision.get("accepted") is False \
+            and decision.get("reason") == code
         actual = f"refused: the SDK raised {r.get('error')}" if not r.get("connected") else "ALLOWED"
     return step(title, dev, expected, actual, ok, notes)
 
@@ -197,12 +197,12 @@ def dps_websockets_refused(ctx, dev):
     mark = len(ctx.server.decisions())
     r = ctx.clients[dev.sdk].register(dev.id, dev.credential, "mqttws")
     decision = ctx.server.find(lambda e: e.get("event") == "registration" and e.get("registrationId") == dev.id, mark)
-    refused = r.get("status") != "assigned" and saw_401(r) and decision is not None and decision.get("status") == "failed" \
+    refused = r.get("status") != "assigned" and saw_401(r) and decision is not None and decision.get("reason") == "failed" \
         and "401002" in json.dumps(decision)
     steps = [step("device registers over MQTT over WebSockets", dev,
                   "DPS refuses: X.509 CA attestation over WebSockets is disabled (401002)",
                   f"refused: {_short(r)}" if r.get("status") != "assigned" else "ASSIGNED", refused,
-                  [decision and f"server: {decision.get('reason')}"])]
+                  [decision and f"server: {decision.get('message')}"])]
     steps.append(register(ctx, dev, "the same device registers over MQTT/TLS", PROD_HUB, None, transport="mqtt"))
     return steps
 
@@ -234,8 +234,8 @@ def revocation(ctx, dev):
     r = ctx.clients[dev.sdk].register(dev.id, dev.credential, dev.dps)
     decision = ctx.server.find(lambda e: e.get("event") == "registration" and e.get("registrationId") == dev.id, mark)
     steps.append(step("5. device registers again", dev, "DPS answers status disabled", f"{_short(r)}",
-                      saw_disabled(r) and decision and decision.get("status") == "disabled",
-                      [decision and f"server: {decision.get('reason')}"]))
+                      saw_disabled(r) and decision and decision.get("reason") == "disabled",
+                      [decision and f"server: {decision.get('message')}"]))
     deleted, note = delete_from_hub(ctx, dev, TEST_HUB)
     last = connect(ctx, dev, "6. operator deletes the device from Test; it connects to Test", TEST_HUB,
                    deny=("unknown_identity", "the device is not registered in the hub"))

@@ -112,7 +112,7 @@ fn main() -> ExitCode {
         Command::Completions(args) => meta::completions(&args, out),
         Command::Man(args) => meta::man(&args, out),
         Command::Serve(args) => serve::run(*args, out),
-        Command::Device { cmd } => device::run(cmd, out),
+        Command::Device { cmd } => device::run(cmd, &matches, out),
     };
     output::finish(outcome, cli.json)
 }

@@ -48,11 +48,21 @@ pub(crate) fn usage_error(err: &clap::Error, json: bool) -> ExitCode {
     let _ = err.print();
     if json {
         let rendered = err.render().to_string();
-        let message = rendered
-            .lines()
+        let mut lines = rendered.lines();
+        let mut message = lines
             .next()
             .unwrap_or_default()
-            .trim_start_matches("error: ");
+            .trim_start_matches("error: ")
+            .to_owned();
+        // "the following required arguments were not provided:" lists them on the next
+        // lines: the JSON message names every one too.
+        if message.ends_with(':') {
+            let listed: Vec<&str> = lines
+                .take_while(|line| !line.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            message = format!("{message} {}", listed.join(", "));
+        }
         let reason = match err.kind() {
             ErrorKind::MissingRequiredArgument => "missing_argument",
             ErrorKind::UnknownArgument => "unknown_argument",

@@ -229,7 +229,7 @@ async fn run_provisions_once_then_uses_the_cached_assignment() {
             "--hub-port",
             &fx.server.mqtt_addr().port().to_string(),
             "--interval",
-            "0",
+            "1",
             "--count",
             "2",
         ]));

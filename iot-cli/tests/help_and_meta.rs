@@ -113,6 +113,8 @@ fn man_pages_print_or_write_one_page_per_command() {
         "iot-x509-new-device.1",
         "iot-hub-authorize-service.1",
         "iot-completions.1",
+        "iot-serve-events.1",
+        "iot-device-run.1",
     ] {
         let text =
             std::fs::read_to_string(dir.join(page)).unwrap_or_else(|e| panic!("{page}: {e}"));

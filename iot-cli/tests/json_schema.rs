@@ -6,6 +6,8 @@
 
 #[path = "support/cli.rs"]
 mod cli;
+#[path = "support/served.rs"]
+mod served;
 
 use cli::{
     DEV1_TOKEN, DEV1_USER, HUB_NOW, Iot, KEY, RESOURCE, SE, SERVICE_TOKEN, TOKEN, fixture,
@@ -47,6 +49,38 @@ fn check(def: &str, args: &[&str], want_code: i32) -> Value {
         "{args:?} vs $defs/{schema}: {errors:#?}\n{value:#}"
     );
     value
+}
+
+/// Checks `value` against `$defs/{def}`.
+fn assert_valid(def: &str, value: &Value) {
+    let errors: Vec<String> = validator(def)
+        .iter_errors(value)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "$defs/{def}: {errors:#?}\n{value:#}");
+}
+
+/// Runs `args` with `--json`, expects `want_code` and one JSON object per line, each valid
+/// against `$defs/{def}`; returns them.
+fn check_lines(def: &str, args: &[&str], want_code: i32) -> Vec<Value> {
+    let mut args = args.to_vec();
+    args.push("--json");
+    let run = iot(&args);
+    assert_eq!(
+        run.code, want_code,
+        "{args:?}: {}{}",
+        run.stdout, run.stderr
+    );
+    let lines: Vec<Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(!lines.is_empty(), "{args:?}: no output");
+    for line in &lines {
+        assert_valid(def, line);
+    }
+    lines
 }
 
 #[test]
@@ -400,4 +434,145 @@ fn demo_and_meta_outputs_follow_the_schema() {
     check("man", &["man", "-o", &dir.display().to_string()], 0);
     check("demo", &["demo", "--bogus"], 2);
     check("demo", &["nonsense"], 2);
+}
+
+#[test]
+fn serve_and_device_outputs_follow_the_schema() {
+    use served::{
+        DEVICE_KEY, GROUP_KEY, HUB, REGISTRATION, REGISTRATION_KEY, Served, WRONG_KEY, strs,
+    };
+    let served = Served::start("json_schema");
+    assert_valid("serveListening", &served.summary);
+    assert_eq!(served.summary["hubs"][0]["hostName"], HUB);
+
+    // device provision: assigned (individual and group), refused, bad usage.
+    let provision = |registration: &str, credential: &[&str]| {
+        let mut args = vec!["device".to_owned(), "provision".to_owned()];
+        args.extend(served.dps_args(registration));
+        args.extend(credential.iter().map(|s| (*s).to_owned()));
+        args
+    };
+    let v = check(
+        "deviceProvision",
+        &strs(&provision(
+            REGISTRATION,
+            &["--symmetric-key", REGISTRATION_KEY],
+        )),
+        0,
+    );
+    assert_eq!(v["accepted"], true);
+    assert_eq!(v["assignedHub"], HUB);
+    check(
+        "deviceProvision",
+        &strs(&provision("group-dev-1", &["--group-key", GROUP_KEY])),
+        0,
+    );
+    let v = check(
+        "deviceProvision",
+        &strs(&provision("nobody", &["--symmetric-key", WRONG_KEY])),
+        1,
+    );
+    assert_eq!(v["reason"], "registration_failed");
+    check(
+        "deviceProvision",
+        &strs(&provision("Not An ID", &["--symmetric-key", WRONG_KEY])),
+        2,
+    );
+
+    // device send: acknowledged, refused, bad usage.
+    let send = |key: &str, extra: &[&str]| {
+        let mut args = served.send_args();
+        args.extend(["--symmetric-key", key].map(str::to_owned));
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        args
+    };
+    let v = check("deviceSend", &strs(&send(DEVICE_KEY, &["--count", "2"])), 0);
+    assert_eq!(v["acknowledged"], 2);
+    let v = check("deviceSend", &strs(&send(WRONG_KEY, &[])), 1);
+    assert_eq!(
+        (v["reason"].as_str(), v["refused"].as_bool()),
+        (Some("refused"), Some(true))
+    );
+    check("deviceSend", &strs(&send(DEVICE_KEY, &["--count", "0"])), 2);
+
+    // device run: every step line, then the cached path, then a run that fails.
+    let state = served.dir.join("run-state.json");
+    let lines = check_lines("deviceRunLine", &strs(&served.run_args(&state)), 0);
+    let kinds: Vec<&str> = lines.iter().filter_map(|l| l["event"].as_str()).collect();
+    for kind in ["dps", "assigned", "connecting", "connected", "sent"] {
+        assert!(kinds.contains(&kind), "{kind}: {kinds:?}");
+    }
+    let lines = check_lines("deviceRunLine", &strs(&served.run_args(&state)), 0);
+    assert_eq!(lines[0]["event"], "cached");
+    let mut failing = served.run_args(&served.dir.join("run-failing.json"));
+    let key_at = failing.iter().position(|a| a == REGISTRATION_KEY).unwrap();
+    failing[key_at] = WRONG_KEY.to_owned();
+    let lines = check_lines("deviceRunLine", &strs(&failing), 1);
+    let last = lines.last().unwrap();
+    assert_eq!(
+        (last["event"].as_str(), last["accepted"].as_bool()),
+        (Some("failed"), Some(false))
+    );
+
+    // An HTTPS call without a token: refused, reported as an api event.
+    let status = served::https_get(&served, HUB, "/devices/dev-sas?api-version=2021-04-12");
+    assert!(status.contains(" 401 "), "{status}");
+
+    // Every line the server printed meanwhile is a documented event.
+    let mut seen = Vec::new();
+    let api = served.wait_for("api", &mut seen);
+    assert_eq!(
+        (api["status"].as_u64(), api["accepted"].as_bool()),
+        (Some(401), Some(false))
+    );
+    for line in &seen {
+        assert_valid("serveEvent", line);
+    }
+    let kinds: Vec<(&str, bool)> = seen
+        .iter()
+        .map(|l| {
+            (
+                l["event"].as_str().unwrap(),
+                l["accepted"].as_bool().unwrap_or(true),
+            )
+        })
+        .collect();
+    for kind in [
+        ("connect", true),
+        ("connect", false),
+        ("registration", true),
+        ("registration", false),
+        ("telemetry", true),
+        ("disconnect", true),
+    ] {
+        assert!(kinds.contains(&kind), "{kind:?}: {kinds:?}");
+    }
+    let state_dir = served.state.display().to_string();
+    let (code, _) = served.stop();
+    assert_eq!(code, 0);
+
+    // serve events and serve export over the state the server left.
+    let lines = check_lines(
+        "serveEventsLine",
+        &["serve", "events", "--state", &state_dir],
+        0,
+    );
+    assert_eq!(lines.len(), 4, "2 by send, 1 by each run: {lines:#?}");
+    let out = temp_dir("json_schema_export")
+        .join("export")
+        .display()
+        .to_string();
+    let v = check(
+        "serveExport",
+        &["serve", "export", "--state", &state_dir, "--out", &out],
+        0,
+    );
+    assert_eq!(v["files"].as_array().map(Vec::len), Some(2));
+    check(
+        "serveExport",
+        &["serve", "export", "--state", &out, "--out", &out],
+        2,
+    );
+    check("serveEventsLine", &["serve", "events", "--state", &out], 2);
+    check("serveListening", &["serve"], 2);
 }

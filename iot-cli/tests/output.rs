@@ -5,6 +5,8 @@
 
 #[path = "support/cli.rs"]
 mod cli;
+#[path = "support/served.rs"]
+mod served;
 
 use cli::{DEV1_TOKEN, HUB_NOW, KEY, SERVICE_TOKEN, TOKEN, fixture, hub_json, iot, temp_dir};
 
@@ -238,5 +240,62 @@ fn messages_name_no_private_document() {
                 assert!(!text.contains(private), "{private}: {text}");
             }
         }
+    }
+}
+
+/// `2026-01-01T00:00:00Z (1767225600)` at the start of `line`: both forms, and they agree.
+fn leading_time(line: &str) -> (String, u64) {
+    let mut words = line.split(' ');
+    let rfc3339 = words.next().unwrap().to_owned();
+    let unix = words.next().unwrap();
+    let unix: u64 = unix
+        .strip_prefix('(')
+        .and_then(|u| u.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("no (unix) beside the time: {line}"))
+        .parse()
+        .unwrap();
+    let parsed =
+        time::OffsetDateTime::parse(&rfc3339, &time::format_description::well_known::Rfc3339)
+            .unwrap_or_else(|e| panic!("{e}: not RFC 3339: {line}"));
+    assert!(rfc3339.ends_with('Z'), "UTC: {line}");
+    assert_eq!(
+        parsed.unix_timestamp(),
+        i64::try_from(unix).unwrap(),
+        "{line}"
+    );
+    (rfc3339, unix)
+}
+
+#[test]
+fn serve_events_and_device_run_print_times_as_rfc3339_with_unix_beside() {
+    let served = served::Served::start("output_times");
+    let mut send = served.send_args();
+    send.extend(["--symmetric-key", served::DEVICE_KEY, "--property", "k=v"].map(str::to_owned));
+    let run = iot(&served::strs(&send));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let state = served.state.display().to_string();
+    let text = iot(&["serve", "events", "--state", &state]).stdout;
+    let json = iot(&["serve", "events", "--state", &state, "--json"]).json();
+    let line = text.lines().next().unwrap();
+    let (rfc3339, unix) = leading_time(line);
+    assert_eq!(json["received"], rfc3339.as_str());
+    assert_eq!(json["receivedUnix"], unix);
+    assert!(
+        line.ends_with(&format!(" {} {} [k=v] hello", served::HUB, served::DEVICE)),
+        "{line}"
+    );
+
+    // Every line of `device run` starts with the time, in both forms.
+    let run = iot(&served::strs(
+        &served.run_args(&served.dir.join("run.json")),
+    ));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("hub: message 1 acknowledged"),
+        "{}",
+        run.stdout
+    );
+    for line in run.stdout.lines() {
+        leading_time(line);
     }
 }

@@ -70,6 +70,7 @@ impl<'a> Iot<'a> {
             "IOT_SECONDARY_KEY",
             "IOT_TOKEN",
             "IOT_GROUP_KEY",
+            "IOT_SYMMETRIC_KEY",
             "IOT_PASSWORD",
             "RUST_BACKTRACE",
         ] {
