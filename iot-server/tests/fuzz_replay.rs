@@ -109,3 +109,66 @@ fn session_seeds_decode_completely() {
         assert_eq!(n, count, "{seed}");
     }
 }
+
+/// An API report never carries the caller's signature, whichever request field the caller put
+/// it in (found by fuzzing server_api_decide: the recorded node SDK register request with its
+/// own token as the body's `registrationId` was refused 400 with a reason naming that ID, so
+/// the server log held a replayable token). The input is the committed seed
+/// corpus/server_api_decide/regression_signature_in_body.
+#[test]
+fn api_report_never_carries_the_callers_signature() {
+    use iot_server::engine::api::{self, ApiRequest, Method};
+    let capture: serde_json::Value =
+        serde_json::from_str(include_str!("data/capture/service-and-device-https.json")).unwrap();
+    let register = &capture["dps_device_https"][0];
+    let token = register["headers"]["Authorization"].as_str().unwrap();
+    let sig = token
+        .split("sig=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    assert_eq!(sig.len(), 46, "the SDK's signature, percent-encoded: {sig}");
+    let decoded = sig.replace("%3D", "=");
+    let realm = server_api_decide::realm();
+    let bodies = [
+        serde_json::json!({ "registrationId": token }).to_string(),
+        serde_json::json!({ "registrationId": decoded }).to_string(),
+        serde_json::json!({ "registrationId": format!("{sig}-dev") }).to_string(),
+    ];
+    for (n, body) in bodies.iter().enumerate() {
+        for (host, path) in [
+            ("localhost", register["path"].as_str().unwrap().to_owned()),
+            // The Host and the path can carry it as well.
+            (sig, format!("/0ne00AB12CD/registrations/{sig}/register")),
+        ] {
+            let request = ApiRequest {
+                method: Method::Put,
+                path: &path,
+                host: Some(host),
+                authorization: Some(token),
+                if_match: None,
+                headers: &[],
+                body: body.as_bytes(),
+                client_chain: &[],
+                peer: "127.0.0.1:1",
+                now_ms: 1_796_177_000_000,
+                entropy: &[1; 64],
+                operation_id: "4.0000000000000001.00000000-0000-0000-0000-000000000001",
+            };
+            let outcome = api::decide(&realm, &request);
+            assert_ne!(
+                outcome.response.status, 202,
+                "body {n}: not the request's ID"
+            );
+            let report = serde_json::to_string(&api::report(&request, &outcome)).unwrap();
+            assert!(
+                !report.contains(sig) && !report.contains(&decoded),
+                "body {n}: {report}"
+            );
+            // The refusal itself still reaches the log.
+            assert!(report.contains("<redacted>"), "body {n}: {report}");
+        }
+    }
+}

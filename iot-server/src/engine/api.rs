@@ -9,6 +9,7 @@
 //! * `enrollments`: the DPS service API.
 //! * `device`: DPS device registration and hub telemetry over HTTPS.
 //! * [`wire`]: statuses, error bodies, etags, `If-Match`.
+//! * `redact`: the caller's signature never reaches a report.
 //!
 //! Order of a write: decide under a read lock, commit the writes in one store transaction,
 //! apply [`AfterCommit`] under the write lock, answer. The caller serializes writes (and DPS
@@ -17,6 +18,7 @@
 pub mod auth;
 mod device;
 mod enrollments;
+mod redact;
 mod registry;
 pub mod route;
 pub mod wire;
@@ -228,18 +230,20 @@ pub fn decide(realm: &Realm, req: &ApiRequest<'_>) -> ApiOutcome {
     }
 }
 
-/// The report of a decided request.
+/// The report of a decided request, without the caller's signature in any field (`redact`).
 pub fn report(req: &ApiRequest<'_>, outcome: &ApiOutcome) -> ServerEvent {
     let route = route(req.method, req.path).ok();
+    let secrets = redact::signatures(req.authorization);
+    let scrub = |text: String| redact::scrub(text, &secrets);
     ServerEvent::Api {
         api: route.as_ref().map_or("none", Route::api).into(),
         method: req.method.as_str().into(),
-        resource: route.as_ref().map(Route::resource).unwrap_or_default(),
-        host: report_host(req.host),
+        resource: scrub(route.as_ref().map(Route::resource).unwrap_or_default()),
+        host: scrub(report_host(req.host)),
         status: outcome.response.status,
-        code: outcome.code.clone(),
-        reason: outcome.reason.clone(),
-        policy: outcome.policy.clone(),
+        code: scrub(outcome.code.clone()),
+        reason: scrub(outcome.reason.clone()),
+        policy: outcome.policy.clone().map(scrub),
         peer: req.peer.into(),
     }
 }
