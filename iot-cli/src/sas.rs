@@ -61,7 +61,8 @@ pub(crate) enum Command {
         /// Base64 primary key: the value, @FILE or - for stdin.
         #[arg(short, long, env = "IOT_KEY", hide_env_values = true)]
         key: String,
-        /// Base64 secondary key, tried when the primary key does not match.
+        /// Base64 secondary key, tried when the primary key does not match: the value, @FILE or
+        /// - for stdin.
         #[arg(long, env = "IOT_SECONDARY_KEY", hide_env_values = true)]
         secondary_key: Option<String>,
         /// Plain resource being accessed, e.g. `myhub.azure-devices.net/devices/dev1`.

@@ -155,3 +155,94 @@ fn version_names_the_crate_versions_and_features() {
     assert!(run.stdout.contains("iot-x509/generate"), "{}", run.stdout);
     assert_eq!(iot(&["-V"]).stdout, format!("iot {version}\n"));
 }
+
+/// `(command, flag, variable)` for every flag whose help names an environment variable.
+fn env_flags() -> Vec<(String, String, String)> {
+    let mut found = Vec::new();
+    for path in every_command() {
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        let help = iot(&args).stdout;
+        let mut flag = String::new();
+        for line in help.lines() {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let named = words
+                .iter()
+                .take(2)
+                .find(|w| w.starts_with("--"))
+                .map(|w| w.trim_end_matches(','));
+            if line.starts_with("  ")
+                && line.trim_start().starts_with('-')
+                && let Some(name) = named
+            {
+                flag = name.to_owned();
+            }
+            if let Some(rest) = line.split("[env: ").nth(1) {
+                let var = rest.split(']').next().unwrap_or_default().to_owned();
+                found.push((path.join(" "), flag.clone(), var));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn every_secret_flag_documents_its_file_stdin_and_environment_forms() {
+    let found = env_flags();
+    // The secrets issue 14 names, each with a variable somewhere.
+    for flag in [
+        "--key",
+        "--secondary-key",
+        "--group-key",
+        "--password",
+        "--token",
+        "--symmetric-key",
+    ] {
+        assert!(
+            found.iter().any(|(_, f, _)| f == flag),
+            "{flag}: no help names its variable ({found:?})"
+        );
+    }
+    // One variable per flag name, everywhere.
+    for (cmd, flag, var) in &found {
+        assert!(var.starts_with("IOT_"), "{cmd} {flag}: {var}");
+        let other = found.iter().find(|(_, f, v)| f == flag && v != var);
+        assert!(other.is_none(), "{cmd} {flag}: {var} vs {other:?}");
+        let mut args: Vec<&str> = cmd.split(' ').collect();
+        args.push("--help");
+        let help = iot(&args).stdout;
+        // The flag's own entry under "Options:", up to its `[env: ...]`.
+        let entry: Vec<&str> = help
+            .lines()
+            .skip_while(|l| {
+                let entry = l.trim_start();
+                !(entry.starts_with(&format!("{flag} <")) || entry.contains(&format!(", {flag} <")))
+            })
+            .collect();
+        let end = entry.iter().position(|l| l.contains("[env: ")).unwrap_or(0);
+        let text = entry[..=end].join(" ");
+        let text = text.split("[env: ").next().unwrap_or_default();
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            text.contains("@FILE") && text.contains("- for stdin"),
+            "{cmd} {flag}: the help names @FILE and - for stdin: {text}"
+        );
+    }
+    // The README's table of variables is exactly what the commands read.
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let mut documented: Vec<(String, String)> = readme
+        .lines()
+        .filter(|l| l.starts_with("| `--") && l.contains("| `IOT_"))
+        .map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            let flag = cells[1].split('`').nth(1).unwrap_or_default().to_owned();
+            (flag, cells[2].trim_matches('`').to_owned())
+        })
+        .collect();
+    documented.sort();
+    let mut used: Vec<(String, String)> = found.into_iter().map(|(_, f, v)| (f, v)).collect();
+    used.sort();
+    used.dedup();
+    assert_eq!(documented, used, "README variables vs help");
+}

@@ -576,3 +576,82 @@ fn serve_and_device_outputs_follow_the_schema() {
     check("serveEventsLine", &["serve", "events", "--state", &out], 2);
     check("serveListening", &["serve"], 2);
 }
+
+/// Every property name the schema allows, at any depth, with the path where it is declared.
+/// `body` and `propertyMap` carry data the device sent (Azure's or the device's own keys), so
+/// their contents are not ours to name.
+fn property_names(schema: &Value, path: &str, out: &mut Vec<(String, String)>) {
+    match schema {
+        Value::Object(map) => {
+            for (key, value) in map {
+                if key == "properties" {
+                    for (name, sub) in value.as_object().into_iter().flatten() {
+                        out.push((name.clone(), path.to_owned()));
+                        property_names(sub, &format!("{path}/{name}"), out);
+                    }
+                } else {
+                    property_names(value, &format!("{path}/{key}"), out);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                property_names(item, path, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn the_schemas_keys_are_camel_case() {
+    let mut names = Vec::new();
+    property_names(&schema_doc(), "", &mut names);
+    assert!(names.len() > 100, "walked the schema: {} keys", names.len());
+    let camel = |n: &str| {
+        n.starts_with(|c: char| c.is_ascii_lowercase())
+            && n.chars().all(|c| c.is_ascii_alphanumeric())
+    };
+    let bad: Vec<_> = names.iter().filter(|(n, _)| !camel(n)).collect();
+    assert!(bad.is_empty(), "not camelCase: {bad:?}");
+    assert!(!camel("resource_decoded") && !camel("KeyName") && camel("expiryUnix"));
+}
+
+#[test]
+fn the_readme_documents_every_command_schema() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = readme
+        .split("## JSON output")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("a JSON output section");
+    assert!(section.contains("schema/iot-output.schema.json"));
+    // The `$defs` column of the README's table: `| command | `def` | keys |`.
+    let mut documented: Vec<String> = section
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| command") && !l.starts_with("| ---"))
+        .filter_map(|l| l.split('|').nth(2))
+        .flat_map(|cell| cell.split('`').skip(1).step_by(2).map(str::to_owned))
+        .collect();
+    documented.sort();
+    // Shared pieces of the schema, referenced by the command entries, not commands.
+    let shared = [
+        "time",
+        "unix",
+        "reason",
+        "message",
+        "rejection",
+        "hubRejection",
+        "certificate",
+    ];
+    let mut commands: Vec<String> = schema_doc()["$defs"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|k| !shared.contains(&k.as_str()))
+        .cloned()
+        .collect();
+    commands.sort();
+    assert_eq!(documented, commands, "README table vs schema $defs");
+}
