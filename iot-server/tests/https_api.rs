@@ -644,7 +644,7 @@ async fn dps_service_api_and_device_registration_over_https() {
         }
     };
     let bad = registration_token("http-dev", &key(62));
-    let r = register(bad).await;
+    let r = register(bad.clone()).await;
     assert_eq!(r.status, 401, "{}", r.text());
     let r = register(token.clone()).await;
     assert_eq!(r.status, 202, "{}", r.text());
@@ -664,16 +664,47 @@ async fn dps_service_api_and_device_registration_over_https() {
     assert_eq!(poll.json()["status"], "assigned");
     assert_eq!(poll.json()["registrationState"]["assignedHub"], HUB);
     assert_eq!(poll.json()["registrationState"]["deviceId"], "http-dev");
-    let other = http
-        .send(
-            None,
-            "GET",
-            &format!("/{SCOPE}/registrations/someone-else/operations/{op}"),
-            &[("Host", "localhost")],
-            b"",
-        )
-        .await;
-    assert_eq!(other.status, 404);
+    // Every poll is authenticated again, as DPS does: knowing the operation ID is not enough.
+    let poll_with = |path_id: &'static str, authorization: Option<String>| {
+        let (http, op) = (&http, op.clone());
+        async move {
+            let path = format!("/{SCOPE}/registrations/{path_id}/operations/{op}");
+            let mut headers = vec![("Host", "localhost".to_owned())];
+            headers.extend(authorization.map(|a| ("Authorization", a)));
+            let headers: Vec<(&str, &str)> =
+                headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            http.send(None, "GET", &path, &headers, b"{}").await
+        }
+    };
+    for (path_id, authorization, why) in [
+        ("http-dev", None, "no credential"),
+        ("http-dev", Some(bad.clone()), "a token under another key"),
+        (
+            "http-dev",
+            Some(registration_token("someone-else", &key(60))),
+            "another sr",
+        ),
+        ("someone-else", None, "another registration, no credential"),
+        (
+            "someone-else",
+            Some(token.clone()),
+            "another registration, http-dev's token",
+        ),
+    ] {
+        let r = poll_with(path_id, authorization).await;
+        assert_eq!(r.status, 401, "{why}: {}", r.text());
+        assert_eq!(r.json()["errorCode"], 401_002, "{why}");
+        assert!(
+            !r.text().contains(HUB),
+            "{why}: nothing about the registration"
+        );
+    }
+    let r = poll_with("http-dev", Some(token.clone())).await;
+    assert_eq!(
+        r.json()["registrationState"]["assignedHub"],
+        HUB,
+        "the owner still reads it"
+    );
     let wrong_scope = http
         .send(
             None,

@@ -477,10 +477,37 @@ async fn dps_wrong_key_is_answered_401() {
         .await;
     assert_eq!(ack.unwrap().code, ConnectReturnCode::Accepted);
     e.subscribe("$dps/registrations/res/#").await;
-    let (topic, _) = e
+    let (topic, body) = e
         .dps_request(&operation_status_topic("z", operation).unwrap(), b" ")
         .await;
-    assert!(topic.starts_with("$dps/registrations/res/404/"), "{topic}");
+    assert!(topic.starts_with("$dps/registrations/res/401/"), "{topic}");
+    assert!(!body.contains("assignedHub"), "{body}");
+    // Every poll is authenticated again (the session's credential attests the registration,
+    // as for a register): a session for sym-01 without its key, or with another key, reads
+    // nothing of sym-01's operation; sym-01's own session does.
+    let wrong = SharedAccessKey::from_base64(&key(11)).unwrap();
+    for password in [None, Some(dps_token("sym-01", &wrong))] {
+        let mut f = Client::connect(server.mqtt_addr(), &ca, None)
+            .await
+            .unwrap();
+        let ack = f
+            .mqtt_connect("sym-01", &dps_user("sym-01"), password.as_deref())
+            .await;
+        assert_eq!(ack.unwrap().code, ConnectReturnCode::Accepted);
+        f.subscribe("$dps/registrations/res/#").await;
+        let (topic, body) = f
+            .dps_request(&operation_status_topic("w", operation).unwrap(), b" ")
+            .await;
+        assert!(topic.starts_with("$dps/registrations/res/401/"), "{topic}");
+        assert!(!body.contains("assignedHub"), "{body}");
+        let body: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(body["errorCode"], 401_002);
+    }
+    let (topic, body) = d
+        .dps_request(&operation_status_topic("v", operation).unwrap(), b" ")
+        .await;
+    assert!(topic.starts_with("$dps/registrations/res/200/"), "{topic}");
+    assert!(body.contains("assignedHub"), "{body}");
     // A DPS user name whose registration ID is not the client ID is refused at CONNECT.
     let mut c = Client::connect(server.mqtt_addr(), &ca, None)
         .await

@@ -36,6 +36,17 @@ pub struct DpsPeer<'a> {
     pub transport: DpsTransport,
 }
 
+/// An operation-status poll whose credential did not attest the registration.
+#[derive(Clone, Debug)]
+pub struct RefusedPoll {
+    /// The answer's status (401).
+    pub status: u16,
+    /// The answer's body: the same client-safe error a refused register gets.
+    pub body: Vec<u8>,
+    /// Why, for the operator's log (never sent to the caller).
+    pub reason: String,
+}
+
 /// A register request decided but not yet committed.
 #[derive(Clone, Debug)]
 pub struct RegisterPlan {
@@ -217,6 +228,34 @@ impl DpsFrontEnd {
         }
     }
 
+    /// The operation-status poll of a caller that proves again that it is `peer.client_id`.
+    /// DPS authenticates every device request, not only the register: the SDKs send the
+    /// registration's SAS token (HTTPS `Authorization` on each request, the MQTT session's
+    /// CONNECT password) or the same TLS client certificate with each poll (reference §5.6 and
+    /// §6.3; Node's HTTP client sends the register's token again on its GET). The credential
+    /// goes through the same attestation as a register, decided with nothing committed; a
+    /// refusal is that attestation's 401 answer, so a caller that learned only an operation ID
+    /// reads nothing about the registration. `Err` carries that answer and, for the operator,
+    /// why the credential failed.
+    pub fn poll_attested(
+        &self,
+        service: &ProvisioningService,
+        peer: &DpsPeer<'_>,
+        operation_id: &str,
+        now: u64,
+    ) -> Result<(u16, Vec<u8>), RefusedPoll> {
+        let body = serde_json::json!({ "registrationId": peer.client_id }).to_string();
+        let check = self.decide_register(service, peer, body.as_bytes(), now, operation_id);
+        if check.status == 401 {
+            return Err(RefusedPoll {
+                status: check.status,
+                body: check.body,
+                reason: check.outcome.decision.to_string(),
+            });
+        }
+        Ok(self.poll(peer.client_id, operation_id))
+    }
+
     /// One MQTT request end to end in memory (decide, commit, answer): the response topic
     /// and payload, and the decision when it was a register. Used by the in-memory demo; the
     /// server splits the same steps around its store commit.
@@ -237,7 +276,9 @@ impl DpsFrontEnd {
                 Some((plan.topic(rid), plan.body.clone(), Some(plan.outcome)))
             }
             RequestTopic::OperationStatus { rid, operation_id } => {
-                let (status, body) = self.poll(peer.client_id, operation_id);
+                let (status, body) = self
+                    .poll_attested(service, peer, operation_id, now)
+                    .unwrap_or_else(|refused| (refused.status, refused.body));
                 Some((response_topic(status, rid, None).ok()?, body, None))
             }
         }

@@ -187,7 +187,9 @@ pub(super) fn register(
 }
 
 /// `GET /{idScope}/registrations/{id}/operations/{operationId}`: the stored answer of that
-/// operation, only for the registration that started it.
+/// operation, only for the registration that started it and only to a caller whose SAS token
+/// or client certificate attests that registration again (see
+/// [`crate::engine::dps::DpsFrontEnd::poll_attested`]).
 pub(super) fn operation_status(
     realm: &Realm,
     req: &ApiRequest<'_>,
@@ -202,7 +204,27 @@ pub(super) fn operation_status(
     else {
         return dps_unauthorized(req, "unknown_scope", "no DPS with this ID scope".into());
     };
-    let (status, body) = dps.front.poll(registration_id, operation_id);
+    let peer = DpsPeer {
+        client_id: registration_id,
+        user_name: None,
+        password: req.authorization.map(str::trim).filter(|t| !t.is_empty()),
+        chain: req.client_chain,
+        transport: DpsTransport::Https,
+    };
+    let (status, body) =
+        match dps
+            .front
+            .poll_attested(&dps.service, &peer, operation_id, req.now_secs())
+        {
+            Ok(answer) => answer,
+            Err(refused) => {
+                return dps_unauthorized(
+                    req,
+                    "unauthorized",
+                    format!("poll refused: {}", refused.reason),
+                );
+            }
+        };
     let owner = serde_json::from_slice::<serde_json::Value>(&body)
         .ok()
         .and_then(|v| {

@@ -35,11 +35,13 @@ impl Session {
                 }
             }
             Ok(RequestTopic::OperationStatus { rid, operation_id }) => {
+                let now = unix_now().as_secs();
                 let answer = self.shared.realm.read().ok().and_then(|realm| {
-                    realm
-                        .dps
-                        .as_ref()
-                        .map(|dps| dps.front.poll(peer.client_id, operation_id))
+                    realm.dps.as_ref().map(|dps| {
+                        dps.front
+                            .poll_attested(&dps.service, &peer, operation_id, now)
+                            .unwrap_or_else(|refused| (refused.status, refused.body))
+                    })
                 });
                 let (status, body) = answer.unwrap_or((404, Vec::new()));
                 (response_topic(status, rid, None).unwrap_or_default(), body)
