@@ -44,6 +44,10 @@ const EXPECTED: &[(&str, Expected)] = &[
     ("mqtt_module_key", Ok(("dev1/mod1", "secondary device key"))),
     ("amqp_sasl_device", Ok(("dev1", "primary device key"))),
     (
+        "amqp_sasl_link_names_another_device",
+        Err("client_id_mismatch"),
+    ),
+    (
         "amqp_sasl_policy",
         Ok(("dev1", "primary key of policy device")),
     ),

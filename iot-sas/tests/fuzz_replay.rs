@@ -58,6 +58,8 @@ const VERIFY_EXPECTED: &[(&str, Result<KeySlot, &str>)] = &[
     ("sign_mode_primary", Ok(KeySlot::Primary)),
     ("sign_mode_secondary_ok", Ok(KeySlot::Secondary)),
     ("expired", Err("expired")),
+    ("within_skew", Ok(KeySlot::Primary)),
+    ("past_skew", Err("expired")),
     ("prefix_not_segment", Err("resource")),
     ("sdk_spelling_module_resource", Err("resource")),
     ("sdk_spelling_longer_id", Err("resource")),

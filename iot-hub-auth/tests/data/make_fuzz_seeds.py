@@ -166,6 +166,10 @@ def main():
         "mqtt_module_key": request("mqtt", "dev1/mod1", user("dev1/mod1"),
                                    token(MOD1_S, f"{HOST}/devices/dev1/modules/mod1", exp)),
         "amqp_sasl_device": request("amqp", username="dev1@sas.contoso", password=dev),
+        # The SASL user name claims dev1, the link names another device: the claim must
+        # agree with the link (a 60 s fuzz run of a mutant that ignored the link found this).
+        "amqp_sasl_link_names_another_device": request("amqp", username="dev1@sas.contoso",
+                                                       password=dev, device="dev2"),
         "amqp_sasl_policy": request("amqp", username="device@sas.root.contoso",
                                     password=token(DEVICE_P, f"{HOST}/devices", exp, "device"),
                                     device="dev1"),

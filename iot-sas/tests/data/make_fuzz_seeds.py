@@ -109,6 +109,9 @@ def main():
         "dotnet_double": (NOW, tokens["dotnet_double"], f"{HUB}/devices/dev#1"),
         "plus_for_space": (NOW, tokens["plus_for_space"], f"{HUB}/devices/a b"),
         "expired": (1578999999, tokens["hub_device_rfc3986"], device),
+        # The verifier's 300 s of clock skew (§1.4.4): valid up to `se + 300`, not one second more.
+        "within_skew": (SE + 300, tokens["hub_device_rfc3986"], device),
+        "past_skew": (SE + 301, tokens["hub_device_rfc3986"], device),
         "prefix_not_segment": (NOW, tokens["hub_device_rfc3986"], f"{device}10"),
         "sdk_spelling_module_resource": (NOW, tokens["hub_device_rfc3986"],
                                          f"{HUB}/my_device/mod"),
