@@ -41,9 +41,16 @@ fn with_exit_codes(cmd: clap::Command) -> clap::Command {
 /// `error: ...` on stderr with status 2 (and a JSON error object on stdout with `--json`).
 pub(crate) fn usage_error(err: &clap::Error, json: bool) -> ExitCode {
     if !err.use_stderr() {
-        // --help / --version: a closed pipe is fine, nothing else to report.
-        let _ = err.print();
-        return Exit::Ok.into();
+        // --help / --version go through the same writer as every output: a closed pipe ends
+        // quietly, any other write failure (a full disk) is `error: ...` and status 2.
+        use std::io::IsTerminal as _;
+        let rendered = err.render();
+        let text = if std::io::stdout().is_terminal() {
+            rendered.ansi().to_string()
+        } else {
+            rendered.to_string()
+        };
+        return crate::output::finish(Out::new(false).text(&text).map(|()| Exit::Ok), false);
     }
     let _ = err.print();
     if json {
