@@ -31,7 +31,7 @@ use std::sync::OnceLock;
 
 use iot_dps_service::{
     Attestation, Decision, DpsCertificate, DpsInstance, DpsTransport, EnrollmentGroup,
-    EnrollmentRef, EnrollmentSettings, HubChange, IndividualEnrollment, KeySlotName, LinkedHub,
+    EnrollmentRef, EnrollmentSettings, HubChange, IndividualEnrollment, LinkedHub,
     ProvisioningService, RecordCredential, RecordStatus, RecordSubstatus, RegisterStep,
     RegistrationOutcome, RegistrationRecord, RegistrationRequest, X509Attestation,
     X509CaReferences,
@@ -213,7 +213,7 @@ impl<'a> Input<'a> {
             generation: 7,
             enrollment: EnrollmentRef::Individual(self.registration_id.to_owned()),
             credential: RecordCredential::SymmetricKey {
-                slot: KeySlotName::Primary,
+                slot: iot_sas::KeySlot::Primary,
             },
         })
     }
@@ -280,7 +280,7 @@ pub fn run(data: &[u8]) {
                         sas_reference::sr_covers(sr, &resource, true),
                         "accepted sr {sr:?} for {reg:?}"
                     );
-                    let slot = usize::from(*slot == KeySlotName::Secondary);
+                    let slot = usize::from(*slot == iot_sas::KeySlot::Secondary);
                     let key = match enrollment {
                         EnrollmentRef::Individual(id) => {
                             assert!(id.eq_ignore_ascii_case("dev-1"));

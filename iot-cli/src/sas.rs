@@ -5,9 +5,7 @@
 //! a signature only as its first 6 characters (`inspect`).
 
 use clap::Subcommand;
-use iot_sas::{
-    Error, KeySlot, SasToken, SharedAccessKey, Verifier, derive_device_key, encode_resource,
-};
+use iot_sas::{Error, SasToken, SharedAccessKey, Verifier, derive_device_key, encode_resource};
 use percent_encoding::percent_decode_str;
 use serde_json::json;
 
@@ -216,7 +214,7 @@ fn verify(verifier: &Verifier, text: &str, resource: Option<&str>, now: u64, out
     };
     match verifier.verify(&token, resource, now) {
         Ok(verified) => {
-            let key = slot(verified.key);
+            let key = verified.key.as_str();
             let mut fields = json!({ "key": key });
             put_time(&mut fields, "expiry", verified.expiry);
             let text = format!("accepted: {key} key, expires {}", show(verified.expiry));
@@ -262,13 +260,6 @@ fn resource_mismatch(sr_raw: &str, requested: &str, segment: usize) -> String {
 /// One level of `%XX` decoding, for display (invalid UTF-8 shown as U+FFFD).
 fn decode(text: &str) -> String {
     percent_decode_str(text).decode_utf8_lossy().into_owned()
-}
-
-fn slot(slot: KeySlot) -> &'static str {
-    match slot {
-        KeySlot::Primary => "primary",
-        KeySlot::Secondary => "secondary",
-    }
 }
 
 fn inspect(text: &str, now: u64, out: Out) -> Outcome {

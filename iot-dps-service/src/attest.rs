@@ -1,15 +1,17 @@
 //! Attestation: which enrollment a registration belongs to, and whether the credential
 //! proves it (reference ../shared/reference/azure-iot-protocol.md §3, §7.5, §9).
 
-use iot_sas::{MacKey, SasToken, derive_device_key, derive_device_mac_key, resource_matches};
+use iot_sas::{
+    KeySlot, MacKey, SasToken, derive_device_key, derive_device_mac_key, resource_matches,
+};
 use iot_x509::{CertificateDer, CertificateInfo};
 use zeroize::Zeroizing;
 
 use crate::ids::{MAX_X509_REGISTRATION_ID_LEN, fold, validate_registration_id};
 use crate::service::{ProvisioningService, hex_upper, same_enrollment, sha256};
 use crate::{
-    AttestationType, EnrollmentRef, EnrollmentSettings, KeySlotName, ProvisioningStatus,
-    RecordCredential, RegistrationFailure,
+    AttestationType, EnrollmentRef, EnrollmentSettings, ProvisioningStatus, RecordCredential,
+    RegistrationFailure,
 };
 
 /// The credential the hub identity gets (§7.5, §9 step 4). `Debug` redacts the keys.
@@ -93,8 +95,8 @@ impl ProvisioningService {
                 });
             };
             let slot = [
-                (KeySlotName::Primary, &keys.primary_key),
-                (KeySlotName::Secondary, &keys.secondary_key),
+                (KeySlot::Primary, &keys.primary_key),
+                (KeySlot::Secondary, &keys.secondary_key),
             ]
             .into_iter()
             .find(|(_, text)| {
@@ -138,14 +140,14 @@ impl ProvisioningService {
         &self,
         registration_id: &str,
         token: &SasToken<'_>,
-    ) -> Result<(Attested, KeySlotName), RegistrationFailure> {
+    ) -> Result<(Attested, KeySlot), RegistrationFailure> {
         // Each candidate costs the derivation HMAC (straight into a compact `MacKey`) and the
         // token MAC, compared in constant time by iot-sas.
         for entry in &self.groups {
             let Some(keys) = &entry.keys else { continue };
             for (slot, group_key) in [
-                (KeySlotName::Primary, &keys.primary),
-                (KeySlotName::Secondary, &keys.secondary),
+                (KeySlot::Primary, &keys.primary),
+                (KeySlot::Secondary, &keys.secondary),
             ] {
                 if derive_device_mac_key(group_key, registration_id)
                     .verify(token)

@@ -29,19 +29,18 @@ pub enum Error {
         /// The host name (clipped).
         host: String,
     },
-    /// A symmetric key is not standard base64 (§8.1).
-    #[error("{enrollment}: symmetric key is not base64")]
-    KeyNotBase64 {
+    /// A symmetric key is not strict standard base64 of 16..=64 bytes (§8.1; the rule is
+    /// iot-sas's
+    /// [`SharedAccessKey::from_registered_base64`](iot_sas::SharedAccessKey::from_registered_base64)).
+    #[error("{enrollment}: {slot} symmetric key is invalid: {source}")]
+    InvalidKey {
         /// The enrollment.
         enrollment: EnrollmentRef,
-    },
-    /// A symmetric key decodes to a size outside 16..=64 bytes (§8.1).
-    #[error("{enrollment}: symmetric key is {len} bytes, expected 16 to 64")]
-    KeyLength {
-        /// The enrollment.
-        enrollment: EnrollmentRef,
-        /// Decoded length.
-        len: usize,
+        /// Primary or secondary key.
+        slot: iot_sas::KeySlot,
+        /// Why iot-sas refused it (never the key itself).
+        #[source]
+        source: iot_sas::Error,
     },
     /// A required attestation or policy field is missing (§8.1).
     #[error("{enrollment}: missing {field}")]

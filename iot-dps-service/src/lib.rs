@@ -33,9 +33,7 @@ pub use ids::{
     validate_registration_id,
 };
 pub use instance::{DpsCertificate, DpsInstance, LinkedHub, MAX_CERTIFICATES, MAX_LINKED_HUBS};
-pub use record::{
-    KeySlotName, RecordCredential, RecordStatus, RecordSubstatus, RegistrationRecord,
-};
+pub use record::{RecordCredential, RecordStatus, RecordSubstatus, RegistrationRecord};
 pub use register::{Decision, PendingAllocation, RegisterStep, RegistrationOutcome, WireResponse};
 pub use reprovision::{PreviousAssignment, Reprovision, TwinPlan, decide_reprovision};
 pub use request::{DpsTransport, RegistrationRequest};
@@ -45,4 +43,3 @@ pub use service::{
     DEFAULT_TOKEN_SKEW_SECS, MAX_INDIVIDUAL_ENROLLMENTS, MAX_SYMMETRIC_KEY_GROUPS, MAX_X509_GROUPS,
     ProvisioningService,
 };
-pub use validate::KEY_LEN_RANGE;

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use base64::Engine as _;
-use iot_sas::MacKey;
+use iot_sas::{KeySlot, MacKey};
 use iot_x509::{CaSet, CertificateDer, RegisteredCa};
 use sha2::{Digest as _, Sha256};
 
@@ -298,15 +298,10 @@ impl ProvisioningService {
             .as_ref()
             .filter(|_| kind == AttestationType::SymmetricKey)
         {
-            let key = |text| {
-                let bytes = decode_key(&who, text)?;
-                MacKey::from_bytes(&bytes).map_err(|_| Error::KeyNotBase64 {
-                    enrollment: who.clone(),
-                })
-            };
+            let key = |slot, text| decode_key(&who, slot, text).map(MacKey::from);
             keys = Some(GroupKeys {
-                primary: key(&sym.primary_key)?,
-                secondary: key(&sym.secondary_key)?,
+                primary: key(KeySlot::Primary, &sym.primary_key)?,
+                secondary: key(KeySlot::Secondary, &sym.secondary_key)?,
             });
         }
         if let Some(x509) = group

@@ -1,16 +1,13 @@
 //! Validation of enrollments when they are loaded or changed (reference
 //! ../shared/reference/azure-iot-protocol.md §4, §8.1, §8.2).
 
-use base64::Engine as _;
+use iot_sas::{KeySlot, SharedAccessKey};
 
 use crate::ids::{validate_device_id, validate_registration_id};
 use crate::{
     AllocationPolicy, Attestation, AttestationType, DpsInstance, EnrollmentGroup, EnrollmentRef,
     EnrollmentSettings, Error, IndividualEnrollment, KeyText,
 };
-
-/// Symmetric-key size range in decoded bytes (§8.1).
-pub const KEY_LEN_RANGE: core::ops::RangeInclusive<usize> = 16..=64;
 
 impl IndividualEnrollment {
     /// Checks the rules that concern this enrollment alone and its hubs (§4, §8.1, §8.2).
@@ -50,24 +47,18 @@ impl EnrollmentGroup {
     }
 }
 
-/// Decodes a base64 enrollment key and checks its size (§8.1: 16..=64 bytes).
+/// Decodes an enrollment key with iot-sas's rule for registered keys (strict base64,
+/// 16..=64 bytes, §8.1).
 pub(crate) fn decode_key(
     who: &EnrollmentRef,
+    slot: KeySlot,
     key: &KeyText,
-) -> Result<zeroize::Zeroizing<Vec<u8>>, Error> {
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(key.secret_text())
-        .map_err(|_| Error::KeyNotBase64 {
-            enrollment: who.clone(),
-        })?;
-    let bytes = zeroize::Zeroizing::new(bytes);
-    if !KEY_LEN_RANGE.contains(&bytes.len()) {
-        return Err(Error::KeyLength {
-            enrollment: who.clone(),
-            len: bytes.len(),
-        });
-    }
-    Ok(bytes)
+) -> Result<SharedAccessKey, Error> {
+    SharedAccessKey::from_registered_base64(key.secret_text()).map_err(|source| Error::InvalidKey {
+        enrollment: who.clone(),
+        slot,
+        source,
+    })
 }
 
 fn check_attestation(who: &EnrollmentRef, att: &Attestation, group: bool) -> Result<(), Error> {
@@ -81,8 +72,8 @@ fn check_attestation(who: &EnrollmentRef, att: &Attestation, group: bool) -> Res
                 .symmetric_key
                 .as_ref()
                 .ok_or_else(|| missing("symmetricKey"))?;
-            decode_key(who, &keys.primary_key)?;
-            decode_key(who, &keys.secondary_key)?;
+            decode_key(who, KeySlot::Primary, &keys.primary_key)?;
+            decode_key(who, KeySlot::Secondary, &keys.secondary_key)?;
         }
         AttestationType::X509 => {
             let x = att.x509.as_ref().ok_or_else(|| missing("x509"))?;
@@ -154,6 +145,7 @@ fn check_settings(
 mod tests {
     use super::*;
     use crate::{LinkedHub, X509Attestation, X509CaReferences};
+    use base64::Engine as _;
 
     const K16: &str = "AAECAwQFBgcICQoLDA0ODw==";
 
@@ -182,25 +174,27 @@ mod tests {
         assert_eq!(sym("a", &k64).validate(&dps()), Ok(()));
         let k15 = base64::engine::general_purpose::STANDARD.encode([7u8; 15]);
         let who = EnrollmentRef::Individual("a".into());
+        let invalid = |source| Error::InvalidKey {
+            enrollment: who.clone(),
+            slot: KeySlot::Primary,
+            source,
+        };
         assert_eq!(
             sym("a", &k15).validate(&dps()),
-            Err(Error::KeyLength {
-                enrollment: who.clone(),
-                len: 15
-            })
+            Err(invalid(iot_sas::Error::RegisteredKeyLength { len: 15 }))
         );
         let k65 = base64::engine::general_purpose::STANDARD.encode([7u8; 65]);
         assert_eq!(
             sym("a", &k65).validate(&dps()),
-            Err(Error::KeyLength {
-                enrollment: who.clone(),
-                len: 65
-            })
+            Err(invalid(iot_sas::Error::RegisteredKeyLength { len: 65 }))
         );
-        assert_eq!(
+        assert!(matches!(
             sym("a", "not base64!").validate(&dps()),
-            Err(Error::KeyNotBase64 { enrollment: who })
-        );
+            Err(Error::InvalidKey {
+                source: iot_sas::Error::KeyBase64(_),
+                ..
+            })
+        ));
     }
 
     #[test]

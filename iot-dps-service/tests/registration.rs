@@ -6,7 +6,7 @@ use base64::Engine as _;
 use iot_dps_service::{
     AllocationPolicy, AllocationResponse, Attestation, CustomAllocationDefinition, Decision,
     DeviceResponse, DpsCertificate, DpsInstance, DpsTransport, EnrollmentGroup, EnrollmentRef,
-    EnrollmentSettings, Error, HubChange, HubLatency, IndividualEnrollment, KeySlotName, LinkedHub,
+    EnrollmentSettings, Error, HubChange, HubLatency, IndividualEnrollment, LinkedHub,
     ProvisioningService, ProvisioningStatus, RecordCredential, RecordStatus, RecordSubstatus,
     RegisterStep, RegistrationFailure, RegistrationOutcome, RegistrationRecord,
     RegistrationRequest, ReprovisionPolicy, RevocationAction, RevocationWarning, TwinChange,
@@ -107,7 +107,10 @@ fn assigned(outcome: &RegistrationOutcome) -> (&str, RecordSubstatus, &Enrollmen
 #[test]
 fn individual_key_is_accepted_with_primary_or_secondary() {
     let service = ProvisioningService::load(instance(), [sym_individual("dev-1", 1)], []).unwrap();
-    for (seed, slot) in [(1, KeySlotName::Primary), (2, KeySlotName::Secondary)] {
+    for (seed, slot) in [
+        (1, iot_sas::KeySlot::Primary),
+        (2, iot_sas::KeySlot::Secondary),
+    ] {
         let t = token(&key(seed), SCOPE, "dev-1", NOW + 3600, Some("registration"));
         let out = register_sas(&service, "dev-1", &t, None);
         assert_eq!(assigned(&out).1, RecordSubstatus::InitialAssignment);
@@ -231,7 +234,10 @@ fn registration_id_lookup_is_case_insensitive_and_device_id_comes_from_the_enrol
 fn group_accepts_the_derived_key_from_either_group_key() {
     let groups = [sym_group("g1", 10), sym_group("g2", 20)];
     let service = ProvisioningService::load(instance(), [], groups).unwrap();
-    for (seed, slot) in [(20, KeySlotName::Primary), (21, KeySlotName::Secondary)] {
+    for (seed, slot) in [
+        (20, iot_sas::KeySlot::Primary),
+        (21, iot_sas::KeySlot::Secondary),
+    ] {
         let device_key = derive_device_key(&key(seed), "member-7");
         let t = token(
             &device_key,

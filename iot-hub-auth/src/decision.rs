@@ -34,19 +34,12 @@ pub enum AuthMethod<'a> {
 impl core::fmt::Display for AuthMethod<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            Self::DeviceKey(slot) => write!(f, "{} device key", slot_name(*slot)),
-            Self::Policy { name, key } => write!(f, "{} key of policy {name}", slot_name(*key)),
+            Self::DeviceKey(slot) => write!(f, "{slot} device key"),
+            Self::Policy { name, key } => write!(f, "{key} key of policy {name}"),
             Self::Thumbprint(ThumbprintMatch::Primary) => f.write_str("primary thumbprint"),
             Self::Thumbprint(ThumbprintMatch::Secondary) => f.write_str("secondary thumbprint"),
             Self::Ca { name } => write!(f, "certificate chain to CA {name}"),
         }
-    }
-}
-
-fn slot_name(slot: KeySlot) -> &'static str {
-    match slot {
-        KeySlot::Primary => "primary",
-        KeySlot::Secondary => "secondary",
     }
 }
 

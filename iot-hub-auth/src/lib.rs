@@ -23,7 +23,7 @@ pub use authorize::{authorize, authorize_service};
 pub use decision::{
     Allow, AllowedIdentity, AuthMethod, Decision, DenyReason, Presented, ServiceAllow,
 };
-pub use error::{Error, IdKind, Slot};
+pub use error::{Error, IdKind};
 pub use hub::{
     CertificateDocument, CertificateProperties, DEFAULT_CLOCK_SKEW_SECS, HubDocument, HubPolicy,
     HubSettings,
@@ -34,7 +34,7 @@ pub use id::{
 };
 pub use identity::{
     Authentication, AuthenticationType, Capabilities, DeviceIdentity, IdentityStatus,
-    MAX_IDENTITY_KEY_LEN, MAX_STATUS_REASON_LEN, MIN_KEY_LEN, SymmetricKey, X509Thumbprint,
+    MAX_STATUS_REASON_LEN, SymmetricKey, X509Thumbprint,
 };
 pub use in_memory::InMemoryRegistry;
 pub use keys::PreKeyedKeys;

@@ -220,6 +220,14 @@ pub enum Error {
         /// [`MAX_KEY_LEN`](crate::MAX_KEY_LEN).
         max: usize,
     },
+    /// A key that IoT Hub or DPS holds (identity, policy or enrollment key) does not decode
+    /// to [`REGISTERED_KEY_LEN`](crate::REGISTERED_KEY_LEN) (16..=64) bytes (reference §1.2,
+    /// §8.1).
+    #[error("key is {len} bytes, IoT Hub and DPS keys are 16 to 64 bytes")]
+    RegisteredKeyLength {
+        /// Decoded length.
+        len: usize,
+    },
     /// The token text is longer than [`MAX_TOKEN_LEN`](crate::MAX_TOKEN_LEN).
     #[error("token is {len} bytes, the maximum is {max}")]
     TokenTooLong {
@@ -333,6 +341,7 @@ impl Error {
             Self::KeyBase64(_) => "key_not_base64",
             Self::EmptyKey => "empty_key",
             Self::KeyTooLong { .. } => "key_too_long",
+            Self::RegisteredKeyLength { .. } => "registered_key_length",
             Self::TokenTooLong { .. } => "token_too_long",
             Self::MissingPrefix => "missing_prefix",
             Self::InvalidCharacter { .. } => "invalid_character",
@@ -405,6 +414,10 @@ mod tests {
             ),
             (Error::EmptyKey, "empty_key"),
             (Error::KeyTooLong { len: 65, max: 64 }, "key_too_long"),
+            (
+                Error::RegisteredKeyLength { len: 15 },
+                "registered_key_length",
+            ),
             (Error::TokenTooLong { len: 9, max: 1 }, "token_too_long"),
             (Error::MissingPrefix, "missing_prefix"),
             (

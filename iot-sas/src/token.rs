@@ -745,7 +745,7 @@ mod tests {
                 *byte = next() as u8;
             }
             let mut text = std::string::String::from(
-                crate::key::encode_base64_into(&mac, &mut [0; 44]).unwrap(),
+                crate::key_text::encode_base64_into(&mac, &mut [0; 44]).unwrap(),
             );
             // Mutate some rounds: flip a symbol, escape characters, drop the padding.
             match round % 6 {

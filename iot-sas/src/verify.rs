@@ -1,20 +1,11 @@
 //! Token verification with pre-keyed primary and secondary keys (reference §1.4).
 
 use crate::resource::first_difference;
-use crate::{Error, MacKey, SasToken, SharedAccessKey};
+use crate::{Error, KeySlot, MacKey, SasToken, SharedAccessKey};
 
 /// Default clock skew in seconds: 5 minutes, csharp `SharedAccessSignatureConstants.MaxClockSkew`
 /// as used by EdgeHub (reference §1.4.4). The services' own tolerance is not published (§10.1).
 pub const DEFAULT_SKEW_SECS: u64 = 300;
-
-/// Which key produced the token's MAC.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum KeySlot {
-    /// The primary key.
-    Primary,
-    /// The secondary key (tried only after the primary failed, §1.4.3).
-    Secondary,
-}
 
 /// A successful verification.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -107,13 +98,8 @@ impl Verifier {
     ///
     /// [`Error::SignatureMismatch`].
     pub fn verify_signature(&self, token: &SasToken<'_>) -> Result<KeySlot, Error> {
-        if self.primary.verify(token).is_ok() {
-            return Ok(KeySlot::Primary);
-        }
-        match &self.secondary {
-            Some(secondary) if secondary.verify(token).is_ok() => Ok(KeySlot::Secondary),
-            _ => Err(Error::SignatureMismatch),
-        }
+        KeySlot::that_signed(token, &self.primary, self.secondary.as_ref())
+            .ok_or(Error::SignatureMismatch)
     }
 
     /// Parses `text` and verifies it: [`SasToken::parse`] then [`verify`](Self::verify).
