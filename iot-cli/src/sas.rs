@@ -69,7 +69,7 @@ pub(crate) enum Command {
         #[arg(long, visible_alias = "at", value_parser = parse_time)]
         now: Option<u64>,
         /// Tolerated clock skew: seconds or a duration such as 5m.
-        #[arg(long, default_value = "300", value_parser = parse_ttl)]
+        #[arg(long, default_value_t = iot_sas::DEFAULT_SKEW_SECS, value_parser = parse_ttl)]
         skew: u64,
     },
     /// Show a token's fields (the signature truncated). Exit 0 well-formed, 1 malformed.

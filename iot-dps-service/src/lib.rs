@@ -40,6 +40,5 @@ pub use request::{DpsTransport, RegistrationRequest};
 pub use response::{DeviceResponse, iso8601};
 pub use revocation::{RevocationAction, RevocationPlan, RevocationWarning};
 pub use service::{
-    DEFAULT_TOKEN_SKEW_SECS, MAX_INDIVIDUAL_ENROLLMENTS, MAX_SYMMETRIC_KEY_GROUPS, MAX_X509_GROUPS,
-    ProvisioningService,
+    MAX_INDIVIDUAL_ENROLLMENTS, MAX_SYMMETRIC_KEY_GROUPS, MAX_X509_GROUPS, ProvisioningService,
 };

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use base64::Engine as _;
-use iot_sas::{KeySlot, MacKey};
+use iot_sas::{DEFAULT_SKEW_SECS, KeySlot, MacKey};
 use iot_x509::{CaSet, CertificateDer, RegisteredCa};
 use sha2::{Digest as _, Sha256};
 
@@ -21,9 +21,6 @@ pub const MAX_SYMMETRIC_KEY_GROUPS: usize = 100;
 pub const MAX_X509_GROUPS: usize = 100;
 /// Most individual enrollments per instance (§5.5).
 pub const MAX_INDIVIDUAL_ENROLLMENTS: usize = 1_000_000;
-/// Default tolerance for a DPS token's `se` in the past (§1.4 rule 4, EdgeHub/SDK 5 minutes;
-/// the service's own value is OPEN §10.1).
-pub const DEFAULT_TOKEN_SKEW_SECS: u64 = 300;
 
 pub(crate) type Sha256Digest = [u8; 32];
 
@@ -104,7 +101,7 @@ impl ProvisioningService {
             individuals: HashMap::new(),
             groups: Vec::new(),
             by_cert: HashMap::new(),
-            token_skew_secs: DEFAULT_TOKEN_SKEW_SECS,
+            token_skew_secs: DEFAULT_SKEW_SECS,
         })
     }
 
@@ -139,7 +136,8 @@ impl ProvisioningService {
         Ok(service)
     }
 
-    /// Sets the tolerance for an expired DPS token (default [`DEFAULT_TOKEN_SKEW_SECS`]).
+    /// Sets the tolerance for an expired DPS token (default [`iot_sas::DEFAULT_SKEW_SECS`],
+    /// 5 minutes; the service's own value is OPEN, reference §10.1).
     #[must_use]
     pub fn with_token_skew(mut self, secs: u64) -> Self {
         self.token_skew_secs = secs;

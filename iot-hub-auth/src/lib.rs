@@ -24,10 +24,7 @@ pub use decision::{
     Allow, AllowedIdentity, AuthMethod, Decision, DenyReason, Presented, ServiceAllow,
 };
 pub use error::{Error, IdKind};
-pub use hub::{
-    CertificateDocument, CertificateProperties, DEFAULT_CLOCK_SKEW_SECS, HubDocument, HubPolicy,
-    HubSettings,
-};
+pub use hub::{CertificateDocument, CertificateProperties, HubDocument, HubPolicy, HubSettings};
 pub use id::{
     ID_SPECIAL_CHARS, MAX_ID_LEN, MAX_POLICY_NAME_LEN, hub_name, validate_device_id,
     validate_host_name, validate_module_id, validate_policy_name,

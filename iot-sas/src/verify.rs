@@ -3,8 +3,9 @@
 use crate::resource::first_difference;
 use crate::{Error, KeySlot, MacKey, SasToken, SharedAccessKey};
 
-/// Default clock skew in seconds: 5 minutes, csharp `SharedAccessSignatureConstants.MaxClockSkew`
-/// as used by EdgeHub (reference §1.4.4). The services' own tolerance is not published (§10.1).
+/// Default clock skew in seconds, the one default of every token check in the workspace (hub
+/// settings, DPS, the CLI): 5 minutes, csharp `SharedAccessSignatureConstants.MaxClockSkew` as
+/// used by EdgeHub (reference §1.4.4). The services' own tolerance is not published (§10.1).
 pub const DEFAULT_SKEW_SECS: u64 = 300;
 
 /// A successful verification.

@@ -38,7 +38,7 @@ pub struct HubState {
 }
 
 fn default_skew() -> u64 {
-    iot_hub_auth::DEFAULT_CLOCK_SKEW_SECS
+    iot_sas::DEFAULT_SKEW_SECS
 }
 
 impl HubState {
