@@ -7,7 +7,7 @@ use iot_sas::{
 use iot_x509::{CertificateDer, CertificateInfo};
 use zeroize::Zeroizing;
 
-use crate::ids::{MAX_X509_REGISTRATION_ID_LEN, fold, validate_registration_id};
+use crate::registration_id::{MAX_X509_REGISTRATION_ID_LEN, fold, validate_registration_id};
 use crate::service::{ProvisioningService, hex_upper, same_enrollment, sha256};
 use crate::{
     AttestationType, EnrollmentRef, EnrollmentSettings, ProvisioningStatus, RecordCredential,
@@ -73,7 +73,7 @@ impl ProvisioningService {
         let token = SasToken::parse(token_text).map_err(RegistrationFailure::Token)?;
         if let Some(skn) = token.key_name().filter(|k| *k != "registration") {
             return Err(RegistrationFailure::KeyName {
-                key_name: crate::ids::clip(skn),
+                key_name: crate::registration_id::clip(skn),
             });
         }
         let expected = format!(
@@ -173,7 +173,7 @@ impl ProvisioningService {
             }
         }
         Err(RegistrationFailure::NoEnrollment {
-            registration_id: crate::ids::clip(registration_id),
+            registration_id: crate::registration_id::clip(registration_id),
         })
     }
 
@@ -202,7 +202,7 @@ impl ProvisioningService {
         validate_registration_id(&cn).map_err(|e| cert_err(e.to_string()))?;
         if cn != registration_id {
             return Err(RegistrationFailure::RegistrationIdNotCommonName {
-                registration_id: crate::ids::clip(registration_id),
+                registration_id: crate::registration_id::clip(registration_id),
                 common_name: cn,
             });
         }

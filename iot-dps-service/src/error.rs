@@ -17,6 +17,16 @@ pub enum Error {
         /// The broken rule.
         reason: &'static str,
     },
+    /// An individual enrollment's `deviceId` is not an IoT Hub device ID (§4; the rule is
+    /// [`iot_hub_auth::validate_device_id`]).
+    #[error("{enrollment}: {source}")]
+    InvalidDeviceId {
+        /// The enrollment.
+        enrollment: EnrollmentRef,
+        /// iot-hub-auth's refusal.
+        #[source]
+        source: iot_hub_auth::Error,
+    },
     /// The ID scope is empty or not ASCII alphanumeric (§4).
     #[error("invalid id scope '{scope}'")]
     InvalidIdScope {

@@ -5,10 +5,10 @@ mod attest;
 mod decision;
 mod enrollment;
 mod error;
-mod ids;
 mod instance;
 mod record;
 mod register;
+mod registration_id;
 mod reprovision;
 mod request;
 mod response;
@@ -28,13 +28,12 @@ pub use enrollment::{
     X509Attestation, X509CaReferences, X509CertificateWithInfo, X509Certificates,
 };
 pub use error::Error;
-pub use ids::{
-    MAX_DEVICE_ID_LEN, MAX_REGISTRATION_ID_LEN, MAX_X509_REGISTRATION_ID_LEN, validate_device_id,
-    validate_registration_id,
-};
 pub use instance::{DpsCertificate, DpsInstance, LinkedHub, MAX_CERTIFICATES, MAX_LINKED_HUBS};
 pub use record::{RecordCredential, RecordStatus, RecordSubstatus, RegistrationRecord};
 pub use register::{Decision, PendingAllocation, RegisterStep, RegistrationOutcome, WireResponse};
+pub use registration_id::{
+    MAX_REGISTRATION_ID_LEN, MAX_X509_REGISTRATION_ID_LEN, validate_registration_id,
+};
 pub use reprovision::{PreviousAssignment, Reprovision, TwinPlan, decide_reprovision};
 pub use request::{DpsTransport, RegistrationRequest};
 pub use response::{DeviceResponse, iso8601};

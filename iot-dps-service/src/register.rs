@@ -8,7 +8,7 @@ use iot_dps_proto::{DeviceRegistration, UserNameParts};
 
 use crate::RegistrationRequest;
 use crate::attest::Attested;
-use crate::ids::{clip, validate_registration_id};
+use crate::registration_id::{clip, validate_registration_id};
 use crate::response::{DeviceResponse, failed_response, hub_changes, iso8601, success_response};
 use crate::{
     AllocationPolicy, AllocationRequest, AllocationResponse, DeviceRuntimeContext, EnrollmentRef,

@@ -199,36 +199,38 @@ impl ProvisioningService {
                 )
         };
         let (kind, start): (AttestationType, Vec<Vec<u8>>) = match target {
-            EnrollmentRef::Individual(id) => match self.individuals.get(&crate::ids::fold(id)) {
-                Some(entry) => {
-                    let e = &entry.enrollment;
-                    let mut start = entry.client_certs.clone();
-                    if let Some(refs) = e
-                        .attestation
-                        .x509
-                        .as_ref()
-                        .and_then(|x| x.ca_references.as_ref())
-                    {
-                        start.extend(
-                            refs.primary
-                                .iter()
-                                .chain(refs.secondary.iter())
-                                .filter_map(|n| self.ca_der.get(n).cloned()),
-                        );
-                        // A CA-referencing enrollment's devices are issued by that CA: a group
-                        // holding the same CA also accepts them.
-                        return self
-                            .groups_above(&start, true)
-                            .into_iter()
-                            .filter_map(|i| self.groups.get(i))
-                            .filter(enabled)
-                            .map(warn_x509)
-                            .collect();
+            EnrollmentRef::Individual(id) => {
+                match self.individuals.get(&crate::registration_id::fold(id)) {
+                    Some(entry) => {
+                        let e = &entry.enrollment;
+                        let mut start = entry.client_certs.clone();
+                        if let Some(refs) = e
+                            .attestation
+                            .x509
+                            .as_ref()
+                            .and_then(|x| x.ca_references.as_ref())
+                        {
+                            start.extend(
+                                refs.primary
+                                    .iter()
+                                    .chain(refs.secondary.iter())
+                                    .filter_map(|n| self.ca_der.get(n).cloned()),
+                            );
+                            // A CA-referencing enrollment's devices are issued by that CA: a group
+                            // holding the same CA also accepts them.
+                            return self
+                                .groups_above(&start, true)
+                                .into_iter()
+                                .filter_map(|i| self.groups.get(i))
+                                .filter(enabled)
+                                .map(warn_x509)
+                                .collect();
+                        }
+                        (e.attestation.kind, start)
                     }
-                    (e.attestation.kind, start)
+                    None => return Vec::new(),
                 }
-                None => return Vec::new(),
-            },
+            }
             EnrollmentRef::Group(id) => match self.group_index(id).and_then(|i| self.groups.get(i))
             {
                 Some(g) => (g.group.attestation.kind, g.certs.clone()),

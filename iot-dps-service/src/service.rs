@@ -8,7 +8,7 @@ use iot_sas::{DEFAULT_SKEW_SECS, KeySlot, MacKey};
 use iot_x509::{CaSet, CertificateDer, RegisteredCa};
 use sha2::{Digest as _, Sha256};
 
-use crate::ids::fold;
+use crate::registration_id::fold;
 use crate::validate::decode_key;
 use crate::{
     AttestationType, DpsInstance, EnrollmentGroup, EnrollmentRef, Error, IndividualEnrollment,
@@ -220,7 +220,7 @@ impl ProvisioningService {
                         enrollment: who,
                         reason: format!(
                             "certificate CN '{}' is not the registration id",
-                            crate::ids::clip(cn)
+                            crate::registration_id::clip(cn)
                         ),
                     });
                 }

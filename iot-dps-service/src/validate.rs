@@ -3,7 +3,7 @@
 
 use iot_sas::{KeySlot, SharedAccessKey};
 
-use crate::ids::{validate_device_id, validate_registration_id};
+use crate::registration_id::validate_registration_id;
 use crate::{
     AllocationPolicy, Attestation, AttestationType, DpsInstance, EnrollmentGroup, EnrollmentRef,
     EnrollmentSettings, Error, IndividualEnrollment, KeyText,
@@ -18,10 +18,15 @@ impl IndividualEnrollment {
     /// The first broken rule.
     pub fn validate(&self, dps: &DpsInstance) -> Result<(), Error> {
         validate_registration_id(&self.registration_id)?;
-        if let Some(device_id) = &self.device_id {
-            validate_device_id(device_id)?;
-        }
         let who = EnrollmentRef::Individual(self.registration_id.clone());
+        if let Some(device_id) = &self.device_id {
+            iot_hub_auth::validate_device_id(device_id).map_err(|source| {
+                Error::InvalidDeviceId {
+                    enrollment: who.clone(),
+                    source,
+                }
+            })?;
+        }
         check_attestation(&who, &self.attestation, false)?;
         check_settings(&who, &self.settings, dps)
     }
@@ -197,6 +202,23 @@ mod tests {
         ));
     }
 
+    /// An enrollment's `deviceId` follows iot-hub-auth's device-ID rule (§4).
+    #[test]
+    fn device_ids_follow_the_docs() {
+        let with_device = |id: &str| {
+            let mut e = sym("dev", K16);
+            e.device_id = Some(id.into());
+            e.validate(&dps())
+        };
+        assert_eq!(with_device("dev+1@x(y)$'"), Ok(()));
+        for bad in ["a/b", "", &"d".repeat(129)] {
+            assert!(
+                matches!(with_device(bad), Err(Error::InvalidDeviceId { .. })),
+                "{bad}"
+            );
+        }
+    }
+
     #[test]
     fn static_policy_needs_exactly_one_linked_hub() {
         let mut e = sym("dev", K16);
@@ -232,7 +254,7 @@ mod tests {
         e.device_id = Some("a/b".into());
         assert!(matches!(
             e.validate(&dps()),
-            Err(Error::InvalidId { kind: "device", .. })
+            Err(Error::InvalidDeviceId { .. })
         ));
         let group = EnrollmentGroup {
             enrollment_group_id: "g".into(),

@@ -6,7 +6,7 @@ use iot_sas::DEFAULT_SKEW_SECS;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, IdKind};
-use crate::id::{validate_host_name, validate_policy_name};
+use crate::identifier::{validate_host_name, validate_policy_name};
 use crate::identity::DeviceIdentity;
 use crate::in_memory::InMemoryRegistry;
 use crate::keys::PreKeyedKeys;
@@ -105,7 +105,7 @@ impl HubSettings {
 
     /// The hub name (first label of the host name).
     pub fn hub_name(&self) -> &str {
-        crate::id::hub_name(&self.host_name)
+        crate::identifier::hub_name(&self.host_name)
     }
 
     /// Adds (or replaces, by name) a shared access policy after validating its name and keys.

@@ -12,7 +12,7 @@ use iot_sas::KeySlot;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::Error;
-use crate::id::{validate_device_id, validate_module_id};
+use crate::identifier::{validate_device_id, validate_module_id};
 use crate::keys::registered_key;
 use iot_x509::Thumbprint;
 

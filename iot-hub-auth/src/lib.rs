@@ -8,7 +8,7 @@ mod claim;
 mod decision;
 mod error;
 mod hub;
-mod id;
+mod identifier;
 mod identity;
 mod in_memory;
 mod keys;
@@ -25,7 +25,7 @@ pub use decision::{
 };
 pub use error::{Error, IdKind};
 pub use hub::{CertificateDocument, CertificateProperties, HubDocument, HubPolicy, HubSettings};
-pub use id::{
+pub use identifier::{
     ID_SPECIAL_CHARS, MAX_ID_LEN, MAX_POLICY_NAME_LEN, hub_name, validate_device_id,
     validate_host_name, validate_module_id, validate_policy_name,
 };
