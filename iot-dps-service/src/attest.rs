@@ -4,11 +4,11 @@
 use iot_sas::{
     KeySlot, MacKey, SasToken, derive_device_key, derive_device_mac_key, resource_matches,
 };
-use iot_x509::{CertificateDer, CertificateInfo};
+use iot_x509::{CertificateDer, CertificateInfo, Thumbprint};
 use zeroize::Zeroizing;
 
 use crate::registration_id::{MAX_X509_REGISTRATION_ID_LEN, fold, validate_registration_id};
-use crate::service::{ProvisioningService, hex_upper, same_enrollment, sha256};
+use crate::service::{ProvisioningService, same_enrollment};
 use crate::{
     AttestationType, EnrollmentRef, EnrollmentSettings, ProvisioningStatus, RecordCredential,
     RegistrationFailure,
@@ -22,8 +22,11 @@ pub(crate) enum HubCredential {
         primary: Zeroizing<String>,
         secondary: Zeroizing<String>,
     },
-    /// `selfSigned` with these SHA-256 thumbprints (upper-case hex).
-    SelfSigned { primary: String, secondary: String },
+    /// `selfSigned` with these SHA-256 thumbprints.
+    SelfSigned {
+        primary: Thumbprint,
+        secondary: Thumbprint,
+    },
 }
 
 impl core::fmt::Debug for HubCredential {
@@ -206,10 +209,9 @@ impl ProvisioningService {
                 common_name: cn,
             });
         }
-        let leaf_digest = sha256(leaf);
-        let leaf_hex = hex_upper(&leaf_digest);
+        let leaf_thumbprint = Thumbprint::sha256_of(leaf);
         // 1. An individual enrollment that holds this very leaf.
-        if let Some(EnrollmentRef::Individual(id)) = self.by_cert.get(&leaf_digest)
+        if let Some(EnrollmentRef::Individual(id)) = self.by_cert.get(&leaf_thumbprint)
             && let Some(entry) = self.individuals.get(&fold(id))
         {
             if !info.is_valid_at(now) {
@@ -224,7 +226,7 @@ impl ProvisioningService {
                 entry
                     .client_certs
                     .get(i)
-                    .map_or_else(|| leaf_hex.clone(), |d| hex_upper(&sha256(d)))
+                    .map_or(leaf_thumbprint, |d| Thumbprint::sha256_of(d))
             };
             let attested = Attested {
                 enrollment: EnrollmentRef::Individual(e.registration_id.clone()),
@@ -239,7 +241,7 @@ impl ProvisioningService {
                     secondary: thumb(1),
                 },
                 record_credential: RecordCredential::X509 {
-                    sha256_thumbprint: leaf_hex.clone(),
+                    sha256_thumbprint: leaf_thumbprint,
                 },
                 leaf_der: Some(leaf.to_vec()),
                 signing_der: None,
@@ -250,9 +252,9 @@ impl ProvisioningService {
         // 2. Otherwise the chain must reach a verified CA.
         let verified = iot_x509::verify_client_chain(&self.cas, leaf, intermediates, now)
             .map_err(RegistrationFailure::Chain)?;
-        let self_signed = |primary: &str| HubCredential::SelfSigned {
-            primary: primary.to_owned(),
-            secondary: primary.to_owned(),
+        let self_signed = |primary: Thumbprint| HubCredential::SelfSigned {
+            primary,
+            secondary: primary,
         };
         // 2a. An individual enrollment for the registration ID takes precedence over groups:
         // a disabled one blocks the device (§7.6 "one device in a group"), an enabled one must
@@ -284,9 +286,9 @@ impl ProvisioningService {
                     .clone()
                     .unwrap_or_else(|| e.registration_id.clone()),
                 settings: e.settings.clone(),
-                hub_credential: self_signed(&leaf_hex),
+                hub_credential: self_signed(leaf_thumbprint),
                 record_credential: RecordCredential::X509 {
-                    sha256_thumbprint: leaf_hex.clone(),
+                    sha256_thumbprint: leaf_thumbprint,
                 },
                 leaf_der: Some(leaf.to_vec()),
                 signing_der: self.ca_der.get(&verified.ca_name).cloned(),
@@ -296,7 +298,9 @@ impl ProvisioningService {
         }
         // 2b. Groups, walking the verified path from the leaf's issuer to the CA.
         for cert in verified.path.iter().skip(1) {
-            let Some(owner @ EnrollmentRef::Group(_)) = self.by_cert.get(&sha256(cert)) else {
+            let Some(owner @ EnrollmentRef::Group(_)) =
+                self.by_cert.get(&Thumbprint::sha256_of(cert))
+            else {
                 continue;
             };
             let Some(entry) = self.groups.iter().find(|g| {
@@ -312,9 +316,9 @@ impl ProvisioningService {
                 registration_id: cn.clone(),
                 device_id: cn.clone(),
                 settings: entry.group.settings.clone(),
-                hub_credential: self_signed(&leaf_hex),
+                hub_credential: self_signed(leaf_thumbprint),
                 record_credential: RecordCredential::X509 {
-                    sha256_thumbprint: leaf_hex.clone(),
+                    sha256_thumbprint: leaf_thumbprint,
                 },
                 leaf_der: Some(leaf.to_vec()),
                 signing_der: Some(cert.to_vec()),

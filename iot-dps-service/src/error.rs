@@ -107,7 +107,7 @@ pub enum Error {
     #[error("certificate {thumbprint} is in both {first} and {second}")]
     DuplicateCertificate {
         /// SHA-256 thumbprint of the certificate.
-        thumbprint: String,
+        thumbprint: iot_x509::Thumbprint,
         /// The enrollment that has it.
         first: EnrollmentRef,
         /// The enrollment that also wants it.

@@ -2,6 +2,7 @@
 //! (reference ../shared/reference/azure-iot-protocol.md §8.1, §8.3).
 
 use iot_sas::KeySlot;
+use iot_x509::Thumbprint;
 use serde::{Deserialize, Serialize};
 
 use crate::EnrollmentRef;
@@ -108,7 +109,7 @@ pub enum RecordCredential {
     },
     /// An X.509 leaf, by its SHA-256 thumbprint (upper-case hex, §7.1).
     X509 {
-        /// SHA-256 thumbprint of the leaf DER.
-        sha256_thumbprint: String,
+        /// SHA-256 thumbprint of the leaf DER (upper-case hex in JSON).
+        sha256_thumbprint: Thumbprint,
     },
 }

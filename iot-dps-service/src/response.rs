@@ -8,7 +8,7 @@ use iot_dps_proto::{
 };
 use iot_hub_auth::{
     Authentication, AuthenticationType, Capabilities, DeviceIdentity, IdentityStatus, SymmetricKey,
-    Thumbprint, X509Thumbprint,
+    X509Thumbprint,
 };
 
 use crate::attest::{Attested, HubCredential};
@@ -162,8 +162,8 @@ pub(crate) fn identity(attested: &Attested, device_id: &str) -> DeviceIdentity {
             r#type: AuthenticationType::SelfSigned,
             symmetric_key: None,
             x509_thumbprint: Some(X509Thumbprint {
-                primary_thumbprint: Thumbprint::from_hex(primary).ok(),
-                secondary_thumbprint: Thumbprint::from_hex(secondary).ok(),
+                primary_thumbprint: Some(*primary),
+                secondary_thumbprint: Some(*secondary),
             }),
         },
     };

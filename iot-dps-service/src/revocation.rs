@@ -5,9 +5,9 @@
 use core::fmt;
 use std::collections::HashSet;
 
-use iot_x509::CertificateInfo;
+use iot_x509::{CertificateInfo, Thumbprint};
 
-use crate::service::{ProvisioningService, Sha256Digest, same_enrollment, sha256};
+use crate::service::{ProvisioningService, same_enrollment};
 use crate::{
     AttestationType, EnrollmentRef, Error, HubChange, ProvisioningStatus, RegistrationRecord,
 };
@@ -268,11 +268,11 @@ impl ProvisioningService {
                     .map(|i| (der.as_slice(), i))
             })
             .collect();
-        let mut above: HashSet<Sha256Digest> = HashSet::new();
+        let mut above: HashSet<Thumbprint> = HashSet::new();
         let mut frontier: Vec<String> = Vec::new();
         for der in start {
             if include_start {
-                above.insert(sha256(der));
+                above.insert(Thumbprint::sha256_of(der));
             }
             if let Ok(info) = CertificateInfo::parse(der)
                 && !info.is_self_issued()
@@ -282,7 +282,10 @@ impl ProvisioningService {
         }
         while let Some(name) = frontier.pop() {
             for (der, info) in &known {
-                if info.subject() == name && above.insert(sha256(der)) && !info.is_self_issued() {
+                if info.subject() == name
+                    && above.insert(Thumbprint::sha256_of(der))
+                    && !info.is_self_issued()
+                {
                     frontier.push(info.issuer().to_owned());
                 }
             }
@@ -290,7 +293,11 @@ impl ProvisioningService {
         self.groups
             .iter()
             .enumerate()
-            .filter(|(_, g)| g.certs.iter().any(|c| above.contains(&sha256(c))))
+            .filter(|(_, g)| {
+                g.certs
+                    .iter()
+                    .any(|c| above.contains(&Thumbprint::sha256_of(c)))
+            })
             .map(|(i, _)| i)
             .collect()
     }

@@ -5,8 +5,7 @@ use std::collections::HashMap;
 
 use base64::Engine as _;
 use iot_sas::{DEFAULT_SKEW_SECS, KeySlot, MacKey};
-use iot_x509::{CaSet, CertificateDer, RegisteredCa};
-use sha2::{Digest as _, Sha256};
+use iot_x509::{CaSet, CertificateDer, RegisteredCa, Thumbprint};
 
 use crate::registration_id::fold;
 use crate::validate::decode_key;
@@ -21,8 +20,6 @@ pub const MAX_SYMMETRIC_KEY_GROUPS: usize = 100;
 pub const MAX_X509_GROUPS: usize = 100;
 /// Most individual enrollments per instance (§5.5).
 pub const MAX_INDIVIDUAL_ENROLLMENTS: usize = 1_000_000;
-
-pub(crate) type Sha256Digest = [u8; 32];
 
 /// A group's symmetric keys, pre-keyed once (compact iot-sas [`MacKey`]s) so a registration
 /// costs one HMAC per candidate key to derive the device key (§3, straight into a `MacKey`)
@@ -57,7 +54,8 @@ pub struct ProvisioningService {
     pub(crate) ca_der: HashMap<String, Vec<u8>>,
     pub(crate) individuals: HashMap<String, IndividualEntry>,
     pub(crate) groups: Vec<GroupEntry>,
-    pub(crate) by_cert: HashMap<Sha256Digest, EnrollmentRef>,
+    /// Which enrollment holds a certificate, by its SHA-256 thumbprint.
+    pub(crate) by_cert: HashMap<Thumbprint, EnrollmentRef>,
     pub(crate) token_skew_secs: u64,
 }
 
@@ -236,7 +234,10 @@ impl ProvisioningService {
                 }
             }
         }
-        let digests: Vec<Sha256Digest> = client_certs.iter().map(|d| sha256(d)).collect();
+        let digests: Vec<Thumbprint> = client_certs
+            .iter()
+            .map(|d| Thumbprint::sha256_of(d))
+            .collect();
         self.check_certs_free(&who, &digests)?;
         if let Some(old) = self.individuals.remove(&key) {
             self.unindex(&old.client_certs);
@@ -322,7 +323,7 @@ impl ProvisioningService {
                 }
             }
         }
-        let digests: Vec<Sha256Digest> = certs.iter().map(|d| sha256(d)).collect();
+        let digests: Vec<Thumbprint> = certs.iter().map(|d| Thumbprint::sha256_of(d)).collect();
         self.check_certs_free(&who, &digests)?;
         if let Some(i) = existing {
             let old = self.groups.remove(i);
@@ -358,15 +359,15 @@ impl ProvisioningService {
     /// Forgets the certificates an enrollment held (each is in exactly one enrollment).
     fn unindex(&mut self, certs: &[Vec<u8>]) {
         for der in certs {
-            self.by_cert.remove(&sha256(der));
+            self.by_cert.remove(&Thumbprint::sha256_of(der));
         }
     }
 
-    fn check_certs_free(&self, who: &EnrollmentRef, digests: &[Sha256Digest]) -> Result<(), Error> {
+    fn check_certs_free(&self, who: &EnrollmentRef, digests: &[Thumbprint]) -> Result<(), Error> {
         for (i, d) in digests.iter().enumerate() {
             if digests[..i].contains(d) {
                 return Err(Error::DuplicateCertificate {
-                    thumbprint: hex_upper(d),
+                    thumbprint: *d,
                     first: who.clone(),
                     second: who.clone(),
                 });
@@ -377,7 +378,7 @@ impl ProvisioningService {
                 .filter(|owner| !same_enrollment(owner, who))
             {
                 return Err(Error::DuplicateCertificate {
-                    thumbprint: hex_upper(d),
+                    thumbprint: *d,
                     first: owner.clone(),
                     second: who.clone(),
                 });
@@ -394,19 +395,6 @@ pub(crate) fn same_enrollment(a: &EnrollmentRef, b: &EnrollmentRef) -> bool {
         | (EnrollmentRef::Group(x), EnrollmentRef::Group(y)) => x.eq_ignore_ascii_case(y),
         _ => false,
     }
-}
-
-pub(crate) fn sha256(der: &[u8]) -> Sha256Digest {
-    Sha256::digest(der).into()
-}
-
-pub(crate) fn hex_upper(bytes: &[u8]) -> String {
-    use core::fmt::Write as _;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02X}");
-    }
-    s
 }
 
 fn decode_pair(
