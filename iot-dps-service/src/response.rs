@@ -138,11 +138,29 @@ pub(crate) fn failed_response(
     })
 }
 
-/// The certificate summary in DPS's JSON shape (same as `iot_x509::X509CertificateInfo`).
+/// The certificate summary the device receives (§5.4, §7.5). Every certificate that reaches
+/// here was parsed before: the leaf during attestation, a signing certificate when its
+/// enrollment or CA was loaded; `None` only if that no longer holds.
 fn certificate_info(der: &[u8]) -> Option<X509CertificateInfo> {
     let info = iot_x509::CertificateInfo::parse(der).ok()?;
-    let value = serde_json::to_value(info.to_x509_certificate_info(der)).ok()?;
-    serde_json::from_value(value).ok()
+    Some(wire_certificate_info(info.to_x509_certificate_info(der)))
+}
+
+/// iot-x509's certificate summary in iot-dps-proto's wire type: the same fields and JSON
+/// names; the wire type keeps every field optional because a device reads what any service
+/// sends. (iot-dps-proto is `no_std` and does not depend on iot-x509, so this is a function
+/// here, not a `From` impl there.)
+fn wire_certificate_info(info: iot_x509::X509CertificateInfo) -> X509CertificateInfo {
+    X509CertificateInfo {
+        subject_name: Some(info.subject_name),
+        sha1_thumbprint: Some(info.sha1_thumbprint.to_string()),
+        sha256_thumbprint: Some(info.sha256_thumbprint.to_string()),
+        issuer_name: Some(info.issuer_name),
+        not_before_utc: Some(info.not_before_utc),
+        not_after_utc: Some(info.not_after_utc),
+        serial_number: Some(info.serial_number),
+        version: Some(info.version),
+    }
 }
 
 /// The hub identity for an attested device (§7.5, §9 step 4).
@@ -212,6 +230,25 @@ pub(crate) fn hub_changes(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The conversion writes exactly the JSON that iot-x509's own summary serializes to.
+    #[test]
+    fn wire_certificate_info_has_the_same_json_as_iot_x509() {
+        let info = iot_x509::X509CertificateInfo {
+            subject_name: "CN=dev-1".into(),
+            sha1_thumbprint: iot_x509::Thumbprint::sha1_of(b"der"),
+            sha256_thumbprint: iot_x509::Thumbprint::sha256_of(b"der"),
+            issuer_name: "CN=root".into(),
+            not_before_utc: "2024-01-01T00:00:00Z".into(),
+            not_after_utc: "2025-01-01T00:00:00Z".into(),
+            serial_number: "0A".into(),
+            version: 3,
+        };
+        assert_eq!(
+            serde_json::to_value(wire_certificate_info(info.clone())).unwrap(),
+            serde_json::to_value(info).unwrap()
+        );
+    }
 
     #[test]
     fn iso8601_matches_known_dates() {
