@@ -5,8 +5,7 @@
 //! a signature only as its first 6 characters (`inspect`).
 
 use clap::Subcommand;
-use iot_sas::{Error, SasToken, SharedAccessKey, Verifier, derive_device_key, encode_resource};
-use percent_encoding::percent_decode_str;
+use iot_sas::{Error, SasToken, SharedAccessKey, Verifier, derive_device_key, percent_encode};
 use serde_json::json;
 
 use crate::input::{Secret, one_stdin, secret, secret_opt};
@@ -164,7 +163,7 @@ fn sign(
     if resource.is_empty() {
         return Err(Failure::usage("--resource must not be empty"));
     }
-    let sr = encode_resource(resource).to_string();
+    let sr = percent_encode(resource).to_string();
     let mut buf = vec![0u8; sr.len() + 256];
     let token =
         iot_sas::sign_encoded_into(key, &sr, expiry, policy, &mut buf).map_err(
@@ -259,7 +258,9 @@ fn resource_mismatch(sr_raw: &str, requested: &str, segment: usize) -> String {
 
 /// One level of `%XX` decoding, for display (invalid UTF-8 shown as U+FFFD).
 fn decode(text: &str) -> String {
-    percent_decode_str(text).decode_utf8_lossy().into_owned()
+    iot_sas::percent_decode(text)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 fn inspect(text: &str, now: u64, out: Out) -> Outcome {

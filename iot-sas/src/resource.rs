@@ -1,6 +1,6 @@
 //! Resource URIs (`sr`): builders, the canonical encoding, and scope matching.
 
-use core::fmt::{self, Write as _};
+use core::fmt;
 
 use percent_encoding::utf8_percent_encode;
 
@@ -94,16 +94,6 @@ impl<W: fmt::Write> fmt::Write for Encoder<'_, W> {
         }
         Ok(())
     }
-}
-
-/// The canonical encoding of a plain resource: RFC 3986 unreserved characters
-/// (`A-Z a-z 0-9 - _ . ~`) kept, every other byte of the UTF-8 text as `%XX` with upper-case
-/// hex (reference §1.3, `rust-ecosystem.md` §2.5). `/` becomes `%2F`.
-///
-/// azure-sdk-for-c writes the DPS separators as lower-case `%2fregistrations%2f`; this encoder
-/// writes `%2F` like the python SDK. Both verify: the MAC covers `sr` as sent (§1.4.1).
-pub fn encode_resource(plain: &str) -> impl fmt::Display + '_ {
-    utf8_percent_encode(plain, CANONICAL)
 }
 
 /// True when the decoded `sr` names exactly the resource `plain` (same segments, see
@@ -392,43 +382,6 @@ fn is_unreserved(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~')
 }
 
-/// Writes into a caller buffer and counts the bytes a complete write needs.
-pub(crate) struct SliceWriter<'b> {
-    pub(crate) buf: &'b mut [u8],
-    pub(crate) len: usize,
-}
-
-impl fmt::Write for SliceWriter<'_> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let end = self.len.saturating_add(s.len());
-        if let Some(dest) = self.buf.get_mut(self.len..end) {
-            dest.copy_from_slice(s.as_bytes());
-        }
-        self.len = end;
-        Ok(())
-    }
-}
-
-impl SliceWriter<'_> {
-    pub(crate) fn overflowed(&self) -> bool {
-        self.len > self.buf.len()
-    }
-}
-
-/// Counts the bytes of a formatted value without storing them.
-pub(crate) fn formatted_len(value: &impl fmt::Display) -> usize {
-    struct Counter(usize);
-    impl fmt::Write for Counter {
-        fn write_str(&mut self, s: &str) -> fmt::Result {
-            self.0 = self.0.saturating_add(s.len());
-            Ok(())
-        }
-    }
-    let mut counter = Counter(0);
-    let _ = write!(counter, "{value}");
-    counter.0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -503,8 +456,8 @@ mod tests {
         let input = "a-b.c+d%e_f#g*h?i!j(k)l,m:n=o@p$q'r;s~t u/v";
         let expected =
             "a-b.c%2Bd%25e_f%23g%2Ah%3Fi%21j%28k%29l%2Cm%3An%3Do%40p%24q%27r%3Bs~t%20u%2Fv";
-        assert_eq!(encode_resource(input).to_string(), expected);
-        assert_eq!(encode_resource("é").to_string(), "%C3%A9");
+        assert_eq!(crate::percent_encode(input).to_string(), expected);
+        assert_eq!(crate::percent_encode("é").to_string(), "%C3%A9");
     }
 
     #[test]
@@ -671,7 +624,7 @@ mod tests {
                 5 => sr.insert(0, '%'),
                 _ => {}
             }
-            let canonical = format!("{}", encode_resource(&plain));
+            let canonical = format!("{}", crate::percent_encode(&plain));
             assert!(fast_compare(canonical.as_bytes(), plain.as_bytes(), true));
             for target in [&plain, &format!("{host}/devices/{device}"), &host] {
                 if fast_compare(sr.as_bytes(), target.as_bytes(), true) {
@@ -706,18 +659,5 @@ mod tests {
             find_special(&[0x80, 0xff, 0x24, 0x26, 0x2a, 0x2c, 0x2e, 0x30, 0x2f]),
             8
         );
-    }
-
-    #[test]
-    fn slice_writer_counts_overflow() {
-        let mut buf = [0u8; 4];
-        let mut w = SliceWriter {
-            buf: &mut buf,
-            len: 0,
-        };
-        write!(w, "abcdef").unwrap();
-        assert!(w.overflowed());
-        assert_eq!(w.len, 6);
-        assert_eq!(formatted_len(&encode_resource("a/b")), 5);
     }
 }

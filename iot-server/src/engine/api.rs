@@ -276,7 +276,7 @@ fn select_hub<'r>(realm: &'r Realm, req: &ApiRequest<'_>) -> Option<&'r HubEntry
         return Some(hub);
     }
     let token = iot_sas::SasToken::parse(req.authorization?.trim()).ok()?;
-    let sr = percent_encoding::percent_decode_str(token.resource_raw())
+    let sr = iot_sas::percent_decode(token.resource_raw())
         .decode_utf8()
         .ok()?;
     let first = sr.split('/').next()?;

@@ -182,7 +182,7 @@ impl TelemetryMessage {
     /// (the SDKs URL-encode system properties such as `$.ct` as `%24.ct`).
     pub fn property_map(&self) -> Vec<(String, String)> {
         let decode = |text: &str| {
-            percent_encoding::percent_decode_str(text)
+            iot_sas::percent_decode(text)
                 .decode_utf8_lossy()
                 .into_owned()
         };

@@ -12,7 +12,7 @@
 
 use iot_dps_service::{Decision, DpsTransport, RegistrationOutcome};
 use iot_hub_auth::{ConnectRequest, Transport};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use iot_sas::percent_encode;
 
 use super::wire::ApiResponse;
 use super::{AfterCommit, ApiOutcome, ApiRequest};
@@ -22,26 +22,20 @@ use crate::engine::hubs::HubEntry;
 use crate::engine::realm::Realm;
 use crate::store::{TelemetryMessage, Write};
 
-/// Bytes kept as they are in a property bag: RFC 3986 unreserved.
-const PROPERTY: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
 /// The MQTT-style property bag (`$.mid=..&$.cid=..&$.ct=..&$.ce=..&name=value`, reference
 /// §6.3) of an HTTPS message's headers: `iothub-messageid`, `iothub-correlationid`,
 /// `content-type`, `content-encoding` and every `iothub-app-{name}` (names lower-case, as
-/// HTTP delivers them). Application keys and all values are percent-encoded.
+/// HTTP delivers them). Application keys and all values are percent-encoded
+/// ([`iot_sas::percent_encode`]: RFC 3986 unreserved kept).
 pub fn telemetry_properties(headers: &[(&str, &str)]) -> String {
     let mut bag: Vec<String> = Vec::new();
     let mut push = |key: &str, system: bool, value: &str| {
         let key = if system {
             key.to_owned()
         } else {
-            utf8_percent_encode(key, PROPERTY).to_string()
+            percent_encode(key).to_string()
         };
-        bag.push(format!("{key}={}", utf8_percent_encode(value, PROPERTY)));
+        bag.push(format!("{key}={}", percent_encode(value)));
     };
     for (system, key) in [
         ("iothub-messageid", "$.mid"),
