@@ -2,7 +2,8 @@
 //! proves it (reference ../shared/reference/azure-iot-protocol.md §3, §7.5, §9).
 
 use iot_sas::{
-    KeySlot, MacKey, SasToken, derive_device_key, derive_device_mac_key, resource_matches,
+    KeySlot, MacKey, ResourceUri, SasToken, Scope, TokenRefused, check_token, derive_device_key,
+    derive_device_mac_key,
 };
 use iot_x509::{CertificateDer, CertificateInfo, Thumbprint};
 use zeroize::Zeroizing;
@@ -65,8 +66,11 @@ impl Attested {
 }
 
 impl ProvisioningService {
-    /// Symmetric-key attestation (§9 step 1): `sr`, `skn`, the individual enrollment first,
-    /// else each symmetric-key group with the derived key; never the group key itself (§3).
+    /// Symmetric-key attestation (§9 step 1): `skn` absent or `registration`, then the token's
+    /// checks in [`iot_sas::check_token`]'s order: the MAC with the individual enrollment's
+    /// keys, else each symmetric-key group's derived key, never the group key itself (§3);
+    /// `se` not past (with the service's skew); the decoded `sr` names
+    /// [`ResourceUri::DpsRegistration`] `{idScope}/registrations/{registrationId}` (§9).
     pub(crate) fn attest_symmetric_key(
         &self,
         registration_id: &str,
@@ -79,14 +83,38 @@ impl ProvisioningService {
                 key_name: crate::registration_id::clip(skn),
             });
         }
-        let expected = format!(
-            "{}/registrations/{}",
-            self.instance.id_scope, registration_id
-        );
-        if !resource_matches(token.resource_raw(), &expected) {
-            return Err(RegistrationFailure::ResourceMismatch { expected });
-        }
-        let (attested, _) = if let Some(entry) = self.individuals.get(&fold(registration_id)) {
+        let resource = ResourceUri::DpsRegistration {
+            id_scope: &self.instance.id_scope,
+            registration_id,
+        };
+        check_token(
+            &token,
+            |token| self.enrollment_that_signed(registration_id, token),
+            now,
+            self.token_skew_secs,
+            Some(Scope::Names(resource)),
+        )
+        .map_err(|refused| match refused {
+            TokenRefused::Signature(failure) => failure,
+            TokenRefused::Expired(error) => RegistrationFailure::Token(error),
+            TokenRefused::OutOfScope => {
+                let mut expected = String::new();
+                // Writing into a `String` cannot fail.
+                let _ = resource.write_plain(&mut expected);
+                RegistrationFailure::ResourceMismatch { expected }
+            }
+        })
+    }
+
+    /// The enrollment whose key signed `token`: the individual enrollment of
+    /// `registration_id` if there is one, else the first symmetric-key group whose derived key
+    /// did.
+    fn enrollment_that_signed(
+        &self,
+        registration_id: &str,
+        token: &SasToken<'_>,
+    ) -> Result<Attested, RegistrationFailure> {
+        if let Some(entry) = self.individuals.get(&fold(registration_id)) {
             let e = &entry.enrollment;
             let who = EnrollmentRef::Individual(e.registration_id.clone());
             let (AttestationType::SymmetricKey, Some(keys)) =
@@ -103,7 +131,7 @@ impl ProvisioningService {
             ]
             .into_iter()
             .find(|(_, text)| {
-                MacKey::from_base64(text.secret_text()).is_ok_and(|k| k.verify(&token).is_ok())
+                MacKey::from_base64(text.secret_text()).is_ok_and(|k| k.verify(token).is_ok())
             })
             .map(|(slot, _)| slot)
             .ok_or(RegistrationFailure::KeyMismatch {
@@ -126,14 +154,11 @@ impl ProvisioningService {
                 signing_der: None,
                 payload: None,
             };
-            (attested, slot)
+            Ok(attested)
         } else {
-            self.attest_with_groups(registration_id, &token)?
-        };
-        token
-            .check_expiry(now, self.token_skew_secs)
-            .map_err(RegistrationFailure::Token)?;
-        Ok(attested)
+            self.attest_with_groups(registration_id, token)
+                .map(|(attested, _)| attested)
+        }
     }
 
     /// Tries each symmetric-key group in order: derive the device key from the primary,

@@ -176,6 +176,32 @@ fn resource_must_be_scope_registrations_id_case_insensitively() {
     ));
 }
 
+/// The token's own checks run in `iot_sas::check_token`'s order (MAC, expiry, scope): a token
+/// that fails several reports the first.
+#[test]
+fn token_checks_run_mac_then_expiry_then_scope() {
+    let service = ProvisioningService::load(instance(), [sym_individual("dev-1", 1)], []).unwrap();
+    let late = NOW - 3600;
+    // Another enrollment's key, expired, for another registration: the MAC speaks first.
+    let t = token(&key(9), SCOPE, "dev-2", late, None);
+    let out = register_sas(&service, "dev-1", &t, None);
+    assert!(matches!(
+        failure(&out),
+        RegistrationFailure::KeyMismatch { .. }
+    ));
+    // The enrollment's key, expired, for another registration: then the expiry.
+    let t = token(&key(1), SCOPE, "dev-2", late, None);
+    let out = register_sas(&service, "dev-1", &t, None);
+    assert!(matches!(failure(&out), RegistrationFailure::Token(_)));
+    // The enrollment's key, in time, for another registration: last the scope.
+    let t = token(&key(1), SCOPE, "dev-2", NOW + 3600, None);
+    let out = register_sas(&service, "dev-1", &t, None);
+    assert!(matches!(
+        failure(&out),
+        RegistrationFailure::ResourceMismatch { .. }
+    ));
+}
+
 #[test]
 fn expired_and_forged_tokens_fail_with_401002() {
     let service = ProvisioningService::load(instance(), [sym_individual("dev-1", 1)], []).unwrap();

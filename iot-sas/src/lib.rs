@@ -36,10 +36,11 @@ pub use mac_key::MacKey;
 pub use percent::{PercentDecode, percent_decode, percent_encode};
 pub use redact::RedactedToken;
 pub use renew::{expiry_from_ttl, should_renew};
-pub use resource::{ResourceUri, resource_covers, resource_matches};
+pub use resource::ResourceUri;
+pub use scope::Scope;
 #[cfg(feature = "alloc")]
 pub use sign::sign;
 pub use sign::{max_token_len, sign_encoded_into, sign_into};
 pub use signer::{Signature, Signer};
 pub use token::{MAX_TOKEN_LEN, SasToken};
-pub use verify::{DEFAULT_SKEW_SECS, Verified, Verifier};
+pub use verify::{DEFAULT_SKEW_SECS, TokenRefused, Verified, Verifier, check_token};

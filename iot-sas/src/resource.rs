@@ -1,4 +1,5 @@
-//! Resource URIs (`sr`): builders, the canonical encoding, and scope matching.
+//! Resource URIs (`sr`): builders, the canonical encoding, and the path-segment rules that
+//! [`Scope`](crate::Scope) (in `scope.rs`, the public entry point) applies to plain text.
 
 use core::fmt;
 
@@ -97,8 +98,8 @@ impl<W: fmt::Write> fmt::Write for Encoder<'_, W> {
 }
 
 /// True when the decoded `sr` names exactly the resource `plain` (same segments, see
-/// [`resource_covers`] for how a segment is compared).
-pub fn resource_matches(sr_raw: &str, plain: &str) -> bool {
+/// [`Scope::CoversText`](crate::Scope::CoversText) for how a segment is compared).
+pub(crate) fn resource_matches(sr_raw: &str, plain: &str) -> bool {
     fast_compare(sr_raw.as_bytes(), plain.as_bytes(), true) || slow_matches(sr_raw, plain)
 }
 
@@ -122,26 +123,9 @@ pub(crate) fn slow_matches_segments<'p>(
         && slow_first_difference_segments(sr_raw, plain).is_none()
 }
 
-/// True when the decoded `sr` is a path-segment prefix of the plain resource being accessed,
-/// compared case-insensitively (reference §1.4.5).
-///
-/// * `sr` is percent-decoded once (either hex case); `%2F`, `%2f` and raw `/` all separate
-///   segments. A trailing `/` on either side is ignored; an `sr` without any segment covers
-///   nothing.
-/// * By segment, not by character: `hub/devices/dev1` covers `hub/devices/dev1/modules/m` but
-///   not `hub/devices/dev10`; `hub/devices` covers every device.
-/// * ASCII case-insensitive: identity-service lower-cases the whole audience (§1.3).
-/// * A raw `+` in `sr` matches `+` or a space (form encoders write a space as `+`); `%2B`
-///   matches only `+` and `%20` only a space.
-/// * `sr` is decoded exactly once. A decoded segment also matches when it equals the plain
-///   segment percent-encoded: the csharp SDK encodes device and module IDs twice (§1.3,
-///   §1.4.6), so `dev%2523x` (decoded once: `dev%23x`) names the device `dev#x`. Only
-///   characters outside the RFC 3986 unreserved set count as encoded there, and `%` only as
-///   `%25`, so a token for the device `%64ev1` (`sr` segment `%2564ev1`) does not cover
-///   `dev1`, nor one for `x%41` cover `xA`. What stays ambiguous is inherent in the csharp
-///   spelling (§10.3): the device `a%40` signed once-encoded and the device `a@` signed by
-///   csharp have the same `sr` (`a%2540`), which names both; the MAC still needs their key.
-pub fn resource_covers(sr_raw: &str, plain: &str) -> bool {
+/// True when the decoded `sr` is a path-segment prefix of the plain resource being accessed
+/// (the rule is on [`Scope::CoversText`](crate::Scope::CoversText), reference §1.4.5).
+pub(crate) fn resource_covers(sr_raw: &str, plain: &str) -> bool {
     first_difference(sr_raw, plain).is_none()
 }
 
