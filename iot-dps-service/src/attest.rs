@@ -12,7 +12,7 @@ use crate::registration_id::{MAX_X509_REGISTRATION_ID_LEN, fold, validate_regist
 use crate::service::{ProvisioningService, same_enrollment};
 use crate::{
     AttestationType, EnrollmentRef, EnrollmentSettings, ProvisioningStatus, RecordCredential,
-    RegistrationFailure,
+    RegistrationFailure, UnusableCertificate,
 };
 
 /// The credential the hub identity gets (§7.5, §9 step 4). `Debug` redacts the keys.
@@ -215,19 +215,20 @@ impl ProvisioningService {
         chain: &[CertificateDer<'_>],
         now: u64,
     ) -> Result<(Attested, bool), RegistrationFailure> {
-        let cert_err = |reason: String| RegistrationFailure::Certificate { reason };
+        let cert_err = RegistrationFailure::Certificate;
         let Some((leaf, intermediates)) = chain.split_first() else {
             return Err(RegistrationFailure::MissingCredential);
         };
-        let info = CertificateInfo::parse(leaf).map_err(|e| cert_err(e.to_string()))?;
+        let info = CertificateInfo::parse(leaf)
+            .map_err(|e| cert_err(UnusableCertificate::Unparsable(e)))?;
         let cn = info
             .common_name()
-            .ok_or_else(|| cert_err("no subject common name".to_owned()))?
+            .ok_or(cert_err(UnusableCertificate::NoCommonName))?
             .to_owned();
         if cn.len() > MAX_X509_REGISTRATION_ID_LEN {
-            return Err(cert_err("common name longer than 64 characters".to_owned()));
+            return Err(cert_err(UnusableCertificate::CommonNameTooLong));
         }
-        validate_registration_id(&cn).map_err(|e| cert_err(e.to_string()))?;
+        validate_registration_id(&cn).map_err(|e| cert_err(UnusableCertificate::CommonName(e)))?;
         if cn != registration_id {
             return Err(RegistrationFailure::RegistrationIdNotCommonName {
                 registration_id: crate::registration_id::clip(registration_id),
@@ -240,11 +241,11 @@ impl ProvisioningService {
             && let Some(entry) = self.individuals.get(&fold(id))
         {
             if !info.is_valid_at(now) {
-                return Err(cert_err(format!(
-                    "outside its validity period ({}..{}) at {now}",
-                    info.not_before(),
-                    info.not_after()
-                )));
+                return Err(cert_err(UnusableCertificate::OutsideValidity {
+                    not_before: info.not_before(),
+                    not_after: info.not_after(),
+                    now,
+                }));
             }
             let e = &entry.enrollment;
             let thumb = |i: usize| {

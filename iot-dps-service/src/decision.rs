@@ -12,12 +12,11 @@ use crate::{EnrollmentRef, InitialTwin};
 #[non_exhaustive]
 pub enum RegistrationFailure {
     /// The request is malformed: bad registration ID, unparsable body, user name or body
-    /// naming another registration ID.
-    #[error("bad request: {reason}")]
-    BadRequest {
-        /// What is wrong.
-        reason: String,
-    },
+    /// naming another registration ID ([`MalformedRequest`] says which). The `Display` text is
+    /// the 400 answer's message ([`wire_message`](Self::wire_message)), so it restates the
+    /// cause.
+    #[error("bad request: {0}")]
+    BadRequest(#[source] MalformedRequest),
     /// No credential: neither a SAS token nor a client certificate.
     #[error("no credential: send a SAS token or a client certificate")]
     MissingCredential,
@@ -29,7 +28,7 @@ pub enum RegistrationFailure {
     TpmNotSupported,
     /// The SAS token does not parse, is expired, or its signature does not match.
     #[error("sas token rejected: {0}")]
-    Token(iot_sas::Error),
+    Token(#[source] iot_sas::Error),
     /// `skn` is present and is not `registration` (§1.5 note on DPS `skn`).
     #[error("sas token key name '{key_name}' is not 'registration'")]
     KeyName {
@@ -77,14 +76,11 @@ pub enum RegistrationFailure {
     },
     /// The client certificate chain does not reach a verified CA (§7.5).
     #[error("certificate chain rejected: {0}")]
-    Chain(iot_x509::ChainError),
+    Chain(#[source] iot_x509::ChainError),
     /// The leaf certificate is unusable: unparsable, no CN, CN not a valid registration ID,
     /// or outside its validity period.
-    #[error("device certificate rejected: {reason}")]
-    Certificate {
-        /// What is wrong.
-        reason: String,
-    },
+    #[error("device certificate rejected: {0}")]
+    Certificate(#[source] UnusableCertificate),
     /// The registration ID (MQTT client ID, HTTPS path) is not the leaf CN (§5.1, §7.5).
     #[error("registration id '{registration_id}' is not the certificate CN '{common_name}'")]
     RegistrationIdNotCommonName {
@@ -109,6 +105,71 @@ pub enum RegistrationFailure {
     CustomAllocation {
         /// What went wrong, e.g. `status code: 400`.
         reason: String,
+    },
+}
+
+/// What is malformed in a registration request, the cause of
+/// [`RegistrationFailure::BadRequest`] (§5.1, §5.3, §5.6). Each `Display` text restates only
+/// the request.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MalformedRequest {
+    /// The registration ID breaks the rules of §4
+    /// ([`validate_registration_id`](crate::validate_registration_id)).
+    #[error("{0}")]
+    RegistrationId(#[source] crate::Error),
+    /// The MQTT user name is not `{idScope}/registrations/{registrationId}/api-version=...`.
+    #[error("user name: {0}")]
+    UserName(#[source] iot_dps_proto::Error),
+    /// The MQTT user name names another instance's ID scope.
+    #[error("user name id scope '{id_scope}' is not this instance's")]
+    UserNameIdScope {
+        /// The ID scope of the user name (clipped).
+        id_scope: String,
+    },
+    /// The MQTT user name names another registration ID than the client ID.
+    #[error("user name registration id '{registration_id}' is not the client id")]
+    UserNameRegistrationId {
+        /// The registration ID of the user name (clipped).
+        registration_id: String,
+    },
+    /// The body is not a `DeviceRegistration` (§5.3).
+    #[error("body: {0}")]
+    Body(#[source] iot_dps_proto::Error),
+    /// The body's `registrationId` is not the request's.
+    #[error("body registration id '{registration_id}' is not the request's")]
+    BodyRegistrationId {
+        /// The body's registration ID (clipped).
+        registration_id: String,
+    },
+}
+
+/// Why a device's leaf certificate is unusable, the cause of
+/// [`RegistrationFailure::Certificate`] (§7.5).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UnusableCertificate {
+    /// The leaf does not parse as an X.509 certificate.
+    #[error("{0}")]
+    Unparsable(#[source] iot_x509::Error),
+    /// The leaf's subject has no common name (the registration ID, §7.5).
+    #[error("no subject common name")]
+    NoCommonName,
+    /// The common name is longer than an X.509 registration ID may be (64 characters, §4).
+    #[error("common name longer than 64 characters")]
+    CommonNameTooLong,
+    /// The common name is not a valid registration ID (§4).
+    #[error("{0}")]
+    CommonName(#[source] crate::Error),
+    /// `now` is outside the leaf's validity period.
+    #[error("outside its validity period ({not_before}..{not_after}) at {now}")]
+    OutsideValidity {
+        /// `notBefore`, Unix seconds.
+        not_before: i64,
+        /// `notAfter`, Unix seconds.
+        not_after: i64,
+        /// The decision's time, Unix seconds.
+        now: u64,
     },
 }
 

@@ -20,7 +20,9 @@ pub use allocation::{
     AllocationRequest, AllocationResponse, DeviceRuntimeContext, HubLatency, allocate_geo_latency,
     allocate_hashed, candidate_hubs, hashed_score,
 };
-pub use decision::{HubChange, RegistrationFailure, TwinChange};
+pub use decision::{
+    HubChange, MalformedRequest, RegistrationFailure, TwinChange, UnusableCertificate,
+};
 pub use enrollment::{
     AllocationPolicy, Attestation, AttestationType, CustomAllocationDefinition, DeviceCapabilities,
     EnrollmentGroup, EnrollmentRef, EnrollmentSettings, IndividualEnrollment, InitialTwin, KeyText,

@@ -12,9 +12,9 @@ use crate::registration_id::{clip, validate_registration_id};
 use crate::response::{DeviceResponse, failed_response, hub_changes, iso8601, success_response};
 use crate::{
     AllocationPolicy, AllocationRequest, AllocationResponse, DeviceRuntimeContext, EnrollmentRef,
-    HubChange, PreviousAssignment, ProvisioningService, RecordStatus, RecordSubstatus,
-    RegistrationFailure, RegistrationRecord, allocate_geo_latency, allocate_hashed, candidate_hubs,
-    decide_reprovision,
+    HubChange, MalformedRequest, PreviousAssignment, ProvisioningService, RecordStatus,
+    RecordSubstatus, RegistrationFailure, RegistrationRecord, allocate_geo_latency,
+    allocate_hashed, candidate_hubs, decide_reprovision,
 };
 
 /// What DPS decided.
@@ -236,34 +236,33 @@ impl ProvisioningService {
         &self,
         req: &RegistrationRequest<'_>,
     ) -> Result<Attested, RegistrationFailure> {
-        let bad = |reason: String| RegistrationFailure::BadRequest { reason };
-        validate_registration_id(req.registration_id).map_err(|e| bad(e.to_string()))?;
+        let bad = RegistrationFailure::BadRequest;
+        validate_registration_id(req.registration_id)
+            .map_err(|e| bad(MalformedRequest::RegistrationId(e)))?;
         if let Some(user) = req.mqtt_user_name {
-            let parts = UserNameParts::parse(user).map_err(|e| bad(format!("user name: {e}")))?;
+            let parts =
+                UserNameParts::parse(user).map_err(|e| bad(MalformedRequest::UserName(e)))?;
             if !parts.id_scope.eq_ignore_ascii_case(&self.instance.id_scope) {
-                return Err(bad(format!(
-                    "user name id scope '{}' is not this instance's",
-                    clip(parts.id_scope)
-                )));
+                return Err(bad(MalformedRequest::UserNameIdScope {
+                    id_scope: clip(parts.id_scope),
+                }));
             }
             if parts.registration_id != req.registration_id {
-                return Err(bad(format!(
-                    "user name registration id '{}' is not the client id",
-                    clip(parts.registration_id)
-                )));
+                return Err(bad(MalformedRequest::UserNameRegistrationId {
+                    registration_id: clip(parts.registration_id),
+                }));
             }
         }
         let body =
-            DeviceRegistration::from_slice(req.body).map_err(|e| bad(format!("body: {e}")))?;
+            DeviceRegistration::from_slice(req.body).map_err(|e| bad(MalformedRequest::Body(e)))?;
         if let Some(id) = body
             .registration_id
             .as_deref()
             .filter(|id| *id != req.registration_id)
         {
-            return Err(bad(format!(
-                "body registration id '{}' is not the request's",
-                clip(id)
-            )));
+            return Err(bad(MalformedRequest::BodyRegistrationId {
+                registration_id: clip(id),
+            }));
         }
         match (req.sas_token, req.client_chain.is_empty()) {
             (Some(_), false) => Err(RegistrationFailure::AmbiguousCredential),

@@ -289,6 +289,7 @@ fn debug_output_carries_no_signature_token_or_key() {
         .filter(|line| !line.starts_with("-----"))
         .collect();
     assert!(key_body.len() > 40);
+    let public_pem: String = root.cert_pem.lines().collect();
     add("GeneratedCert", &root);
 
     let dps_sig = SasToken::parse(&dps_token)
@@ -300,8 +301,10 @@ fn debug_output_carries_no_signature_token_or_key() {
         for secret in secrets.iter().chain([&dps_sig, &key_body]) {
             for window in secret.as_bytes().windows(10) {
                 let window = std::str::from_utf8(window).unwrap();
+                // The PKCS#8 key embeds the public key, which the certificate rightly shows:
+                // a window of it may match the printed certificate by chance.
                 assert!(
-                    !text.contains(window),
+                    !text.contains(window) || public_pem.contains(window),
                     "{what} prints part of a secret ({window}): {text}"
                 );
             }

@@ -7,10 +7,11 @@ use iot_dps_service::{
     AllocationPolicy, AllocationResponse, Attestation, CustomAllocationDefinition, Decision,
     DeviceResponse, DpsCertificate, DpsInstance, DpsTransport, EnrollmentGroup, EnrollmentRef,
     EnrollmentSettings, Error, HubChange, HubLatency, IndividualEnrollment, LinkedHub,
-    ProvisioningService, ProvisioningStatus, RecordCredential, RecordStatus, RecordSubstatus,
-    RegisterStep, RegistrationFailure, RegistrationOutcome, RegistrationRecord,
+    MalformedRequest, ProvisioningService, ProvisioningStatus, RecordCredential, RecordStatus,
+    RecordSubstatus, RegisterStep, RegistrationFailure, RegistrationOutcome, RegistrationRecord,
     RegistrationRequest, ReprovisionPolicy, RevocationAction, RevocationWarning, TwinChange,
-    X509Attestation, X509CaReferences, X509CertificateWithInfo, X509Certificates,
+    UnusableCertificate, X509Attestation, X509CaReferences, X509CertificateWithInfo,
+    X509Certificates,
 };
 use iot_hub_auth::AuthenticationType;
 use iot_sas::{ResourceUri, SharedAccessKey, derive_device_key, sign};
@@ -412,32 +413,40 @@ fn user_name_and_body_must_agree_with_the_client_id() {
             "{body:?}"
         );
     }
+    // Each malformed request keeps its cause, typed (MalformedRequest), as its source.
     let bad = [
         (
             Some(format!(
                 "{SCOPE}/registrations/dev-2/api-version=2019-03-31"
             )),
             &b""[..],
+            "UserNameRegistrationId",
         ),
         (
             Some("0neFFFFFFFF/registrations/dev-1/api-version=2019-03-31".to_owned()),
             b"",
+            "UserNameIdScope",
         ),
         (
             Some(format!(
                 "{SCOPE}/registrations/dev-1/?api-version=2019-03-31"
             )),
             b"",
+            "UserName",
         ),
-        (None, br#"{"registrationId":"dev-2"}"#),
-        (None, b"{not json"),
+        (None, br#"{"registrationId":"dev-2"}"#, "BodyRegistrationId"),
+        (None, b"{not json", "Body"),
     ];
-    for (user, body) in bad {
+    for (user, body, cause) in bad {
         let d = run(user.as_deref(), body);
-        assert!(
-            matches!(d, Decision::Failed(RegistrationFailure::BadRequest { .. })),
-            "{user:?} {body:?}: {d}"
-        );
+        let Decision::Failed(failure @ RegistrationFailure::BadRequest(malformed)) = &d else {
+            panic!("{user:?} {body:?}: {d}");
+        };
+        let debug = format!("{malformed:?}");
+        assert_eq!(debug.split([' ', '(', '{']).next(), Some(cause), "{debug}");
+        let source = std::error::Error::source(failure).map(ToString::to_string);
+        assert_eq!(source, Some(malformed.to_string()));
+        assert_eq!(failure.to_string(), format!("bad request: {malformed}"));
     }
 }
 
@@ -473,7 +482,9 @@ fn missing_ambiguous_and_tpm_credentials_are_refused() {
     bad_id.sas_token = Some(&t);
     assert!(matches!(
         decide(&bad_id),
-        Decision::Failed(RegistrationFailure::BadRequest { .. })
+        Decision::Failed(RegistrationFailure::BadRequest(
+            MalformedRequest::RegistrationId(Error::InvalidId { .. })
+        ))
     ));
 }
 
@@ -846,6 +857,29 @@ fn chain_must_reach_a_verified_ca() {
         failure(&out),
         &RegistrationFailure::Chain(iot_x509::ChainError::UnknownIssuer)
     );
+    assert_eq!(out.status_code, 401);
+}
+
+/// An unusable leaf keeps its cause, typed: bytes that are no certificate carry iot-x509's
+/// parse error as the source.
+#[test]
+fn unusable_leaf_keeps_its_cause() {
+    let p = pki();
+    let service =
+        ProvisioningService::load(x509_instance(&p, true), [], [ca_group("by-root", "root")])
+            .unwrap();
+    let garbage = [CertificateDer::from(b"not a certificate".to_vec())];
+    let mut req = RegistrationRequest::new("cam-1", NOW);
+    req.client_chain = &garbage;
+    let RegisterStep::Done(out) = service.register(&req, None) else {
+        panic!("unexpected custom allocation");
+    };
+    let failure = failure(&out);
+    let RegistrationFailure::Certificate(UnusableCertificate::Unparsable(cause)) = failure else {
+        panic!("{failure:?}");
+    };
+    let source = std::error::Error::source(failure).map(ToString::to_string);
+    assert_eq!(source, Some(cause.to_string()));
     assert_eq!(out.status_code, 401);
 }
 

@@ -110,7 +110,7 @@ pub enum DenyReason {
     /// The identity fields are missing or malformed (MQTT client ID / user name, AMQP SASL
     /// user name, HTTPS path).
     #[error("identity claim rejected: {0}; send the identity as the transport requires")]
-    MalformedClaim(crate::Error),
+    MalformedClaim(#[source] crate::Error),
     /// The device or module is not in the registry (never created, or deleted).
     #[error("identity {identity} is not registered in the hub; create it in the identity registry")]
     UnknownIdentity {
@@ -161,7 +161,7 @@ pub enum DenyReason {
     #[error(
         "malformed SAS token: {0}; send `SharedAccessSignature sr=...&sig=...&se=...[&skn=...]`"
     )]
-    MalformedToken(iot_sas::Error),
+    MalformedToken(#[source] iot_sas::Error),
     /// The token's `se` is in the past (beyond the allowed clock skew).
     #[error(
         "SAS token expired at {expiry} (now {now}, skew {skew} s); sign a new token with a later expiry"
@@ -237,7 +237,7 @@ pub enum DenyReason {
     },
     /// The certificate chain was refused.
     #[error("client certificate chain rejected: {0}")]
-    ChainRejected(ChainError),
+    ChainRejected(#[source] ChainError),
     /// The leaf's subject CN is not `deviceId` (or `deviceId/moduleId`).
     #[error(
         "certificate subject CN {found:?} does not match {expected:?}; issue the device certificate with CN={expected}"
