@@ -5,6 +5,7 @@ mod attest;
 mod decision;
 mod enrollment;
 mod error;
+mod failure;
 mod instance;
 mod record;
 mod register;
@@ -21,7 +22,8 @@ pub use allocation::{
     allocate_hashed, candidate_hubs, hashed_score,
 };
 pub use decision::{
-    HubChange, MalformedRequest, RegistrationFailure, TwinChange, UnusableCertificate,
+    Decision, HubChange, PendingAllocation, RegisterStep, RegistrationOutcome, TwinChange,
+    WireResponse,
 };
 pub use enrollment::{
     AllocationPolicy, Attestation, AttestationType, CustomAllocationDefinition, DeviceCapabilities,
@@ -30,9 +32,9 @@ pub use enrollment::{
     X509Attestation, X509CaReferences, X509CertificateWithInfo, X509Certificates,
 };
 pub use error::Error;
+pub use failure::{MalformedRequest, RegistrationFailure, UnusableCertificate};
 pub use instance::{DpsCertificate, DpsInstance, LinkedHub, MAX_CERTIFICATES, MAX_LINKED_HUBS};
 pub use record::{RecordCredential, RecordStatus, RecordSubstatus, RegistrationRecord};
-pub use register::{Decision, PendingAllocation, RegisterStep, RegistrationOutcome, WireResponse};
 pub use registration_id::{
     MAX_REGISTRATION_ID_LEN, MAX_X509_REGISTRATION_ID_LEN, validate_registration_id,
 };

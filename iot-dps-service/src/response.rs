@@ -14,8 +14,8 @@ use iot_hub_auth::{
 use crate::attest::{Attested, HubCredential};
 use crate::reprovision::{Reprovision, TwinPlan};
 use crate::{
-    EnrollmentRef, HubChange, InitialTwin, ProvisioningService, RegistrationFailure,
-    RegistrationRecord, TwinChange,
+    Decision, EnrollmentRef, HubChange, InitialTwin, ProvisioningService, RecordStatus,
+    RegisterStep, RegistrationFailure, RegistrationOutcome, RegistrationRecord, TwinChange,
 };
 
 /// The body of the answer to the device.
@@ -225,6 +225,117 @@ pub(crate) fn hub_changes(
         });
     }
     changes
+}
+
+/// The outcomes that do not assign a hub (§5.4).
+impl ProvisioningService {
+    pub(crate) fn disabled(
+        &self,
+        attested: Attested,
+        previous: Option<&RegistrationRecord>,
+        operation_id: &str,
+        now: u64,
+    ) -> RegistrationOutcome {
+        let record = follow_up_record(&attested, previous, RecordStatus::Disabled, None, now);
+        let state = DeviceRegistrationResult {
+            registration_id: Some(attested.registration_id.clone()),
+            status: Some(RegistrationStatus::Disabled),
+            created_date_time_utc: Some(iso8601(record.created)),
+            last_updated_date_time_utc: Some(iso8601(now)),
+            etag: Some(record.etag()),
+            ..Default::default()
+        };
+        RegistrationOutcome {
+            decision: Decision::Disabled {
+                enrollment: attested.enrollment.clone(),
+            },
+            status_code: 200,
+            response: DeviceResponse::Operation(RegistrationOperationStatus {
+                operation_id: operation_id.to_owned(),
+                status: RegistrationStatus::Disabled,
+                registration_state: Some(state),
+            }),
+            record: Some(record),
+            hub_changes: Vec::new(),
+        }
+    }
+
+    /// A failure after attestation: recorded, reported as a `failed` operation (§5.4).
+    pub(crate) fn fail_attested(
+        &self,
+        attested: &Attested,
+        failure: RegistrationFailure,
+        previous: Option<&RegistrationRecord>,
+        operation_id: &str,
+        now: u64,
+    ) -> RegistrationOutcome {
+        let record = follow_up_record(
+            attested,
+            previous,
+            RecordStatus::Failed,
+            Some(failure.error_code()),
+            now,
+        );
+        let response = failed_response(&record, &failure, operation_id);
+        RegistrationOutcome {
+            decision: Decision::Failed(failure),
+            status_code: 200,
+            response,
+            record: Some(record),
+            hub_changes: Vec::new(),
+        }
+    }
+
+    /// A refusal before attestation: error body, no operation, no record change.
+    pub(crate) fn fail(
+        &self,
+        failure: RegistrationFailure,
+        operation_id: &str,
+        now: u64,
+    ) -> RegistrationOutcome {
+        let body = ErrorBody {
+            error_code: Some(failure.error_code()),
+            tracking_id: Some(operation_id.to_owned()),
+            message: Some(failure.wire_message()),
+            timestamp_utc: Some(iso8601(now)),
+            info: None,
+        };
+        RegistrationOutcome {
+            status_code: failure.status_code(),
+            decision: Decision::Failed(failure),
+            response: DeviceResponse::Error(body),
+            record: None,
+            hub_changes: Vec::new(),
+        }
+    }
+}
+
+pub(crate) fn done(outcome: RegistrationOutcome) -> RegisterStep {
+    RegisterStep::Done(Box::new(outcome))
+}
+
+/// A record for a registration that did not assign: keeps the previous hub and device ID
+/// (the hub identity still exists there) and the creation time.
+fn follow_up_record(
+    attested: &Attested,
+    previous: Option<&RegistrationRecord>,
+    status: RecordStatus,
+    error_code: Option<u32>,
+    now: u64,
+) -> RegistrationRecord {
+    RegistrationRecord {
+        registration_id: attested.registration_id.clone(),
+        assigned_hub: previous.map(|r| r.assigned_hub.clone()).unwrap_or_default(),
+        device_id: previous.map_or_else(|| attested.device_id.clone(), |r| r.device_id.clone()),
+        status,
+        substatus: None,
+        error_code,
+        created: previous.map_or(now, |r| r.created),
+        last_updated: now,
+        generation: previous.map_or(1, |r| r.generation.saturating_add(1)),
+        enrollment: attested.enrollment.clone(),
+        credential: attested.record_credential.clone(),
+    }
 }
 
 #[cfg(test)]
