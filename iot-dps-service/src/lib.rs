@@ -4,6 +4,7 @@ mod allocation;
 mod attest;
 mod decision;
 mod enrollment;
+mod enrollment_changes;
 mod error;
 mod failure;
 mod instance;

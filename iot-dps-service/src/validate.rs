@@ -1,7 +1,9 @@
 //! Validation of enrollments when they are loaded or changed (reference
 //! ../shared/reference/azure-iot-protocol.md §4, §8.1, §8.2).
 
+use base64::Engine as _;
 use iot_sas::{KeySlot, SharedAccessKey};
+use iot_x509::CertificateDer;
 
 use crate::registration_id::validate_registration_id;
 use crate::{
@@ -146,11 +148,30 @@ fn check_settings(
     }
 }
 
+/// Decodes one certificate given as PEM or as base64 DER (the REST API's two spellings) and
+/// checks that it parses.
+pub(crate) fn decode_certificate(text: &str) -> Result<Vec<u8>, String> {
+    let der = if text.contains("-----BEGIN") {
+        let certs = iot_x509::parse_certificates(text.as_bytes()).map_err(|e| e.to_string())?;
+        certs
+            .into_iter()
+            .next()
+            .map(|c: CertificateDer<'static>| c.to_vec())
+            .ok_or_else(|| "no certificate".to_owned())?
+    } else {
+        let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        base64::engine::general_purpose::STANDARD
+            .decode(compact)
+            .map_err(|e| format!("not PEM or base64 DER: {e}"))?
+    };
+    iot_x509::CertificateInfo::parse(&der).map_err(|e| e.to_string())?;
+    Ok(der)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::{LinkedHub, X509Attestation, X509CaReferences};
-    use base64::Engine as _;
 
     const K16: &str = "AAECAwQFBgcICQoLDA0ODw==";
 
