@@ -3,11 +3,12 @@
 
 use iot_sas::{KeySlot, ResourceUri, SasToken, Scope, TokenRefused, check_token};
 
-use crate::claim::{Claim, amqp_claim, direct_claim, display_id, mqtt_claim};
+use crate::claim::{Claim, amqp_claim, direct_claim, mqtt_claim};
 use crate::decision::{
-    Allow, AllowedIdentity, AuthMethod, Decision, DenyReason, Presented, ServiceAllow,
+    Allow, AuthMethod, Decision, DenyReason, Presented, ServiceAllow, allowed, mismatch,
 };
 use crate::hub::{HubPolicy, HubSettings};
+use crate::identifier::display_id;
 use crate::identity::AuthenticationType;
 use crate::keys::PreKeyedKeys;
 use crate::policy::AccessRights;
@@ -135,24 +136,6 @@ fn status_reason<R: Registry + ?Sized>(
     registry
         .get(device_id, module_id)
         .and_then(|identity| identity.into_owned().status_reason)
-}
-
-pub(crate) fn mismatch(entry: &RegistryEntry<'_>, presented: Presented) -> DenyReason {
-    DenyReason::CredentialMismatch {
-        identity: entry.display_id(),
-        auth_type: entry.auth_type,
-        presented,
-    }
-}
-
-/// The allowed identity, from its registry entry (borrowed IDs are copied as references).
-#[inline]
-pub(crate) fn allowed<'a>(entry: &RegistryEntry<'a>) -> AllowedIdentity<'a> {
-    AllowedIdentity {
-        device_id: entry.device_id.clone(),
-        module_id: entry.module_id.clone(),
-        auth_type: entry.auth_type,
-    }
 }
 
 /// The switch that refuses tokens signed with an identity's own key, if it is on: each switch

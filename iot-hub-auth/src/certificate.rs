@@ -6,8 +6,7 @@ use std::borrow::Cow;
 
 use iot_x509::{CertificateInfo, ChainError, Thumbprint, match_thumbprints};
 
-use crate::authorize::{allowed, mismatch};
-use crate::decision::{Allow, AuthMethod, DenyReason, Presented};
+use crate::decision::{Allow, AuthMethod, DenyReason, Presented, allowed, mismatch};
 use crate::hub::HubSettings;
 use crate::identity::AuthenticationType;
 use crate::policy::AccessRights;

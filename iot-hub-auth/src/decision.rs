@@ -8,6 +8,7 @@ use iot_x509::{ChainError, ThumbprintMatch};
 
 use crate::identity::AuthenticationType;
 use crate::policy::AccessRights;
+use crate::registry::RegistryEntry;
 use crate::request::Transport;
 
 /// How an allowed connection authenticated.
@@ -57,7 +58,7 @@ pub struct AllowedIdentity<'a> {
 impl AllowedIdentity<'_> {
     /// `deviceId` or `deviceId/moduleId`, the form used in MQTT client IDs.
     pub fn display_id(&self) -> String {
-        crate::claim::display_id(&self.device_id, self.module_id.as_deref())
+        crate::identifier::display_id(&self.device_id, self.module_id.as_deref())
     }
 }
 
@@ -361,4 +362,23 @@ pub struct ServiceAllow<'a> {
     pub rights: AccessRights,
     /// The token's `se`.
     pub valid_until: u64,
+}
+
+/// The refusal of a credential the identity's authentication type does not take.
+pub(crate) fn mismatch(entry: &RegistryEntry<'_>, presented: Presented) -> DenyReason {
+    DenyReason::CredentialMismatch {
+        identity: entry.display_id(),
+        auth_type: entry.auth_type,
+        presented,
+    }
+}
+
+/// The allowed identity, from its registry entry (borrowed IDs are copied as references).
+#[inline]
+pub(crate) fn allowed<'a>(entry: &RegistryEntry<'a>) -> AllowedIdentity<'a> {
+    AllowedIdentity {
+        device_id: entry.device_id.clone(),
+        module_id: entry.module_id.clone(),
+        auth_type: entry.auth_type,
+    }
 }

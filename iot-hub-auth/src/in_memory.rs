@@ -24,8 +24,8 @@ use hashbrown::HashTable;
 use iot_sas::KeySlot;
 
 use crate::arena::SecretBytes;
-use crate::claim::display_id;
 use crate::error::{Error, IdKind};
+use crate::identifier::display_id;
 use crate::identity::{AuthenticationType, DeviceIdentity, IdentityStatus};
 use crate::keys::{PreKeyedKeys, registered_key};
 use crate::registry::{Lent, Registry, RegistryEntry, RegistryHasher};
