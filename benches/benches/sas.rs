@@ -12,6 +12,22 @@
 //! * `sas_derive`: `derive_device_key` (HMAC + pre-keying the derived key) and
 //!   `derive_device_mac_key` (the same into a compact `MacKey`, no key-bytes buffer) beside a
 //!   bare pre-keyed HMAC of the registration ID.
+//!
+//! # Store forwarding (what `sas_verify` and the hub benches showed)
+//!
+//! Three spots of the hot path are shaped by the x86-64 store buffer, not by any protocol
+//! rule; each carries a one-line pointer here:
+//!
+//! * `iot_sas::SasToken::parse` decodes `sig` before it parses `se`: decoding ends in
+//!   single-byte stores, and copying the token right after them (wide loads of fresh narrow
+//!   stores) stalls store forwarding; parsing `se` in between gives the stores time to land.
+//! * `iot_sas::Verifier::verify_str` and the hub's SAS path (`iot-hub-auth` `authorize.rs`)
+//!   borrow the parsed token out of the `Result` (`match &SasToken::parse(..)`) instead of
+//!   moving it out with `?`: the move copies the fresh token with wide loads over the
+//!   parser's narrow stores, the same stall.
+//!
+//! Undo either and `sas_verify` (here) and `hub_interleaved`'s "step: SasToken::parse" and
+//! full-decision rows grow by the stall.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;

@@ -30,7 +30,7 @@ use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use iot_dps_service::{
-    Attestation, Decision, DpsCertificate, DpsInstance, DpsTransport, EnrollmentGroup,
+    Attestation, RegistrationDecision, DpsCertificate, DpsInstance, DpsTransport, EnrollmentGroup,
     EnrollmentRef, EnrollmentSettings, HubChange, IndividualEnrollment, LinkedHub,
     ProvisioningService, RecordCredential, RecordStatus, RecordSubstatus, RegisterStep,
     RegistrationOutcome, RegistrationRecord, RegistrationRequest, X509Attestation,
@@ -246,7 +246,7 @@ pub fn run(data: &[u8]) {
     let outcome = input.register();
     let json = outcome.response.to_json();
     match &outcome.decision {
-        Decision::Assigned {
+        RegistrationDecision::Assigned {
             hub,
             enrollment,
             device_id,
@@ -322,8 +322,8 @@ pub fn run(data: &[u8]) {
                 (credential, token) => panic!("assigned by {credential:?} with token {token:?}"),
             }
         }
-        Decision::Disabled { .. } => panic!("no enrollment is disabled"),
-        Decision::Failed(failure) => {
+        RegistrationDecision::Disabled { .. } => panic!("no enrollment is disabled"),
+        RegistrationDecision::Failed(failure) => {
             if failure.after_attestation() {
                 assert!(outcome.record.is_some());
             } else {

@@ -1,7 +1,7 @@
-//! Registration decisions as values: what DPS decided ([`Decision`], [`RegistrationOutcome`],
-//! [`RegisterStep`]) and what the hubs must do ([`HubChange`]); why a registration failed is
-//! in `failure.rs`
-//! (reference ../shared/reference/azure-iot-protocol.md §5.4, §7.5, §8.3, §9).
+//! Registration decisions as values: what DPS decided ([`RegistrationDecision`],
+//! [`RegistrationOutcome`], [`RegisterStep`]) and what the hubs must do ([`HubChange`]); why
+//! a registration failed is in `failure.rs` (reference
+//! ../shared/reference/azure-iot-protocol.md §5.4, §7.5, §8.3, §9).
 
 use core::fmt;
 
@@ -81,7 +81,7 @@ impl HubChange {
 
 /// What DPS decided.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Decision {
+pub enum RegistrationDecision {
     /// Assigned to `hub` as `device_id`.
     Assigned {
         /// The enrollment the device attested through.
@@ -102,7 +102,7 @@ pub enum Decision {
     Failed(RegistrationFailure),
 }
 
-impl fmt::Display for Decision {
+impl fmt::Display for RegistrationDecision {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Assigned {
@@ -133,7 +133,7 @@ impl fmt::Display for Decision {
 #[derive(Clone, Debug)]
 pub struct RegistrationOutcome {
     /// The decision and its reason, for operators (not for the device).
-    pub decision: Decision,
+    pub decision: RegistrationDecision,
     /// What the device receives: HTTP / MQTT status (§5.4); see [`Self::wire`].
     pub status_code: u16,
     /// The body the device receives; see [`Self::wire`].

@@ -23,8 +23,8 @@ pub use allocation::{
     allocate_hashed, candidate_hubs, hashed_score,
 };
 pub use decision::{
-    Decision, HubChange, PendingAllocation, RegisterStep, RegistrationOutcome, TwinChange,
-    WireResponse,
+    HubChange, PendingAllocation, RegisterStep, RegistrationDecision, RegistrationOutcome,
+    TwinChange, WireResponse,
 };
 pub use enrollment::{
     AllocationPolicy, Attestation, AttestationType, CustomAllocationDefinition, DeviceCapabilities,

@@ -10,8 +10,8 @@ use crate::attest::Attested;
 use crate::registration_id::{clip, validate_registration_id};
 use crate::response::{done, hub_changes, success_response};
 use crate::{
-    AllocationPolicy, AllocationResponse, Decision, MalformedRequest, PendingAllocation,
-    PreviousAssignment, ProvisioningService, RecordStatus, RegisterStep, RegistrationFailure,
+    AllocationPolicy, AllocationResponse, MalformedRequest, PendingAllocation, PreviousAssignment,
+    ProvisioningService, RecordStatus, RegisterStep, RegistrationDecision, RegistrationFailure,
     RegistrationOutcome, RegistrationRecord, RegistrationRequest, candidate_hubs,
     decide_reprovision,
 };
@@ -209,7 +209,7 @@ impl ProvisioningService {
         let changes = hub_changes(attested, &plan, twin.unwrap_or_default());
         let response = success_response(self, attested, &record, operation_id, payload);
         RegistrationOutcome {
-            decision: Decision::Assigned {
+            decision: RegistrationDecision::Assigned {
                 enrollment: attested.enrollment.clone(),
                 hub: plan.hub,
                 device_id: plan.device_id,

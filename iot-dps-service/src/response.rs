@@ -14,8 +14,8 @@ use iot_hub_auth::{
 use crate::attest::{Attested, HubCredential};
 use crate::reprovision::{Reprovision, TwinPlan};
 use crate::{
-    Decision, EnrollmentRef, HubChange, InitialTwin, ProvisioningService, RecordStatus,
-    RegisterStep, RegistrationFailure, RegistrationOutcome, RegistrationRecord, TwinChange,
+    EnrollmentRef, HubChange, InitialTwin, ProvisioningService, RecordStatus, RegisterStep,
+    RegistrationDecision, RegistrationFailure, RegistrationOutcome, RegistrationRecord, TwinChange,
 };
 
 /// The body of the answer to the device.
@@ -246,7 +246,7 @@ impl ProvisioningService {
             ..Default::default()
         };
         RegistrationOutcome {
-            decision: Decision::Disabled {
+            decision: RegistrationDecision::Disabled {
                 enrollment: attested.enrollment.clone(),
             },
             status_code: 200,
@@ -278,7 +278,7 @@ impl ProvisioningService {
         );
         let response = failed_response(&record, &failure, operation_id);
         RegistrationOutcome {
-            decision: Decision::Failed(failure),
+            decision: RegistrationDecision::Failed(failure),
             status_code: 200,
             response,
             record: Some(record),
@@ -302,7 +302,7 @@ impl ProvisioningService {
         };
         RegistrationOutcome {
             status_code: failure.status_code(),
-            decision: Decision::Failed(failure),
+            decision: RegistrationDecision::Failed(failure),
             response: DeviceResponse::Error(body),
             record: None,
             hub_changes: Vec::new(),

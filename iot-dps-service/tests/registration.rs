@@ -4,14 +4,14 @@
 
 use base64::Engine as _;
 use iot_dps_service::{
-    AllocationPolicy, AllocationResponse, Attestation, CustomAllocationDefinition, Decision,
-    DeviceResponse, DpsCertificate, DpsInstance, DpsTransport, EnrollmentGroup, EnrollmentRef,
-    EnrollmentSettings, Error, HubChange, HubLatency, IndividualEnrollment, LinkedHub,
-    MalformedRequest, ProvisioningService, ProvisioningStatus, RecordCredential, RecordStatus,
-    RecordSubstatus, RegisterStep, RegistrationFailure, RegistrationOutcome, RegistrationRecord,
-    RegistrationRequest, ReprovisionPolicy, RevocationAction, RevocationWarning, TwinChange,
-    UnusableCertificate, X509Attestation, X509CaReferences, X509CertificateWithInfo,
-    X509Certificates,
+    AllocationPolicy, AllocationResponse, Attestation, CustomAllocationDefinition, DeviceResponse,
+    DpsCertificate, DpsInstance, DpsTransport, EnrollmentGroup, EnrollmentRef, EnrollmentSettings,
+    Error, HubChange, HubLatency, IndividualEnrollment, LinkedHub, MalformedRequest,
+    ProvisioningService, ProvisioningStatus, RecordCredential, RecordStatus, RecordSubstatus,
+    RegisterStep, RegistrationDecision, RegistrationFailure, RegistrationOutcome,
+    RegistrationRecord, RegistrationRequest, ReprovisionPolicy, RevocationAction,
+    RevocationWarning, TwinChange, UnusableCertificate, X509Attestation, X509CaReferences,
+    X509CertificateWithInfo, X509Certificates,
 };
 use iot_hub_auth::AuthenticationType;
 use iot_sas::{ResourceUri, SharedAccessKey, derive_device_key, sign};
@@ -86,14 +86,14 @@ fn register_sas(
 
 fn failure(outcome: &RegistrationOutcome) -> &RegistrationFailure {
     match &outcome.decision {
-        Decision::Failed(f) => f,
+        RegistrationDecision::Failed(f) => f,
         other => panic!("expected a failure, got {other}"),
     }
 }
 
 fn assigned(outcome: &RegistrationOutcome) -> (&str, RecordSubstatus, &EnrollmentRef) {
     match &outcome.decision {
-        Decision::Assigned {
+        RegistrationDecision::Assigned {
             hub,
             substatus,
             enrollment,
@@ -135,7 +135,7 @@ fn skn_may_be_absent_but_not_another_name() {
     let t = token(&key(1), SCOPE, "dev-1", NOW + 3600, None);
     assert!(matches!(
         register_sas(&service, "dev-1", &t, None).decision,
-        Decision::Assigned { .. }
+        RegistrationDecision::Assigned { .. }
     ));
     let t = token(&key(1), SCOPE, "dev-1", NOW + 3600, Some("iothubowner"));
     let out = register_sas(&service, "dev-1", &t, None);
@@ -155,7 +155,7 @@ fn resource_must_be_scope_registrations_id_case_insensitively() {
     );
     assert!(matches!(
         register_sas(&service, "dev-1", &t, None).decision,
-        Decision::Assigned { .. }
+        RegistrationDecision::Assigned { .. }
     ));
     for (scope, reg) in [("0ne00000000", "dev-1"), (SCOPE, "dev-2")] {
         let t = token(&key(1), scope, reg, NOW + 3600, Some("registration"));
@@ -245,7 +245,7 @@ fn registration_id_lookup_is_case_insensitive_and_device_id_comes_from_the_enrol
         Some("registration"),
     );
     let out = register_sas(&service, "sensor-01", &t, None);
-    let Decision::Assigned {
+    let RegistrationDecision::Assigned {
         device_id,
         enrollment,
         ..
@@ -378,7 +378,10 @@ fn disabled_enrollment_answers_disabled_without_hub_changes() {
     let service = ProvisioningService::load(instance(), [e], []).unwrap();
     let t = token(&key(1), SCOPE, "dev-1", NOW + 3600, Some("registration"));
     let out = register_sas(&service, "dev-1", &t, None);
-    assert!(matches!(out.decision, Decision::Disabled { .. }));
+    assert!(matches!(
+        out.decision,
+        RegistrationDecision::Disabled { .. }
+    ));
     assert_eq!(out.status_code, 200);
     assert!(out.hub_changes.is_empty());
     assert_eq!(out.record.unwrap().status, RecordStatus::Disabled);
@@ -409,7 +412,10 @@ fn user_name_and_body_must_agree_with_the_client_id() {
         br#"{"registrationId":"dev-1","payload":null}"#,
     ] {
         assert!(
-            matches!(run(Some(&good_user), body), Decision::Assigned { .. }),
+            matches!(
+                run(Some(&good_user), body),
+                RegistrationDecision::Assigned { .. }
+            ),
             "{body:?}"
         );
     }
@@ -439,7 +445,8 @@ fn user_name_and_body_must_agree_with_the_client_id() {
     ];
     for (user, body, cause) in bad {
         let d = run(user.as_deref(), body);
-        let Decision::Failed(failure @ RegistrationFailure::BadRequest(malformed)) = &d else {
+        let RegistrationDecision::Failed(failure @ RegistrationFailure::BadRequest(malformed)) = &d
+        else {
             panic!("{user:?} {body:?}: {d}");
         };
         let debug = format!("{malformed:?}");
@@ -460,13 +467,13 @@ fn missing_ambiguous_and_tpm_credentials_are_refused() {
     let req = RegistrationRequest::new("dev-1", NOW);
     assert_eq!(
         decide(&req),
-        Decision::Failed(RegistrationFailure::MissingCredential)
+        RegistrationDecision::Failed(RegistrationFailure::MissingCredential)
     );
     let mut tpm = req;
     tpm.body = br#"{"registrationId":"dev-1","tpm":{"endorsementKey":"AA=="}}"#;
     assert_eq!(
         decide(&tpm),
-        Decision::Failed(RegistrationFailure::TpmNotSupported)
+        RegistrationDecision::Failed(RegistrationFailure::TpmNotSupported)
     );
     let root = new_root_ca("root", Validity::days(NOW as i64 - 60, 10)).unwrap();
     let chain = [CertificateDer::from(root.der.clone())];
@@ -476,13 +483,13 @@ fn missing_ambiguous_and_tpm_credentials_are_refused() {
     both.client_chain = &chain;
     assert_eq!(
         decide(&both),
-        Decision::Failed(RegistrationFailure::AmbiguousCredential)
+        RegistrationDecision::Failed(RegistrationFailure::AmbiguousCredential)
     );
     let mut bad_id = RegistrationRequest::new("bad id!", NOW);
     bad_id.sas_token = Some(&t);
     assert!(matches!(
         decide(&bad_id),
-        Decision::Failed(RegistrationFailure::BadRequest(
+        RegistrationDecision::Failed(RegistrationFailure::BadRequest(
             MalformedRequest::RegistrationId(Error::InvalidId { .. })
         ))
     ));
@@ -935,7 +942,7 @@ fn ca_attestation_over_websockets_follows_the_instance_setting() {
     let service = ProvisioningService::load(dps, [], [ca_group("by-root", "root")]).unwrap();
     assert!(matches!(
         register_x509(&service, "cam-1", &[&leaf], DpsTransport::AmqpWebSockets).decision,
-        Decision::Assigned { .. }
+        RegistrationDecision::Assigned { .. }
     ));
 }
 
@@ -954,14 +961,14 @@ fn disabled_individual_blocks_one_device_of_a_group() {
     let out = register_x509(&service, "cam-1", &[&leaf], DpsTransport::Mqtt);
     assert_eq!(
         out.decision,
-        Decision::Disabled {
+        RegistrationDecision::Disabled {
             enrollment: EnrollmentRef::Individual("cam-1".into())
         }
     );
     let other = new_device_cert("cam-2", &p.root, validity()).unwrap();
     assert!(matches!(
         register_x509(&service, "cam-2", &[&other], DpsTransport::Mqtt).decision,
-        Decision::Assigned { .. }
+        RegistrationDecision::Assigned { .. }
     ));
 }
 

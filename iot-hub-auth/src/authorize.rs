@@ -7,7 +7,7 @@ use crate::claim::{Claim, amqp_claim, direct_claim, mqtt_claim};
 use crate::decision::{
     Allow, AuthMethod, Decision, DenyReason, Presented, ServiceAllow, allowed, mismatch,
 };
-use crate::hub::{HubPolicy, HubSettings};
+use crate::hub_settings::{HubPolicy, HubSettings};
 use crate::identifier::display_id;
 use crate::identity::AuthenticationType;
 use crate::keys::PreKeyedKeys;
@@ -215,8 +215,7 @@ fn sas<'a>(
     token_text: &str,
     now: u64,
 ) -> Result<Allow<'a>, DenyReason> {
-    // Borrowed out of the `Result` rather than moved out with `?`: the move copies the fresh
-    // token with wide loads over the parser's narrow stores, a store-forwarding stall.
+    // Borrowed, not moved out with `?`: see "Store forwarding" in benches/benches/sas.rs.
     let parsed = SasToken::parse(token_text);
     let token = match &parsed {
         Ok(token) => token,

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use iot_x509::{CertificateInfo, ChainError, Thumbprint, match_thumbprints};
 
 use crate::decision::{Allow, AuthMethod, DenyReason, Presented, allowed, mismatch};
-use crate::hub::HubSettings;
+use crate::hub_settings::HubSettings;
 use crate::identity::AuthenticationType;
 use crate::policy::AccessRights;
 use crate::registry::RegistryEntry;

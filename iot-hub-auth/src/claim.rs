@@ -6,7 +6,7 @@
 use crate::amqp::SaslUserName;
 use crate::decision::DenyReason;
 use crate::error::Error;
-use crate::hub::HubSettings;
+use crate::hub_settings::HubSettings;
 use crate::identifier::display_id;
 use crate::mqtt::{MqttClientId, MqttUserName};
 use crate::request::{ConnectRequest, Transport};

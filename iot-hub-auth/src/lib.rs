@@ -7,7 +7,7 @@ mod certificate;
 mod claim;
 mod decision;
 mod error;
-mod hub;
+mod hub_settings;
 mod identifier;
 mod identity;
 mod in_memory;
@@ -24,7 +24,9 @@ pub use decision::{
     Allow, AllowedIdentity, AuthMethod, Decision, DenyReason, Presented, ServiceAllow,
 };
 pub use error::{Error, IdKind};
-pub use hub::{CertificateDocument, CertificateProperties, HubDocument, HubPolicy, HubSettings};
+pub use hub_settings::{
+    CertificateDocument, CertificateProperties, HubDocument, HubPolicy, HubSettings,
+};
 pub use identifier::{
     ID_SPECIAL_CHARS, MAX_ID_LEN, MAX_POLICY_NAME_LEN, hub_name, validate_device_id,
     validate_host_name, validate_module_id, validate_policy_name,

@@ -190,8 +190,7 @@ impl Verifier {
         resource: Option<&str>,
         now: u64,
     ) -> Result<Verified, Error> {
-        // Borrowed, not moved out with `?`: moving the fresh token copies it with wide loads
-        // over the parser's narrow stores (a store-forwarding stall on x86-64).
+        // Borrowed, not moved out with `?`: see "Store forwarding" in benches/benches/sas.rs.
         match &SasToken::parse(text) {
             Ok(token) => self.verify(token, resource, now),
             Err(error) => Err(error.clone()),

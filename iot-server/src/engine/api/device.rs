@@ -10,7 +10,7 @@
 //! (and so before any poll can see `assigned`). Telemetry is authorized by
 //! `iot_hub_auth::authorize` with `Transport::Https` and stored durably before the 204.
 
-use iot_dps_service::{Decision, DpsTransport, RegistrationOutcome};
+use iot_dps_service::{DpsTransport, RegistrationDecision, RegistrationOutcome};
 use iot_hub_auth::{ConnectRequest, Transport};
 use iot_sas::percent_encode;
 
@@ -168,9 +168,9 @@ pub(super) fn register(
     }
     let event = registration_event(registration_id, &plan.outcome);
     let code = match &plan.outcome.decision {
-        Decision::Assigned { .. } => "assigned",
-        Decision::Disabled { .. } => "disabled",
-        Decision::Failed(_) => "failed",
+        RegistrationDecision::Assigned { .. } => "assigned",
+        RegistrationDecision::Disabled { .. } => "disabled",
+        RegistrationDecision::Failed(_) => "failed",
     };
     let reason = plan.outcome.decision.to_string();
     let mut outcome = ApiOutcome::write(response, writes, AfterCommit::Register(Box::new(plan)))
@@ -224,11 +224,11 @@ pub(super) fn operation_status(
 /// The report of a registration decision.
 fn registration_event(registration_id: &str, outcome: &RegistrationOutcome) -> ServerEvent {
     let (status, hub, device) = match &outcome.decision {
-        Decision::Assigned { hub, device_id, .. } => {
+        RegistrationDecision::Assigned { hub, device_id, .. } => {
             ("assigned", Some(hub.clone()), Some(device_id.clone()))
         }
-        Decision::Disabled { .. } => ("disabled", None, None),
-        Decision::Failed(_) => ("failed", None, None),
+        RegistrationDecision::Disabled { .. } => ("disabled", None, None),
+        RegistrationDecision::Failed(_) => ("failed", None, None),
     };
     ServerEvent::Registration {
         registration_id: registration_id.to_owned(),

@@ -255,7 +255,7 @@ impl World {
             Some(o) => {
                 let ok = matches!(
                     &o.decision,
-                    iot_dps_service::Decision::Failed(
+                    iot_dps_service::RegistrationDecision::Failed(
                         iot_dps_service::RegistrationFailure::X509CaOverWebSockets
                     )
                 ) && o.status_code == 401
