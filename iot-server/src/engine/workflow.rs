@@ -319,3 +319,4 @@ impl World {
 
 mod scenarios;
 mod sim;
+mod steps;
