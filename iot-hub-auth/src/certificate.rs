@@ -40,7 +40,7 @@ pub(crate) fn authenticate<'a>(
         });
     }
     let info = CertificateInfo::parse(leaf)
-        .map_err(|e| DenyReason::ChainRejected(ChainError::Malformed(e.to_string())))?;
+        .map_err(|e| DenyReason::ChainRejected(ChainError::Malformed(e)))?;
     let check_cn = || {
         iot_x509::check_identity(&info, &entry.device_id, entry.module_id.as_deref()).map_err(
             |_| DenyReason::CnMismatch {

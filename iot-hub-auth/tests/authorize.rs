@@ -841,8 +841,20 @@ fn deny_chain_rejected_with_the_x509_reason() {
         NOW,
     ));
     assert!(
-        matches!(r, DenyReason::ChainRejected(ChainError::Malformed(_))),
+        matches!(
+            &r,
+            DenyReason::ChainRejected(ChainError::Malformed(
+                iot_x509::Error::MalformedCertificate(_)
+            ))
+        ),
         "{r}"
+    );
+    // The parse error is kept as the cause, down the source chain.
+    let cause = std::error::Error::source(&r).expect("ChainRejected has a source");
+    let parse = cause.source().expect("Malformed keeps the parse error");
+    assert!(
+        parse.to_string().starts_with("malformed certificate: "),
+        "{parse}"
     );
     // A selfSigned identity whose certificate has expired (valid_until would be in the past).
     let mut reg = reg;
