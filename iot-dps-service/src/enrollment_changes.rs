@@ -5,6 +5,7 @@
 use iot_sas::{KeySlot, MacKey};
 use iot_x509::Thumbprint;
 
+use crate::error::BadCertificate;
 use crate::registration_id::fold;
 use crate::service::{GroupEntry, GroupKeys, IndividualEntry, same_enrollment};
 use crate::validate::{decode_certificate, decode_key};
@@ -45,16 +46,15 @@ impl ProvisioningService {
                 let info =
                     iot_x509::CertificateInfo::parse(der).map_err(|e| Error::Certificate {
                         enrollment: who.clone(),
-                        reason: e.to_string(),
+                        source: BadCertificate::Unparsable(e),
                     })?;
                 let cn = info.common_name().unwrap_or_default();
                 if !cn.eq_ignore_ascii_case(&enrollment.registration_id) {
                     return Err(Error::Certificate {
                         enrollment: who,
-                        reason: format!(
-                            "certificate CN '{}' is not the registration id",
-                            crate::registration_id::clip(cn)
-                        ),
+                        source: BadCertificate::CommonName {
+                            common_name: crate::registration_id::clip(cn),
+                        },
                     });
                 }
             }
@@ -231,9 +231,9 @@ fn decode_pair(
     if let Some(pair) = pair {
         for cert in pair.primary.iter().chain(pair.secondary.iter()) {
             if let Some(text) = &cert.certificate {
-                let der = decode_certificate(text).map_err(|reason| Error::Certificate {
+                let der = decode_certificate(text).map_err(|source| Error::Certificate {
                     enrollment: who.clone(),
-                    reason,
+                    source,
                 })?;
                 out.push(der);
             }

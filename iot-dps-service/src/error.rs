@@ -123,21 +123,23 @@ pub enum Error {
         /// The limit.
         max: usize,
     },
-    /// An enrollment's certificate cannot be parsed.
-    #[error("{enrollment}: bad certificate: {reason}")]
+    /// An enrollment's certificate cannot be used.
+    #[error("{enrollment}: bad certificate: {source}")]
     Certificate {
         /// The enrollment (or CA name as a group reference).
         enrollment: EnrollmentRef,
-        /// Parser message.
-        reason: String,
+        /// Why.
+        #[source]
+        source: BadCertificate,
     },
     /// A registered CA's certificate cannot be parsed or added.
-    #[error("registered CA '{name}': {reason}")]
+    #[error("registered CA '{name}': {source}")]
     CaCertificate {
         /// CA name.
         name: String,
-        /// Parser message.
-        reason: String,
+        /// Why.
+        #[source]
+        source: BadCertificate,
     },
     /// A `caReferences` entry names no registered CA.
     #[error("{enrollment}: CA reference '{name}' is not registered")]
@@ -153,4 +155,29 @@ pub enum Error {
         /// The enrollment asked for.
         enrollment: EnrollmentRef,
     },
+}
+
+/// Why a certificate in DPS data (an enrollment's, a registered CA's) cannot be used: the
+/// cause of [`Error::Certificate`] and [`Error::CaCertificate`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BadCertificate {
+    /// Neither PEM nor base64 DER (the REST API's two spellings).
+    #[error("not PEM or base64 DER: {0}")]
+    NotBase64(#[source] iot_sas::Base64Error),
+    /// PEM text without a certificate block.
+    #[error("no certificate")]
+    NoCertificate,
+    /// The PEM text or the certificate does not parse.
+    #[error("{0}")]
+    Unparsable(#[source] iot_x509::Error),
+    /// An X.509 individual enrollment's certificate names another registration ID (§7.5).
+    #[error("certificate CN '{common_name}' is not the registration id")]
+    CommonName {
+        /// The certificate's CN (clipped).
+        common_name: String,
+    },
+    /// The registered CA set refuses the certificate (empty name, duplicate, not a CA, §7.4).
+    #[error("{0}")]
+    Refused(#[source] iot_x509::Error),
 }

@@ -32,7 +32,7 @@ pub use enrollment::{
     ProvisioningStatus, ReprovisionPolicy, SymmetricKeyAttestation, TpmAttestation, TwinProperties,
     X509Attestation, X509CaReferences, X509CertificateWithInfo, X509Certificates,
 };
-pub use error::Error;
+pub use error::{BadCertificate, Error};
 pub use failure::{MalformedRequest, RegistrationFailure, UnusableCertificate};
 pub use instance::{DpsCertificate, DpsInstance, LinkedHub, MAX_CERTIFICATES, MAX_LINKED_HUBS};
 pub use record::{RecordCredential, RecordStatus, RecordSubstatus, RegistrationRecord};

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use iot_sas::{DEFAULT_SKEW_SECS, MacKey};
 use iot_x509::{CaSet, RegisteredCa, Thumbprint};
 
+use crate::error::BadCertificate;
 use crate::registration_id::fold;
 use crate::validate::decode_certificate;
 use crate::{DpsInstance, EnrollmentGroup, EnrollmentRef, Error, IndividualEnrollment};
@@ -75,9 +76,9 @@ impl ProvisioningService {
         let mut cas = CaSet::new();
         let mut ca_der = HashMap::new();
         for ca in &instance.certificates {
-            let fail = |reason: String| Error::CaCertificate {
+            let fail = |source| Error::CaCertificate {
                 name: ca.name.clone(),
-                reason,
+                source,
             };
             let der = decode_certificate(&ca.certificate).map_err(fail)?;
             let registered = RegisteredCa {
@@ -85,7 +86,8 @@ impl ProvisioningService {
                 der: der.clone(),
                 verified: ca.is_verified,
             };
-            cas.add(registered).map_err(|e| fail(e.to_string()))?;
+            cas.add(registered)
+                .map_err(|e| fail(BadCertificate::Refused(e)))?;
             ca_der.insert(ca.name.clone(), der);
         }
         Ok(Self {

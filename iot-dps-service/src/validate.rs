@@ -5,6 +5,7 @@ use base64::Engine as _;
 use iot_sas::{KeySlot, SharedAccessKey};
 use iot_x509::CertificateDer;
 
+use crate::error::BadCertificate;
 use crate::registration_id::validate_registration_id;
 use crate::{
     AllocationPolicy, Attestation, AttestationType, DpsInstance, EnrollmentGroup, EnrollmentRef,
@@ -150,21 +151,22 @@ fn check_settings(
 
 /// Decodes one certificate given as PEM or as base64 DER (the REST API's two spellings) and
 /// checks that it parses.
-pub(crate) fn decode_certificate(text: &str) -> Result<Vec<u8>, String> {
+pub(crate) fn decode_certificate(text: &str) -> Result<Vec<u8>, BadCertificate> {
     let der = if text.contains("-----BEGIN") {
-        let certs = iot_x509::parse_certificates(text.as_bytes()).map_err(|e| e.to_string())?;
+        let certs =
+            iot_x509::parse_certificates(text.as_bytes()).map_err(BadCertificate::Unparsable)?;
         certs
             .into_iter()
             .next()
             .map(|c: CertificateDer<'static>| c.to_vec())
-            .ok_or_else(|| "no certificate".to_owned())?
+            .ok_or(BadCertificate::NoCertificate)?
     } else {
         let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
         base64::engine::general_purpose::STANDARD
             .decode(compact)
-            .map_err(|e| format!("not PEM or base64 DER: {e}"))?
+            .map_err(|e| BadCertificate::NotBase64(e.into()))?
     };
-    iot_x509::CertificateInfo::parse(&der).map_err(|e| e.to_string())?;
+    iot_x509::CertificateInfo::parse(&der).map_err(BadCertificate::Unparsable)?;
     Ok(der)
 }
 

@@ -4,11 +4,11 @@
 
 use base64::Engine as _;
 use iot_dps_service::{
-    AllocationPolicy, AllocationResponse, Attestation, CustomAllocationDefinition, DeviceResponse,
-    DpsCertificate, DpsInstance, DpsTransport, EnrollmentGroup, EnrollmentRef, EnrollmentSettings,
-    Error, HubChange, HubLatency, IndividualEnrollment, LinkedHub, MalformedRequest,
-    ProvisioningService, ProvisioningStatus, RecordCredential, RecordStatus, RecordSubstatus,
-    RegisterStep, RegistrationDecision, RegistrationFailure, RegistrationOutcome,
+    AllocationPolicy, AllocationResponse, Attestation, BadCertificate, CustomAllocationDefinition,
+    DeviceResponse, DpsCertificate, DpsInstance, DpsTransport, EnrollmentGroup, EnrollmentRef,
+    EnrollmentSettings, Error, HubChange, HubLatency, IndividualEnrollment, LinkedHub,
+    MalformedRequest, ProvisioningService, ProvisioningStatus, RecordCredential, RecordStatus,
+    RecordSubstatus, RegisterStep, RegistrationDecision, RegistrationFailure, RegistrationOutcome,
     RegistrationRecord, RegistrationRequest, ReprovisionPolicy, RevocationAction,
     RevocationWarning, TwinChange, UnusableCertificate, X509Attestation, X509CaReferences,
     X509CertificateWithInfo, X509Certificates,
@@ -993,9 +993,36 @@ fn a_certificate_may_be_in_only_one_enrollment() {
     )
     .unwrap_err();
     assert!(
-        matches!(err, Error::Certificate { .. }),
+        matches!(
+            &err,
+            Error::Certificate {
+                source: BadCertificate::CommonName { common_name },
+                ..
+            } if common_name == "dev-9"
+        ),
         "CN must be the registration id: {err}"
     );
+    // Text that is neither PEM nor base64 keeps the base64 error as its cause.
+    let mut garbage = x509_individual("dev-8", &leaf);
+    if let Some(certs) = garbage
+        .attestation
+        .x509
+        .as_mut()
+        .and_then(|x509| x509.client_certificates.as_mut())
+        && let Some(primary) = certs.primary.as_mut()
+    {
+        primary.certificate = Some("not base64!".to_owned());
+    }
+    let err = ProvisioningService::load(x509_instance(&p, true), [garbage], []).unwrap_err();
+    let Error::Certificate {
+        source: BadCertificate::NotBase64(cause),
+        ..
+    } = &err
+    else {
+        panic!("{err:?}");
+    };
+    let source = std::error::Error::source(&err).map(ToString::to_string);
+    assert_eq!(source, Some(format!("not PEM or base64 DER: {cause}")));
 }
 
 #[test]
