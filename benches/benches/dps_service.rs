@@ -24,8 +24,8 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use hmac::{Hmac, KeyInit as _, Mac as _};
 use iot_benches::floor::FloorHmac;
 use iot_dps_service::{
-    Attestation, Decision, DpsInstance, EnrollmentGroup, EnrollmentSettings, IndividualEnrollment,
-    LinkedHub, ProvisioningService, RegisterStep, RegistrationRequest,
+    Attestation, DpsInstance, EnrollmentGroup, EnrollmentSettings, IndividualEnrollment, LinkedHub,
+    ProvisioningService, RegisterStep, RegistrationDecision, RegistrationRequest,
 };
 use iot_sas::{ResourceUri, SasToken, SharedAccessKey, derive_device_key, sign};
 use sha2::Sha256;
@@ -89,7 +89,7 @@ fn bench(c: &mut Criterion) {
     req.operation_id = "bench";
     match service.register(&req, None) {
         RegisterStep::Done(o) => assert!(
-            matches!(o.decision, Decision::Assigned { .. }),
+            matches!(o.decision, RegistrationDecision::Assigned { .. }),
             "{}",
             o.decision
         ),

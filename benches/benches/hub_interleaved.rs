@@ -104,7 +104,7 @@ fn main() {
         rounds,
         k,
         || {
-            black_box(resource.is_named_by(black_box(parsed.resource_raw())));
+            black_box(iot_sas::Scope::Names(resource).admits(black_box(parsed.resource_raw())));
         },
         bare,
     );

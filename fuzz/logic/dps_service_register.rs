@@ -30,8 +30,8 @@ use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use iot_dps_service::{
-    Attestation, Decision, DpsCertificate, DpsInstance, DpsTransport, EnrollmentGroup,
-    EnrollmentRef, EnrollmentSettings, HubChange, IndividualEnrollment, KeySlotName, LinkedHub,
+    Attestation, RegistrationDecision, DpsCertificate, DpsInstance, DpsTransport, EnrollmentGroup,
+    EnrollmentRef, EnrollmentSettings, HubChange, IndividualEnrollment, LinkedHub,
     ProvisioningService, RecordCredential, RecordStatus, RecordSubstatus, RegisterStep,
     RegistrationOutcome, RegistrationRecord, RegistrationRequest, X509Attestation,
     X509CaReferences,
@@ -213,7 +213,7 @@ impl<'a> Input<'a> {
             generation: 7,
             enrollment: EnrollmentRef::Individual(self.registration_id.to_owned()),
             credential: RecordCredential::SymmetricKey {
-                slot: KeySlotName::Primary,
+                slot: iot_sas::KeySlot::Primary,
             },
         })
     }
@@ -246,7 +246,7 @@ pub fn run(data: &[u8]) {
     let outcome = input.register();
     let json = outcome.response.to_json();
     match &outcome.decision {
-        Decision::Assigned {
+        RegistrationDecision::Assigned {
             hub,
             enrollment,
             device_id,
@@ -280,7 +280,7 @@ pub fn run(data: &[u8]) {
                         sas_reference::sr_covers(sr, &resource, true),
                         "accepted sr {sr:?} for {reg:?}"
                     );
-                    let slot = usize::from(*slot == KeySlotName::Secondary);
+                    let slot = usize::from(*slot == iot_sas::KeySlot::Secondary);
                     let key = match enrollment {
                         EnrollmentRef::Individual(id) => {
                             assert!(id.eq_ignore_ascii_case("dev-1"));
@@ -322,8 +322,8 @@ pub fn run(data: &[u8]) {
                 (credential, token) => panic!("assigned by {credential:?} with token {token:?}"),
             }
         }
-        Decision::Disabled { .. } => panic!("no enrollment is disabled"),
-        Decision::Failed(failure) => {
+        RegistrationDecision::Disabled { .. } => panic!("no enrollment is disabled"),
+        RegistrationDecision::Failed(failure) => {
             if failure.after_attestation() {
                 assert!(outcome.record.is_some());
             } else {

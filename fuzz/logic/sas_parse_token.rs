@@ -26,8 +26,8 @@ pub fn run(data: &[u8]) {
     let b64 = signature.encode_base64(&mut b64);
     assert_eq!(b64.len(), 44);
     let sr = token.resource_raw();
-    let _ = iot_sas::resource_covers(sr, sr);
-    let _ = iot_sas::resource_matches(sr, "hub/devices/dev");
+    let _ = iot_sas::Scope::CoversText(sr).admits(sr);
+    let _ = iot_sas::Scope::NamesText("hub/devices/dev").admits(sr);
     if token.check_expiry(token.expiry(), 0).is_err() {
         panic!("a token is valid at its own expiry");
     }

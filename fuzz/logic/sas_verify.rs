@@ -11,8 +11,8 @@
 // Invariants: never panics; a token with a MAC under either key, not expired and covering the
 // resource literally once decoded is accepted; an accepted token has a MAC under the key slot it reports, is
 // within `se + skew`, and its once-decoded `sr` covers the requested resource; every
-// structured scope check (`ResourceUri::is_named_by` / `is_covered_by`, and the plain-text
-// `resource_matches` / `resource_covers`) accepts at least what the once-decoded `sr` names
+// structured scope check (`Scope::Names` / `Scope::Covers`, and the plain-text
+// `Scope::NamesText` / `Scope::CoversText`) accepts at least what the once-decoded `sr` names
 // literally and at most what the reference accepts; a token we sign for ANY plain resource
 // verifies against that resource (unless the resource has no non-empty segment).
 
@@ -133,12 +133,12 @@ pub fn run(data: &[u8]) {
         for uri in core::iter::once(uri).chain(module_uri) {
             let mut plain = String::new();
             uri.write_plain(&mut plain).expect("write to String");
-            check_scope(uri.is_named_by(sr), sr, &plain, true, "is_named_by");
-            check_scope(uri.is_covered_by(sr), sr, &plain, false, "is_covered_by");
-            let matches = iot_sas::resource_matches(sr, &plain);
-            check_scope(matches, sr, &plain, true, "resource_matches");
-            let covers = iot_sas::resource_covers(sr, &plain);
-            check_scope(covers, sr, &plain, false, "resource_covers");
+            check_scope(iot_sas::Scope::Names(uri).admits(sr), sr, &plain, true, "Scope::Names");
+            check_scope(iot_sas::Scope::Covers(uri).admits(sr), sr, &plain, false, "Scope::Covers");
+            let matches = iot_sas::Scope::NamesText(&plain).admits(sr);
+            check_scope(matches, sr, &plain, true, "Scope::NamesText");
+            let covers = iot_sas::Scope::CoversText(&plain).admits(sr);
+            check_scope(covers, sr, &plain, false, "Scope::CoversText");
         }
     }
     let mut buf = vec![0u8; iot_sas::max_token_len(&uri, Some("device"))];

@@ -6,6 +6,7 @@
 
 mod operator;
 mod scenarios;
+mod steps;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

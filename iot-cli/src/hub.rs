@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 use iot_hub_auth::{
-    AccessRights, AuthMethod, ConnectRequest, Decision, DenyReason, KeySlot, ThumbprintMatch,
-    Transport, authorize, authorize_service,
+    AccessRights, AuthMethod, ConnectRequest, Decision, DenyReason, ThumbprintMatch, Transport,
+    authorize, authorize_service,
 };
 use serde_json::{Value, json};
 
@@ -145,7 +145,7 @@ pub(crate) fn run(cmd: Command, out: Out) -> Outcome {
                 Ok(allow) => {
                     let mut fields = json!({
                         "policy": allow.policy,
-                        "key": slot(allow.key),
+                        "key": allow.key.as_str(),
                         "rights": allow.rights.to_string(),
                         "required": required.to_string(),
                     });
@@ -154,7 +154,7 @@ pub(crate) fn run(cmd: Command, out: Out) -> Outcome {
                     let text = format!(
                         "allowed: policy {} ({} key) holds {}; required {}; valid until {}",
                         allow.policy,
-                        slot(allow.key),
+                        allow.key.as_str(),
                         allow.rights,
                         required,
                         show(allow.valid_until)
@@ -221,18 +221,11 @@ fn transport_name(transport: Transport) -> &'static str {
     }
 }
 
-fn slot(slot: KeySlot) -> &'static str {
-    match slot {
-        KeySlot::Primary => "primary",
-        KeySlot::Secondary => "secondary",
-    }
-}
-
 fn method_json(method: &AuthMethod<'_>) -> Value {
     match method {
-        AuthMethod::DeviceKey(k) => json!({"type": "deviceKey", "key": slot(*k)}),
+        AuthMethod::DeviceKey(k) => json!({"type": "deviceKey", "key": k.as_str()}),
         AuthMethod::Policy { name, key } => {
-            json!({"type": "policy", "policy": name, "key": slot(*key)})
+            json!({"type": "policy", "policy": name, "key": key.as_str()})
         }
         AuthMethod::Thumbprint(t) => json!({"type": "thumbprint", "thumbprint": match t {
             ThumbprintMatch::Primary => "primary",

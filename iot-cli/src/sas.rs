@@ -5,10 +5,7 @@
 //! a signature only as its first 6 characters (`inspect`).
 
 use clap::Subcommand;
-use iot_sas::{
-    Error, KeySlot, SasToken, SharedAccessKey, Verifier, derive_device_key, encode_resource,
-};
-use percent_encoding::percent_decode_str;
+use iot_sas::{Error, SasToken, SharedAccessKey, Verifier, derive_device_key, percent_encode};
 use serde_json::json;
 
 use crate::input::{Secret, one_stdin, secret, secret_opt};
@@ -72,7 +69,7 @@ pub(crate) enum Command {
         #[arg(long, visible_alias = "at", value_parser = parse_time)]
         now: Option<u64>,
         /// Tolerated clock skew: seconds or a duration such as 5m.
-        #[arg(long, default_value = "300", value_parser = parse_ttl)]
+        #[arg(long, default_value_t = iot_sas::DEFAULT_SKEW_SECS, value_parser = parse_ttl)]
         skew: u64,
     },
     /// Show a token's fields (the signature truncated). Exit 0 well-formed, 1 malformed.
@@ -167,7 +164,7 @@ fn sign(
     if resource.is_empty() {
         return Err(Failure::usage("--resource must not be empty"));
     }
-    let sr = encode_resource(resource).to_string();
+    let sr = percent_encode(resource).to_string();
     let mut buf = vec![0u8; sr.len() + 256];
     let token =
         iot_sas::sign_encoded_into(key, &sr, expiry, policy, &mut buf).map_err(
@@ -217,7 +214,7 @@ fn verify(verifier: &Verifier, text: &str, resource: Option<&str>, now: u64, out
     };
     match verifier.verify(&token, resource, now) {
         Ok(verified) => {
-            let key = slot(verified.key);
+            let key = verified.key.as_str();
             let mut fields = json!({ "key": key });
             put_time(&mut fields, "expiry", verified.expiry);
             let text = format!("accepted: {key} key, expires {}", show(verified.expiry));
@@ -262,14 +259,9 @@ fn resource_mismatch(sr_raw: &str, requested: &str, segment: usize) -> String {
 
 /// One level of `%XX` decoding, for display (invalid UTF-8 shown as U+FFFD).
 fn decode(text: &str) -> String {
-    percent_decode_str(text).decode_utf8_lossy().into_owned()
-}
-
-fn slot(slot: KeySlot) -> &'static str {
-    match slot {
-        KeySlot::Primary => "primary",
-        KeySlot::Secondary => "secondary",
-    }
+    iot_sas::percent_decode(text)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 fn inspect(text: &str, now: u64, out: Out) -> Outcome {

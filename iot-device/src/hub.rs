@@ -5,8 +5,8 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use bytes::Bytes;
+use iot_sas::percent_encode;
 use iot_sas::{ResourceUri, expiry_from_ttl, should_renew};
-use percent_encoding::utf8_percent_encode;
 use serde_json::Value;
 
 use crate::clock::unix_now;
@@ -94,11 +94,11 @@ impl HubOptions {
             "{}/{}/?api-version={HUB_API_VERSION}&DeviceClientType={}",
             self.hub,
             self.client_id(),
-            utf8_percent_encode(USER_AGENT, QUERY_VALUE)
+            percent_encode(USER_AGENT)
         );
         if let Some(model) = &self.model_id {
             name.push_str("&model-id=");
-            name.extend(utf8_percent_encode(model, QUERY_VALUE));
+            name.push_str(&percent_encode(model).to_string());
         }
         name
     }
@@ -141,12 +141,6 @@ impl HubOptions {
         Ok(())
     }
 }
-
-const QUERY_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
 
 /// A connected hub client.
 ///

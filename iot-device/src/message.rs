@@ -4,22 +4,13 @@
 use std::fmt::Write as _;
 
 use bytes::Bytes;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use iot_sas::percent_encode;
 
 use crate::Error;
 
 /// IoT Hub's largest device-to-cloud message: 256 KB (Microsoft Learn "IoT Hub quotas and
 /// throttling"); bigger ones are refused here rather than by the hub closing the connection.
 pub const MAX_MESSAGE_SIZE: usize = 256 * 1024;
-
-/// Characters left as they are in property names and values: the RFC 3986 unreserved set,
-/// what the Python SDK's `urllib.parse.quote(safe="")` keeps (its
-/// `mqtt_topic_iothub.encode_message_properties_in_topic`); everything else is `%XX`.
-const PROPERTY: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
 
 /// A telemetry message: a body and its properties.
 ///
@@ -95,18 +86,13 @@ impl Message {
             if !bag.is_empty() {
                 bag.push('&');
             }
-            let _ = write!(bag, "{name}={}", utf8_percent_encode(value, PROPERTY));
+            let _ = write!(bag, "{name}={}", percent_encode(value));
         }
         for (name, value) in &self.properties {
             if !bag.is_empty() {
                 bag.push('&');
             }
-            let _ = write!(
-                bag,
-                "{}={}",
-                utf8_percent_encode(name, PROPERTY),
-                utf8_percent_encode(value, PROPERTY)
-            );
+            let _ = write!(bag, "{}={}", percent_encode(name), percent_encode(value));
         }
         bag
     }

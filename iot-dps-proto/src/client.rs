@@ -5,7 +5,7 @@ use alloc::collections::VecDeque;
 use alloc::string::String;
 use core::time::Duration;
 
-use crate::retry::SendWindow;
+use crate::client_config::SendWindow;
 use crate::{
     ClientConfig, Error, Event, Failure, Handled, RegistrationOperationStatus, RegistrationStatus,
     Request, Response, ResponseBody, Rid, topic,

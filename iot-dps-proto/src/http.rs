@@ -5,7 +5,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::text::{Encoded, check_identifier};
+use iot_sas::percent_encode;
+
+use crate::text::check_identifier;
 use crate::{ApiVersion, DeviceRegistration, Error, Request};
 
 /// Base URL of the global device endpoint over HTTPS (§5.6).
@@ -176,8 +178,8 @@ impl<'a> HttpsEndpoint<'a> {
     fn base_path(&self) -> String {
         alloc::format!(
             "/{}/registrations/{}",
-            Encoded(self.id_scope),
-            Encoded(self.registration_id)
+            percent_encode(self.id_scope),
+            percent_encode(self.registration_id)
         )
     }
 
@@ -211,7 +213,7 @@ impl<'a> HttpsEndpoint<'a> {
         body: &DeviceRegistration,
         authorization: Option<&str>,
     ) -> Result<HttpRequest, Error> {
-        let mut query = alloc::format!("api-version={}", Encoded(self.api_version.as_str()));
+        let mut query = alloc::format!("api-version={}", percent_encode(self.api_version.as_str()));
         if self.force_registration {
             query.push_str("&forceRegistration=true");
         }
@@ -240,8 +242,12 @@ impl<'a> HttpsEndpoint<'a> {
         }
         Ok(HttpRequest {
             method: HttpMethod::Get,
-            path: alloc::format!("{}/operations/{}", self.base_path(), Encoded(operation_id)),
-            query: alloc::format!("api-version={}", Encoded(self.api_version.as_str())),
+            path: alloc::format!(
+                "{}/operations/{}",
+                self.base_path(),
+                percent_encode(operation_id)
+            ),
+            query: alloc::format!("api-version={}", percent_encode(self.api_version.as_str())),
             headers: self.headers(false, authorization),
             body: Vec::new(),
         })
@@ -261,7 +267,7 @@ impl<'a> HttpsEndpoint<'a> {
         Ok(HttpRequest {
             method: HttpMethod::Post,
             path: self.base_path(),
-            query: alloc::format!("api-version={}", Encoded(self.api_version.as_str())),
+            query: alloc::format!("api-version={}", percent_encode(self.api_version.as_str())),
             headers: self.headers(true, authorization),
             body: body.to_json()?,
         })

@@ -5,6 +5,7 @@ extern crate alloc;
 
 mod api_version;
 mod client;
+mod client_config;
 mod error;
 mod event;
 mod http;
@@ -14,13 +15,13 @@ mod operation;
 mod registration;
 mod request;
 mod response;
-mod retry;
 mod status;
 mod text;
 mod topic;
 
 pub use api_version::ApiVersion;
 pub use client::ProvisioningClient;
+pub use client_config::{ClientConfig, POLLING_LIMIT, POLLING_WINDOW};
 pub use error::Error;
 pub use event::{Event, Failure, Handled};
 pub use http::{HTTPS_BASE_URL, HttpMethod, HttpRequest, HttpsEndpoint};
@@ -36,14 +37,9 @@ pub use operation::{
 pub use registration::{DeviceRegistration, TpmAttestation, check_poll_payload};
 pub use request::{Request, Rid};
 pub use response::{Response, ResponseBody, parse_retry_after_header};
-pub use retry::{ClientConfig, POLLING_LIMIT, POLLING_WINDOW};
 pub use status::{RegistrationStatus, Substatus};
 pub use topic::{
     OPERATION_STATUS_TOPIC_PREFIX, REGISTER_TOPIC_PREFIX, RESPONSE_TOPIC_PREFIX, RequestTopic,
     ResponseTopic, SUBSCRIBE_TOPIC_FILTER, operation_status_topic, register_topic, response_topic,
     write_operation_status_topic, write_register_topic, write_response_topic,
 };
-
-/// The contract's name for the state machine (`contracts.md`): same type as
-/// [`ProvisioningClient`].
-pub type Client = ProvisioningClient;

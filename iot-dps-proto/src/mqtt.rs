@@ -5,7 +5,9 @@ use core::fmt;
 
 use iot_sas::{ResourceUri, Signer};
 
-use crate::text::{Encoded, check_identifier, write_into};
+use iot_sas::percent_encode;
+
+use crate::text::{check_identifier, write_into};
 use crate::{ApiVersion, Error};
 
 /// Global device endpoint of every DPS instance; the ID scope selects the tenant (§5.1).
@@ -54,7 +56,7 @@ impl fmt::Display for UserName<'_, '_> {
             c.id_scope, c.registration_id, c.api_version
         )?;
         if let Some(agent) = c.client_version {
-            write!(f, "&ClientVersion={}", Encoded(agent))?;
+            write!(f, "&ClientVersion={}", percent_encode(agent))?;
         }
         Ok(())
     }

@@ -1,113 +1,27 @@
-//! Small text helpers: writing into caller buffers, percent-encoding and -decoding.
+//! Text helpers on top of iot-sas's buffer writer and percent-coding (the workspace's one
+//! home of both, [`iot_sas::write_into`], [`iot_sas::percent_encode`],
+//! [`iot_sas::percent_decode`]), plus this crate's identifier rule.
 
-use core::fmt::{self, Write};
+use core::fmt;
 
 use crate::Error;
 
-/// Counts the bytes a formatting run would produce.
-struct Counter(usize);
-
-impl Write for Counter {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.0 = self.0.saturating_add(s.len());
-        Ok(())
-    }
-}
-
-/// Copies into a slice that is known to be large enough.
-struct SliceWriter<'b> {
-    out: &'b mut [u8],
-    len: usize,
-}
-
-impl Write for SliceWriter<'_> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let end = self.len.checked_add(s.len()).ok_or(fmt::Error)?;
-        self.out
-            .get_mut(self.len..end)
-            .ok_or(fmt::Error)?
-            .copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
-}
-
-/// Formats `args` into `out`, all or nothing: when `out` is too small it is left untouched and
-/// the error says how many bytes are needed (style anchors, practice 3).
+/// [`iot_sas::write_into`] with this crate's [`Error::BufferTooSmall`]: all or nothing, a
+/// too-small `out` is left untouched (style anchors, practice 3).
 pub(crate) fn write_into<'b>(
     out: &'b mut [u8],
     args: fmt::Arguments<'_>,
 ) -> Result<&'b str, Error> {
-    let mut counter = Counter(0);
-    // Our Display impls never fail on an infallible writer.
-    let _ = counter.write_fmt(args);
-    let required = counter.0;
-    if required > out.len() {
-        return Err(Error::BufferTooSmall { required });
-    }
-    let mut writer = SliceWriter { out, len: 0 };
-    writer
-        .write_fmt(args)
-        .map_err(|_| Error::BufferTooSmall { required })?;
-    let len = writer.len;
-    let written = &writer.out[..len];
-    // Only `&str` pieces were copied, so this is valid UTF-8.
-    core::str::from_utf8(written).map_err(|_| Error::BufferTooSmall { required })
-}
-
-/// RFC 3986 percent-encoding: unreserved `A-Z a-z 0-9 - _ . ~` kept, everything else `%XX`
-/// with upper-case hex, the encoder sdk-for-c and python use (reference §1.3, §11 item 3).
-pub(crate) struct Encoded<'a>(pub(crate) &'a str);
-
-impl fmt::Display for Encoded<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const HEX: &[u8; 16] = b"0123456789ABCDEF";
-        for &b in self.0.as_bytes() {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-                f.write_char(char::from(b))?;
-            } else {
-                f.write_char('%')?;
-                f.write_char(char::from(HEX[usize::from(b >> 4)]))?;
-                f.write_char(char::from(HEX[usize::from(b & 0x0f)]))?;
-            }
-        }
-        Ok(())
-    }
-}
-
-fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
-/// Iterates over the bytes of percent-decoded text; a `%` not followed by two hex digits is
-/// kept literally (lenient, like `urllib.parse.unquote`).
-pub(crate) fn percent_decoded(raw: &str) -> impl Iterator<Item = u8> + '_ {
-    let bytes = raw.as_bytes();
-    let mut i = 0;
-    core::iter::from_fn(move || {
-        let b = *bytes.get(i)?;
-        if b == b'%'
-            && let (Some(h), Some(l)) = (
-                bytes.get(i + 1).copied().and_then(hex_value),
-                bytes.get(i + 2).copied().and_then(hex_value),
-            )
-        {
-            i += 3;
-            return Some(h << 4 | l);
-        }
-        i += 1;
-        Some(b)
+    iot_sas::write_into(out, args).map_err(|err| match err {
+        iot_sas::Error::BufferTooSmall { required } => Error::BufferTooSmall { required },
+        other => Error::Sas(other),
     })
 }
 
-/// True when `raw`, percent-decoded, equals `expected` (ASCII case-insensitively if asked).
+/// True when `raw`, percent-decoded once ([`iot_sas::percent_decode`]: either hex case, a
+/// stray `%` kept), equals `expected` (ASCII case-insensitively if asked).
 pub(crate) fn decoded_eq(raw: &str, expected: &str, ignore_ascii_case: bool) -> bool {
-    let mut decoded = percent_decoded(raw);
+    let mut decoded = iot_sas::percent_decode(raw);
     for &e in expected.as_bytes() {
         match decoded.next() {
             Some(d) if d == e || (ignore_ascii_case && d.eq_ignore_ascii_case(&e)) => {}
@@ -136,29 +50,6 @@ pub(crate) fn check_identifier(value: &str, field: &'static str) -> Result<(), E
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn write_into_leaves_buffer_untouched_when_too_small() {
-        let mut buf = [0xCCu8; 4];
-        assert_eq!(
-            write_into(&mut buf, format_args!("{}", "hello")),
-            Err(Error::BufferTooSmall { required: 5 })
-        );
-        assert_eq!(buf, [0xCC; 4]);
-        let mut buf = [0u8; 5];
-        assert_eq!(
-            write_into(&mut buf, format_args!("{}", "hello")),
-            Ok("hello")
-        );
-    }
-
-    #[test]
-    fn encodes_rfc3986_unreserved_upper_hex() {
-        assert_eq!(
-            Encoded("a-b_c.d~e f/g+é").to_string(),
-            "a-b_c.d~e%20f%2Fg%2B%C3%A9"
-        );
-    }
 
     #[test]
     fn decodes_leniently() {

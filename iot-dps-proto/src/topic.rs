@@ -7,7 +7,7 @@ use alloc::string::String;
 use core::fmt;
 
 use crate::Error;
-use crate::text::{decoded_eq, percent_decoded, write_into};
+use crate::text::{decoded_eq, write_into};
 
 /// The only topic filter DPS supports: subscribe to it before publishing (reference §5.2).
 pub const SUBSCRIBE_TOPIC_FILTER: &str = "$dps/registrations/res/#";
@@ -242,7 +242,7 @@ fn parse_status(text: &str) -> Result<u16, Error> {
 fn parse_retry_after(raw: &str) -> Result<u32, Error> {
     let mut value: u32 = 0;
     let mut digits = 0usize;
-    for b in percent_decoded(raw) {
+    for b in iot_sas::percent_decode(raw) {
         if !b.is_ascii_digit() {
             return Err(Error::InvalidRetryAfter);
         }

@@ -25,8 +25,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::attest::Attested;
 use crate::{
-    DpsInstance, EnrollmentGroup, EnrollmentSettings, IndividualEnrollment, InitialTwin, LinkedHub,
+    AllocationPolicy, DpsInstance, EnrollmentGroup, EnrollmentRef, EnrollmentSettings,
+    IndividualEnrollment, InitialTwin, LinkedHub, PendingAllocation, ProvisioningService,
+    RegistrationRecord, RegistrationRequest,
 };
 
 /// The candidate hubs of an enrollment (§8.2): its `iotHubs` when not empty (hubs may be
@@ -187,6 +190,92 @@ pub struct AllocationResponse {
     /// Returned to the device in `registrationState.payload`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload: Option<Value>,
+}
+
+/// The hub a built-in policy (`static`, `hashed`, `geoLatency`) chooses among `candidates`
+/// (§8.2); `None` when there is no candidate, and for `custom`, whose webhook decides
+/// ([`ProvisioningService::complete_custom_allocation`]).
+pub(crate) fn choose_hub<'h>(
+    policy: AllocationPolicy,
+    registration_id: &str,
+    candidates: &[&'h LinkedHub],
+    latencies: &[HubLatency],
+) -> Option<&'h LinkedHub> {
+    match policy {
+        AllocationPolicy::Custom => None,
+        AllocationPolicy::Static => candidates.first().copied(),
+        AllocationPolicy::Hashed => allocate_hashed(registration_id, candidates),
+        AllocationPolicy::GeoLatency => {
+            allocate_geo_latency(registration_id, candidates, latencies)
+        }
+    }
+}
+
+/// The custom allocation webhook's request (§8.2).
+impl ProvisioningService {
+    /// The webhook request for an attested registration, and what completing it needs.
+    pub(crate) fn pending(
+        &self,
+        attested: Attested,
+        previous: Option<&RegistrationRecord>,
+        req: &RegistrationRequest<'_>,
+    ) -> PendingAllocation {
+        let candidates = candidate_hubs(&self.instance, &attested.settings);
+        let current = previous.filter(|r| !r.assigned_hub.is_empty());
+        let mut ctx = DeviceRuntimeContext {
+            registration_id: attested.registration_id.clone(),
+            current_iot_hub_host_name: current.map(|r| r.assigned_hub.clone()),
+            current_device_id: current.map(|r| r.device_id.clone()),
+            payload: attested.payload.clone(),
+            ..DeviceRuntimeContext::default()
+        };
+        let group_id = match &attested.enrollment {
+            EnrollmentRef::Group(id) => serde_json::json!({ "enrollmentGroupId": id }),
+            EnrollmentRef::Individual(_) => serde_json::json!({}),
+        };
+        if attested.leaf_der.is_some() {
+            ctx.x509 = Some(group_id);
+        } else {
+            ctx.symmetric_key = Some(group_id);
+        }
+        let (individual_enrollment, enrollment_group) = match &attested.enrollment {
+            EnrollmentRef::Individual(id) => {
+                (self.individual(id).map(without_keys_individual), None)
+            }
+            EnrollmentRef::Group(id) => (None, self.group(id).map(without_keys_group)),
+        };
+        let webhook_url = attested
+            .settings
+            .custom_allocation_definition
+            .as_ref()
+            .map(|d| d.webhook_url.clone())
+            .unwrap_or_default();
+        PendingAllocation {
+            request: AllocationRequest {
+                individual_enrollment,
+                enrollment_group,
+                device_runtime_context: ctx,
+                linked_hubs: candidates.iter().map(|h| h.host.clone()).collect(),
+            },
+            webhook_url,
+            attested,
+            previous: previous.cloned(),
+            operation_id: req.operation_id.to_owned(),
+            now: req.now,
+        }
+    }
+}
+
+fn without_keys_individual(e: &IndividualEnrollment) -> IndividualEnrollment {
+    let mut e = e.clone();
+    e.attestation.symmetric_key = None;
+    e
+}
+
+fn without_keys_group(g: &EnrollmentGroup) -> EnrollmentGroup {
+    let mut g = g.clone();
+    g.attestation.symmetric_key = None;
+    g
 }
 
 #[cfg(test)]

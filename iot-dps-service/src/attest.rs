@@ -1,15 +1,18 @@
 //! Attestation: which enrollment a registration belongs to, and whether the credential
 //! proves it (reference ../shared/reference/azure-iot-protocol.md §3, §7.5, §9).
 
-use iot_sas::{MacKey, SasToken, derive_device_key, derive_device_mac_key, resource_matches};
-use iot_x509::{CertificateDer, CertificateInfo};
+use iot_sas::{
+    KeySlot, MacKey, ResourceUri, SasToken, Scope, TokenRefused, check_token, derive_device_key,
+    derive_device_mac_key,
+};
+use iot_x509::{CertificateDer, CertificateInfo, Thumbprint};
 use zeroize::Zeroizing;
 
-use crate::ids::{MAX_X509_REGISTRATION_ID_LEN, fold, validate_registration_id};
-use crate::service::{ProvisioningService, hex_upper, same_enrollment, sha256};
+use crate::registration_id::{MAX_X509_REGISTRATION_ID_LEN, fold, validate_registration_id};
+use crate::service::{ProvisioningService, same_enrollment};
 use crate::{
-    AttestationType, EnrollmentRef, EnrollmentSettings, KeySlotName, ProvisioningStatus,
-    RecordCredential, RegistrationFailure,
+    AttestationType, EnrollmentRef, EnrollmentSettings, ProvisioningStatus, RecordCredential,
+    RegistrationFailure, UnusableCertificate,
 };
 
 /// The credential the hub identity gets (§7.5, §9 step 4). `Debug` redacts the keys.
@@ -20,8 +23,11 @@ pub(crate) enum HubCredential {
         primary: Zeroizing<String>,
         secondary: Zeroizing<String>,
     },
-    /// `selfSigned` with these SHA-256 thumbprints (upper-case hex).
-    SelfSigned { primary: String, secondary: String },
+    /// `selfSigned` with these SHA-256 thumbprints.
+    SelfSigned {
+        primary: Thumbprint,
+        secondary: Thumbprint,
+    },
 }
 
 impl core::fmt::Debug for HubCredential {
@@ -60,8 +66,11 @@ impl Attested {
 }
 
 impl ProvisioningService {
-    /// Symmetric-key attestation (§9 step 1): `sr`, `skn`, the individual enrollment first,
-    /// else each symmetric-key group with the derived key; never the group key itself (§3).
+    /// Symmetric-key attestation (§9 step 1): `skn` absent or `registration`, then the token's
+    /// checks in [`iot_sas::check_token`]'s order: the MAC with the individual enrollment's
+    /// keys, else each symmetric-key group's derived key, never the group key itself (§3);
+    /// `se` not past (with the service's skew); the decoded `sr` names
+    /// [`ResourceUri::DpsRegistration`] `{idScope}/registrations/{registrationId}` (§9).
     pub(crate) fn attest_symmetric_key(
         &self,
         registration_id: &str,
@@ -71,17 +80,41 @@ impl ProvisioningService {
         let token = SasToken::parse(token_text).map_err(RegistrationFailure::Token)?;
         if let Some(skn) = token.key_name().filter(|k| *k != "registration") {
             return Err(RegistrationFailure::KeyName {
-                key_name: crate::ids::clip(skn),
+                key_name: crate::registration_id::clip(skn),
             });
         }
-        let expected = format!(
-            "{}/registrations/{}",
-            self.instance.id_scope, registration_id
-        );
-        if !resource_matches(token.resource_raw(), &expected) {
-            return Err(RegistrationFailure::ResourceMismatch { expected });
-        }
-        let (attested, _) = if let Some(entry) = self.individuals.get(&fold(registration_id)) {
+        let resource = ResourceUri::DpsRegistration {
+            id_scope: &self.instance.id_scope,
+            registration_id,
+        };
+        check_token(
+            &token,
+            |token| self.enrollment_that_signed(registration_id, token),
+            now,
+            self.token_skew_secs,
+            Some(Scope::Names(resource)),
+        )
+        .map_err(|refused| match refused {
+            TokenRefused::Signature(failure) => failure,
+            TokenRefused::Expired(error) => RegistrationFailure::Token(error),
+            TokenRefused::OutOfScope => {
+                let mut expected = String::new();
+                // Writing into a `String` cannot fail.
+                let _ = resource.write_plain(&mut expected);
+                RegistrationFailure::ResourceMismatch { expected }
+            }
+        })
+    }
+
+    /// The enrollment whose key signed `token`: the individual enrollment of
+    /// `registration_id` if there is one, else the first symmetric-key group whose derived key
+    /// did.
+    fn enrollment_that_signed(
+        &self,
+        registration_id: &str,
+        token: &SasToken<'_>,
+    ) -> Result<Attested, RegistrationFailure> {
+        if let Some(entry) = self.individuals.get(&fold(registration_id)) {
             let e = &entry.enrollment;
             let who = EnrollmentRef::Individual(e.registration_id.clone());
             let (AttestationType::SymmetricKey, Some(keys)) =
@@ -93,12 +126,12 @@ impl ProvisioningService {
                 });
             };
             let slot = [
-                (KeySlotName::Primary, &keys.primary_key),
-                (KeySlotName::Secondary, &keys.secondary_key),
+                (KeySlot::Primary, &keys.primary_key),
+                (KeySlot::Secondary, &keys.secondary_key),
             ]
             .into_iter()
             .find(|(_, text)| {
-                MacKey::from_base64(text.secret_text()).is_ok_and(|k| k.verify(&token).is_ok())
+                MacKey::from_base64(text.secret_text()).is_ok_and(|k| k.verify(token).is_ok())
             })
             .map(|(slot, _)| slot)
             .ok_or(RegistrationFailure::KeyMismatch {
@@ -121,14 +154,11 @@ impl ProvisioningService {
                 signing_der: None,
                 payload: None,
             };
-            (attested, slot)
+            Ok(attested)
         } else {
-            self.attest_with_groups(registration_id, &token)?
-        };
-        token
-            .check_expiry(now, self.token_skew_secs)
-            .map_err(RegistrationFailure::Token)?;
-        Ok(attested)
+            self.attest_with_groups(registration_id, token)
+                .map(|(attested, _)| attested)
+        }
     }
 
     /// Tries each symmetric-key group in order: derive the device key from the primary,
@@ -138,14 +168,14 @@ impl ProvisioningService {
         &self,
         registration_id: &str,
         token: &SasToken<'_>,
-    ) -> Result<(Attested, KeySlotName), RegistrationFailure> {
+    ) -> Result<(Attested, KeySlot), RegistrationFailure> {
         // Each candidate costs the derivation HMAC (straight into a compact `MacKey`) and the
         // token MAC, compared in constant time by iot-sas.
         for entry in &self.groups {
             let Some(keys) = &entry.keys else { continue };
             for (slot, group_key) in [
-                (KeySlotName::Primary, &keys.primary),
-                (KeySlotName::Secondary, &keys.secondary),
+                (KeySlot::Primary, &keys.primary),
+                (KeySlot::Secondary, &keys.secondary),
             ] {
                 if derive_device_mac_key(group_key, registration_id)
                     .verify(token)
@@ -171,7 +201,7 @@ impl ProvisioningService {
             }
         }
         Err(RegistrationFailure::NoEnrollment {
-            registration_id: crate::ids::clip(registration_id),
+            registration_id: crate::registration_id::clip(registration_id),
         })
     }
 
@@ -185,44 +215,44 @@ impl ProvisioningService {
         chain: &[CertificateDer<'_>],
         now: u64,
     ) -> Result<(Attested, bool), RegistrationFailure> {
-        let cert_err = |reason: String| RegistrationFailure::Certificate { reason };
+        let cert_err = RegistrationFailure::Certificate;
         let Some((leaf, intermediates)) = chain.split_first() else {
             return Err(RegistrationFailure::MissingCredential);
         };
-        let info = CertificateInfo::parse(leaf).map_err(|e| cert_err(e.to_string()))?;
+        let info = CertificateInfo::parse(leaf)
+            .map_err(|e| cert_err(UnusableCertificate::Unparsable(e)))?;
         let cn = info
             .common_name()
-            .ok_or_else(|| cert_err("no subject common name".to_owned()))?
+            .ok_or(cert_err(UnusableCertificate::NoCommonName))?
             .to_owned();
         if cn.len() > MAX_X509_REGISTRATION_ID_LEN {
-            return Err(cert_err("common name longer than 64 characters".to_owned()));
+            return Err(cert_err(UnusableCertificate::CommonNameTooLong));
         }
-        validate_registration_id(&cn).map_err(|e| cert_err(e.to_string()))?;
+        validate_registration_id(&cn).map_err(|e| cert_err(UnusableCertificate::CommonName(e)))?;
         if cn != registration_id {
             return Err(RegistrationFailure::RegistrationIdNotCommonName {
-                registration_id: crate::ids::clip(registration_id),
+                registration_id: crate::registration_id::clip(registration_id),
                 common_name: cn,
             });
         }
-        let leaf_digest = sha256(leaf);
-        let leaf_hex = hex_upper(&leaf_digest);
+        let leaf_thumbprint = Thumbprint::sha256_of(leaf);
         // 1. An individual enrollment that holds this very leaf.
-        if let Some(EnrollmentRef::Individual(id)) = self.by_cert.get(&leaf_digest)
+        if let Some(EnrollmentRef::Individual(id)) = self.by_cert.get(&leaf_thumbprint)
             && let Some(entry) = self.individuals.get(&fold(id))
         {
             if !info.is_valid_at(now) {
-                return Err(cert_err(format!(
-                    "outside its validity period ({}..{}) at {now}",
-                    info.not_before(),
-                    info.not_after()
-                )));
+                return Err(cert_err(UnusableCertificate::OutsideValidity {
+                    not_before: info.not_before(),
+                    not_after: info.not_after(),
+                    now,
+                }));
             }
             let e = &entry.enrollment;
             let thumb = |i: usize| {
                 entry
                     .client_certs
                     .get(i)
-                    .map_or_else(|| leaf_hex.clone(), |d| hex_upper(&sha256(d)))
+                    .map_or(leaf_thumbprint, |d| Thumbprint::sha256_of(d))
             };
             let attested = Attested {
                 enrollment: EnrollmentRef::Individual(e.registration_id.clone()),
@@ -237,7 +267,7 @@ impl ProvisioningService {
                     secondary: thumb(1),
                 },
                 record_credential: RecordCredential::X509 {
-                    sha256_thumbprint: leaf_hex.clone(),
+                    sha256_thumbprint: leaf_thumbprint,
                 },
                 leaf_der: Some(leaf.to_vec()),
                 signing_der: None,
@@ -248,9 +278,9 @@ impl ProvisioningService {
         // 2. Otherwise the chain must reach a verified CA.
         let verified = iot_x509::verify_client_chain(&self.cas, leaf, intermediates, now)
             .map_err(RegistrationFailure::Chain)?;
-        let self_signed = |primary: &str| HubCredential::SelfSigned {
-            primary: primary.to_owned(),
-            secondary: primary.to_owned(),
+        let self_signed = |primary: Thumbprint| HubCredential::SelfSigned {
+            primary,
+            secondary: primary,
         };
         // 2a. An individual enrollment for the registration ID takes precedence over groups:
         // a disabled one blocks the device (§7.6 "one device in a group"), an enabled one must
@@ -282,9 +312,9 @@ impl ProvisioningService {
                     .clone()
                     .unwrap_or_else(|| e.registration_id.clone()),
                 settings: e.settings.clone(),
-                hub_credential: self_signed(&leaf_hex),
+                hub_credential: self_signed(leaf_thumbprint),
                 record_credential: RecordCredential::X509 {
-                    sha256_thumbprint: leaf_hex.clone(),
+                    sha256_thumbprint: leaf_thumbprint,
                 },
                 leaf_der: Some(leaf.to_vec()),
                 signing_der: self.ca_der.get(&verified.ca_name).cloned(),
@@ -294,7 +324,9 @@ impl ProvisioningService {
         }
         // 2b. Groups, walking the verified path from the leaf's issuer to the CA.
         for cert in verified.path.iter().skip(1) {
-            let Some(owner @ EnrollmentRef::Group(_)) = self.by_cert.get(&sha256(cert)) else {
+            let Some(owner @ EnrollmentRef::Group(_)) =
+                self.by_cert.get(&Thumbprint::sha256_of(cert))
+            else {
                 continue;
             };
             let Some(entry) = self.groups.iter().find(|g| {
@@ -310,9 +342,9 @@ impl ProvisioningService {
                 registration_id: cn.clone(),
                 device_id: cn.clone(),
                 settings: entry.group.settings.clone(),
-                hub_credential: self_signed(&leaf_hex),
+                hub_credential: self_signed(leaf_thumbprint),
                 record_credential: RecordCredential::X509 {
-                    sha256_thumbprint: leaf_hex.clone(),
+                    sha256_thumbprint: leaf_thumbprint,
                 },
                 leaf_der: Some(leaf.to_vec()),
                 signing_der: Some(cert.to_vec()),

@@ -1,156 +1,18 @@
-//! Registration decisions as values: why a registration failed, and what the hubs must do
-//! (reference ../shared/reference/azure-iot-protocol.md §5.4, §7.5, §8.3, §9).
+//! Registration decisions as values: what DPS decided ([`RegistrationDecision`],
+//! [`RegistrationOutcome`], [`RegisterStep`]) and what the hubs must do ([`HubChange`]); why
+//! a registration failed is in `failure.rs` (reference
+//! ../shared/reference/azure-iot-protocol.md §5.4, §7.5, §8.3, §9).
+
+use core::fmt;
 
 use iot_hub_auth::DeviceIdentity;
 use serde::Serialize;
 
+use crate::attest::Attested;
+use crate::response::DeviceResponse;
+use crate::{AllocationRequest, RecordSubstatus, RegistrationFailure, RegistrationRecord};
+
 use crate::{EnrollmentRef, InitialTwin};
-
-/// Why DPS refused or could not complete a registration. Every variant maps to the
-/// service's 6-digit extended error code ([`RegistrationFailure::error_code`], §5.4).
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum RegistrationFailure {
-    /// The request is malformed: bad registration ID, unparsable body, user name or body
-    /// naming another registration ID.
-    #[error("bad request: {reason}")]
-    BadRequest {
-        /// What is wrong.
-        reason: String,
-    },
-    /// No credential: neither a SAS token nor a client certificate.
-    #[error("no credential: send a SAS token or a client certificate")]
-    MissingCredential,
-    /// Both a SAS token and a client certificate were sent (strict choice: ambiguous).
-    #[error("both a SAS token and a client certificate were sent")]
-    AmbiguousCredential,
-    /// TPM attestation is not decided by this crate (and not supported over MQTT, §5.1).
-    #[error("tpm attestation is not supported")]
-    TpmNotSupported,
-    /// The SAS token does not parse, is expired, or its signature does not match.
-    #[error("sas token rejected: {0}")]
-    Token(iot_sas::Error),
-    /// `skn` is present and is not `registration` (§1.5 note on DPS `skn`).
-    #[error("sas token key name '{key_name}' is not 'registration'")]
-    KeyName {
-        /// The `skn` received.
-        key_name: String,
-    },
-    /// The token's decoded `sr` is not `{idScope}/registrations/{registrationId}` (§9).
-    #[error("sas token resource does not match '{expected}'")]
-    ResourceMismatch {
-        /// The resource required.
-        expected: String,
-    },
-    /// No enrollment accepts this credential: no individual enrollment for the registration
-    /// ID and no symmetric-key group whose derived key signed the token, or no X.509
-    /// enrollment for any certificate of the chain (§7.5, §9).
-    #[error("no enrollment matches registration '{registration_id}'")]
-    NoEnrollment {
-        /// The registration ID.
-        registration_id: String,
-    },
-    /// An individual enrollment exists for the registration ID but its keys did not sign
-    /// the token. Groups are not tried: the individual enrollment takes precedence (§7.6).
-    #[error("{enrollment}: the token is not signed with its primary or secondary key")]
-    KeyMismatch {
-        /// The enrollment.
-        enrollment: EnrollmentRef,
-    },
-    /// An individual enrollment exists for the registration ID (the leaf CN) but holds
-    /// neither this leaf nor a reference to the CA that anchored the chain. Groups are not
-    /// tried: the individual enrollment takes precedence (§7.6).
-    #[error(
-        "{enrollment}: the certificate is neither its device certificate nor issued by its referenced ca"
-    )]
-    CertificateMismatch {
-        /// The enrollment.
-        enrollment: EnrollmentRef,
-    },
-    /// The enrollment uses another attestation mechanism than the device.
-    #[error("{enrollment} does not use {presented} attestation")]
-    WrongAttestation {
-        /// The enrollment.
-        enrollment: EnrollmentRef,
-        /// What the device presented (`symmetricKey` or `x509`).
-        presented: &'static str,
-    },
-    /// The client certificate chain does not reach a verified CA (§7.5).
-    #[error("certificate chain rejected: {0}")]
-    Chain(iot_x509::ChainError),
-    /// The leaf certificate is unusable: unparsable, no CN, CN not a valid registration ID,
-    /// or outside its validity period.
-    #[error("device certificate rejected: {reason}")]
-    Certificate {
-        /// What is wrong.
-        reason: String,
-    },
-    /// The registration ID (MQTT client ID, HTTPS path) is not the leaf CN (§5.1, §7.5).
-    #[error("registration id '{registration_id}' is not the certificate CN '{common_name}'")]
-    RegistrationIdNotCommonName {
-        /// Presented registration ID.
-        registration_id: String,
-        /// Leaf CN.
-        common_name: String,
-    },
-    /// CA-signed X.509 over WebSockets while the instance keeps the historical restriction
-    /// (`x509_ca_over_websockets = false`, §6.4).
-    #[error("x.509 ca attestation over websockets is disabled on this instance")]
-    X509CaOverWebSockets,
-    /// No hub to allocate: no candidate hub for the enrollment (§5.4 code 400208).
-    #[error("{enrollment}: no iot hub is configured for allocation")]
-    NoHub {
-        /// The enrollment.
-        enrollment: EnrollmentRef,
-    },
-    /// The custom allocation webhook failed or answered a hub outside `linkedHubs` (§8.2,
-    /// code 400207).
-    #[error("custom allocation failed: {reason}")]
-    CustomAllocation {
-        /// What went wrong, e.g. `status code: 400`.
-        reason: String,
-    },
-}
-
-impl RegistrationFailure {
-    /// The 6-digit extended code (§5.4): 400xxx bad request, 401002 unauthorized /
-    /// invalid certificate, 400207 custom allocation failed, 400208 no hub.
-    pub fn error_code(&self) -> u32 {
-        match self {
-            Self::BadRequest { .. } | Self::TpmNotSupported => 400_004,
-            Self::NoHub { .. } => 400_208,
-            Self::CustomAllocation { .. } => 400_207,
-            _ => 401_002,
-        }
-    }
-
-    /// The HTTP / MQTT status: the extended code divided by 1000 (§5.4).
-    pub fn status_code(&self) -> u16 {
-        u16::try_from(self.error_code() / 1000).unwrap_or(500)
-    }
-
-    /// The message that may go back to the device in the error body of a refusal before
-    /// attestation (§5.4). Request-shape problems (status 400) keep their detail, which only
-    /// restates the request. Every refusal of the credential (status 401) reads the same,
-    /// `unauthorized`, so a caller that has not attested cannot tell whether an enrollment
-    /// exists, which attestation it uses, which CA anchors it, or why its credential failed;
-    /// operators read the failure itself (`Display`). After attestation the device has proved
-    /// its identity and the record's `errorMessage` is the full `Display`.
-    pub fn wire_message(&self) -> String {
-        if self.status_code() == 401 {
-            "unauthorized".to_owned()
-        } else {
-            self.to_string()
-        }
-    }
-
-    /// Whether the device was authenticated before the failure: the failure is then
-    /// reported as a `failed` registration (recorded), otherwise as an error body with no
-    /// operation and no record change.
-    pub fn after_attestation(&self) -> bool {
-        matches!(self, Self::NoHub { .. } | Self::CustomAllocation { .. })
-    }
-}
 
 /// What the hub's twin should become (§8.1, §8.3).
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -215,4 +77,123 @@ impl HubChange {
             Self::Upsert { hub, .. } | Self::Remove { hub, .. } | Self::Disable { hub, .. } => hub,
         }
     }
+}
+
+/// What DPS decided.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RegistrationDecision {
+    /// Assigned to `hub` as `device_id`.
+    Assigned {
+        /// The enrollment the device attested through.
+        enrollment: EnrollmentRef,
+        /// Hub host name.
+        hub: String,
+        /// Device ID in that hub.
+        device_id: String,
+        /// Reprovisioning outcome (§8.3).
+        substatus: RecordSubstatus,
+    },
+    /// The enrollment is disabled: not provisioned (§7.5). Hub access is NOT revoked by this.
+    Disabled {
+        /// The disabled enrollment.
+        enrollment: EnrollmentRef,
+    },
+    /// Refused or failed.
+    Failed(RegistrationFailure),
+}
+
+impl fmt::Display for RegistrationDecision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Assigned {
+                enrollment,
+                hub,
+                device_id,
+                substatus,
+            } => {
+                write!(
+                    f,
+                    "assigned to {hub} as '{device_id}' through {enrollment}, substatus {}",
+                    substatus.as_str()
+                )
+            }
+            Self::Disabled { enrollment } => write!(f, "not provisioned: {enrollment} is disabled"),
+            Self::Failed(failure) => write!(f, "failed with {}: {failure}", failure.error_code()),
+        }
+    }
+}
+
+/// The complete result of a registration.
+///
+/// **Which part goes where**: send the device [`RegistrationOutcome::wire`] (the status and
+/// body, nothing more); keep [`RegistrationOutcome::decision`] for operators. A refusal before
+/// attestation answers every credential problem alike (`401002`, message `unauthorized`,
+/// [`RegistrationFailure::wire_message`]); the decision says which enrollment, key, CA or
+/// certificate was at fault.
+#[derive(Clone, Debug)]
+pub struct RegistrationOutcome {
+    /// The decision and its reason, for operators (not for the device).
+    pub decision: RegistrationDecision,
+    /// What the device receives: HTTP / MQTT status (§5.4); see [`Self::wire`].
+    pub status_code: u16,
+    /// The body the device receives; see [`Self::wire`].
+    pub response: DeviceResponse,
+    /// The record to persist for this registration ID (`None`: leave it unchanged, e.g. the
+    /// device was not authenticated).
+    pub record: Option<RegistrationRecord>,
+    /// What the hubs must apply (create/update in the new hub, remove from the old one).
+    pub hub_changes: Vec<HubChange>,
+}
+
+/// What may go back to the device for a registration: the status (HTTP status, or the
+/// `{status}` of the MQTT response topic `$dps/registrations/res/{status}/`) and the body
+/// (§5.2, §5.4). It holds nothing an unattested caller may not learn (see
+/// [`RegistrationOutcome`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WireResponse<'a> {
+    /// HTTP / MQTT status.
+    pub status_code: u16,
+    /// The body.
+    pub body: &'a DeviceResponse,
+}
+
+impl WireResponse<'_> {
+    /// The body's JSON bytes.
+    pub fn to_json(&self) -> Vec<u8> {
+        self.body.to_json()
+    }
+}
+
+impl RegistrationOutcome {
+    /// The client-safe view: what to send the device. Relay this; log [`Self::decision`].
+    pub fn wire(&self) -> WireResponse<'_> {
+        WireResponse {
+            status_code: self.status_code,
+            body: &self.response,
+        }
+    }
+}
+
+/// A registration waiting for the custom allocation webhook (§8.2). POST
+/// [`PendingAllocation::request`] to the enrollment's webhook, then call
+/// [`ProvisioningService::complete_custom_allocation`](crate::ProvisioningService::complete_custom_allocation).
+#[derive(Clone, Debug)]
+pub struct PendingAllocation {
+    /// The webhook request body.
+    pub request: AllocationRequest,
+    /// The webhook to call.
+    pub webhook_url: String,
+    pub(crate) attested: Attested,
+    pub(crate) previous: Option<RegistrationRecord>,
+    pub(crate) operation_id: String,
+    pub(crate) now: u64,
+}
+
+/// The first step of a registration.
+#[derive(Clone, Debug)]
+pub enum RegisterStep {
+    /// Decided.
+    Done(Box<RegistrationOutcome>),
+    /// The enrollment uses custom allocation: the caller performs the webhook call.
+    NeedsCustomAllocation(Box<PendingAllocation>),
 }

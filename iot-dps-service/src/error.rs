@@ -17,6 +17,16 @@ pub enum Error {
         /// The broken rule.
         reason: &'static str,
     },
+    /// An individual enrollment's `deviceId` is not an IoT Hub device ID (§4; the rule is
+    /// [`iot_hub_auth::validate_device_id`]).
+    #[error("{enrollment}: {source}")]
+    InvalidDeviceId {
+        /// The enrollment.
+        enrollment: EnrollmentRef,
+        /// iot-hub-auth's refusal.
+        #[source]
+        source: iot_hub_auth::Error,
+    },
     /// The ID scope is empty or not ASCII alphanumeric (§4).
     #[error("invalid id scope '{scope}'")]
     InvalidIdScope {
@@ -29,19 +39,18 @@ pub enum Error {
         /// The host name (clipped).
         host: String,
     },
-    /// A symmetric key is not standard base64 (§8.1).
-    #[error("{enrollment}: symmetric key is not base64")]
-    KeyNotBase64 {
+    /// A symmetric key is not strict standard base64 of 16..=64 bytes (§8.1; the rule is
+    /// iot-sas's
+    /// [`SharedAccessKey::from_registered_base64`](iot_sas::SharedAccessKey::from_registered_base64)).
+    #[error("{enrollment}: {slot} symmetric key is invalid: {source}")]
+    InvalidKey {
         /// The enrollment.
         enrollment: EnrollmentRef,
-    },
-    /// A symmetric key decodes to a size outside 16..=64 bytes (§8.1).
-    #[error("{enrollment}: symmetric key is {len} bytes, expected 16 to 64")]
-    KeyLength {
-        /// The enrollment.
-        enrollment: EnrollmentRef,
-        /// Decoded length.
-        len: usize,
+        /// Primary or secondary key.
+        slot: iot_sas::KeySlot,
+        /// Why iot-sas refused it (never the key itself).
+        #[source]
+        source: iot_sas::Error,
     },
     /// A required attestation or policy field is missing (§8.1).
     #[error("{enrollment}: missing {field}")]
@@ -98,7 +107,7 @@ pub enum Error {
     #[error("certificate {thumbprint} is in both {first} and {second}")]
     DuplicateCertificate {
         /// SHA-256 thumbprint of the certificate.
-        thumbprint: String,
+        thumbprint: iot_x509::Thumbprint,
         /// The enrollment that has it.
         first: EnrollmentRef,
         /// The enrollment that also wants it.
@@ -114,21 +123,23 @@ pub enum Error {
         /// The limit.
         max: usize,
     },
-    /// An enrollment's certificate cannot be parsed.
-    #[error("{enrollment}: bad certificate: {reason}")]
+    /// An enrollment's certificate cannot be used.
+    #[error("{enrollment}: bad certificate: {source}")]
     Certificate {
         /// The enrollment (or CA name as a group reference).
         enrollment: EnrollmentRef,
-        /// Parser message.
-        reason: String,
+        /// Why.
+        #[source]
+        source: BadCertificate,
     },
     /// A registered CA's certificate cannot be parsed or added.
-    #[error("registered CA '{name}': {reason}")]
+    #[error("registered CA '{name}': {source}")]
     CaCertificate {
         /// CA name.
         name: String,
-        /// Parser message.
-        reason: String,
+        /// Why.
+        #[source]
+        source: BadCertificate,
     },
     /// A `caReferences` entry names no registered CA.
     #[error("{enrollment}: CA reference '{name}' is not registered")]
@@ -144,4 +155,29 @@ pub enum Error {
         /// The enrollment asked for.
         enrollment: EnrollmentRef,
     },
+}
+
+/// Why a certificate in DPS data (an enrollment's, a registered CA's) cannot be used: the
+/// cause of [`Error::Certificate`] and [`Error::CaCertificate`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BadCertificate {
+    /// Neither PEM nor base64 DER (the REST API's two spellings).
+    #[error("not PEM or base64 DER: {0}")]
+    NotBase64(#[source] iot_sas::Base64Error),
+    /// PEM text without a certificate block.
+    #[error("no certificate")]
+    NoCertificate,
+    /// The PEM text or the certificate does not parse.
+    #[error("{0}")]
+    Unparsable(#[source] iot_x509::Error),
+    /// An X.509 individual enrollment's certificate names another registration ID (§7.5).
+    #[error("certificate CN '{common_name}' is not the registration id")]
+    CommonName {
+        /// The certificate's CN (clipped).
+        common_name: String,
+    },
+    /// The registered CA set refuses the certificate (empty name, duplicate, not a CA, §7.4).
+    #[error("{0}")]
+    Refused(#[source] iot_x509::Error),
 }

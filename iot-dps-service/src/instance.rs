@@ -70,7 +70,7 @@ impl DpsInstance {
             && self.id_scope.bytes().all(|b| b.is_ascii_alphanumeric());
         if !scope_ok {
             return Err(Error::InvalidIdScope {
-                scope: crate::ids::clip(&self.id_scope),
+                scope: crate::registration_id::clip(&self.id_scope),
             });
         }
         if self.allocation_policy == AllocationPolicy::Custom {
@@ -86,7 +86,7 @@ impl DpsInstance {
         for (i, hub) in self.linked_hubs.iter().enumerate() {
             if hub.host.is_empty() || hub.host.len() > 253 {
                 return Err(Error::InvalidHubHost {
-                    host: crate::ids::clip(&hub.host),
+                    host: crate::registration_id::clip(&hub.host),
                 });
             }
             let weight = hub.weight();
@@ -124,7 +124,7 @@ impl DpsInstance {
             if !name_ok {
                 return Err(Error::InvalidId {
                     kind: "certificate",
-                    id: crate::ids::clip(&ca.name),
+                    id: crate::registration_id::clip(&ca.name),
                     reason: "must match ^[A-Za-z0-9-._]{1,64}$",
                 });
             }

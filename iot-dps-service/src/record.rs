@@ -1,6 +1,8 @@
 //! Registration records: one per registration ID, plain data the caller persists
 //! (reference ../shared/reference/azure-iot-protocol.md §8.1, §8.3).
 
+use iot_sas::KeySlot;
+use iot_x509::Thumbprint;
 use serde::{Deserialize, Serialize};
 
 use crate::EnrollmentRef;
@@ -102,22 +104,12 @@ pub enum RecordCredential {
     /// was derived from) matched. Recorded, not pinned: §8.1 notes the live service may pin
     /// the slot, which is OPEN; this crate accepts either key on every registration.
     SymmetricKey {
-        /// Primary or secondary.
-        slot: KeySlotName,
+        /// Primary or secondary (`"primary"`, `"secondary"`).
+        slot: KeySlot,
     },
     /// An X.509 leaf, by its SHA-256 thumbprint (upper-case hex, §7.1).
     X509 {
-        /// SHA-256 thumbprint of the leaf DER.
-        sha256_thumbprint: String,
+        /// SHA-256 thumbprint of the leaf DER (upper-case hex in JSON).
+        sha256_thumbprint: Thumbprint,
     },
-}
-
-/// Which of two keys or certificates matched.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum KeySlotName {
-    /// The primary key or certificate.
-    Primary,
-    /// The secondary key or certificate.
-    Secondary,
 }

@@ -8,14 +8,14 @@ use iot_dps_proto::{
 };
 use iot_hub_auth::{
     Authentication, AuthenticationType, Capabilities, DeviceIdentity, IdentityStatus, SymmetricKey,
-    Thumbprint, X509Thumbprint,
+    X509Thumbprint,
 };
 
 use crate::attest::{Attested, HubCredential};
 use crate::reprovision::{Reprovision, TwinPlan};
 use crate::{
-    EnrollmentRef, HubChange, InitialTwin, ProvisioningService, RegistrationFailure,
-    RegistrationRecord, TwinChange,
+    EnrollmentRef, HubChange, InitialTwin, ProvisioningService, RecordStatus, RegisterStep,
+    RegistrationDecision, RegistrationFailure, RegistrationOutcome, RegistrationRecord, TwinChange,
 };
 
 /// The body of the answer to the device.
@@ -138,11 +138,29 @@ pub(crate) fn failed_response(
     })
 }
 
-/// The certificate summary in DPS's JSON shape (same as `iot_x509::X509CertificateInfo`).
+/// The certificate summary the device receives (§5.4, §7.5). Every certificate that reaches
+/// here was parsed before: the leaf during attestation, a signing certificate when its
+/// enrollment or CA was loaded; `None` only if that no longer holds.
 fn certificate_info(der: &[u8]) -> Option<X509CertificateInfo> {
     let info = iot_x509::CertificateInfo::parse(der).ok()?;
-    let value = serde_json::to_value(info.to_x509_certificate_info(der)).ok()?;
-    serde_json::from_value(value).ok()
+    Some(wire_certificate_info(info.to_x509_certificate_info(der)))
+}
+
+/// iot-x509's certificate summary in iot-dps-proto's wire type: the same fields and JSON
+/// names; the wire type keeps every field optional because a device reads what any service
+/// sends. (iot-dps-proto is `no_std` and does not depend on iot-x509, so this is a function
+/// here, not a `From` impl there.)
+fn wire_certificate_info(info: iot_x509::X509CertificateInfo) -> X509CertificateInfo {
+    X509CertificateInfo {
+        subject_name: Some(info.subject_name),
+        sha1_thumbprint: Some(info.sha1_thumbprint.to_string()),
+        sha256_thumbprint: Some(info.sha256_thumbprint.to_string()),
+        issuer_name: Some(info.issuer_name),
+        not_before_utc: Some(info.not_before_utc),
+        not_after_utc: Some(info.not_after_utc),
+        serial_number: Some(info.serial_number),
+        version: Some(info.version),
+    }
 }
 
 /// The hub identity for an attested device (§7.5, §9 step 4).
@@ -162,8 +180,8 @@ pub(crate) fn identity(attested: &Attested, device_id: &str) -> DeviceIdentity {
             r#type: AuthenticationType::SelfSigned,
             symmetric_key: None,
             x509_thumbprint: Some(X509Thumbprint {
-                primary_thumbprint: Thumbprint::from_hex(primary).ok(),
-                secondary_thumbprint: Thumbprint::from_hex(secondary).ok(),
+                primary_thumbprint: Some(*primary),
+                secondary_thumbprint: Some(*secondary),
             }),
         },
     };
@@ -209,9 +227,139 @@ pub(crate) fn hub_changes(
     changes
 }
 
+/// The outcomes that do not assign a hub (§5.4).
+impl ProvisioningService {
+    pub(crate) fn disabled(
+        &self,
+        attested: Attested,
+        previous: Option<&RegistrationRecord>,
+        operation_id: &str,
+        now: u64,
+    ) -> RegistrationOutcome {
+        let record = follow_up_record(&attested, previous, RecordStatus::Disabled, None, now);
+        let state = DeviceRegistrationResult {
+            registration_id: Some(attested.registration_id.clone()),
+            status: Some(RegistrationStatus::Disabled),
+            created_date_time_utc: Some(iso8601(record.created)),
+            last_updated_date_time_utc: Some(iso8601(now)),
+            etag: Some(record.etag()),
+            ..Default::default()
+        };
+        RegistrationOutcome {
+            decision: RegistrationDecision::Disabled {
+                enrollment: attested.enrollment.clone(),
+            },
+            status_code: 200,
+            response: DeviceResponse::Operation(RegistrationOperationStatus {
+                operation_id: operation_id.to_owned(),
+                status: RegistrationStatus::Disabled,
+                registration_state: Some(state),
+            }),
+            record: Some(record),
+            hub_changes: Vec::new(),
+        }
+    }
+
+    /// A failure after attestation: recorded, reported as a `failed` operation (§5.4).
+    pub(crate) fn fail_attested(
+        &self,
+        attested: &Attested,
+        failure: RegistrationFailure,
+        previous: Option<&RegistrationRecord>,
+        operation_id: &str,
+        now: u64,
+    ) -> RegistrationOutcome {
+        let record = follow_up_record(
+            attested,
+            previous,
+            RecordStatus::Failed,
+            Some(failure.error_code()),
+            now,
+        );
+        let response = failed_response(&record, &failure, operation_id);
+        RegistrationOutcome {
+            decision: RegistrationDecision::Failed(failure),
+            status_code: 200,
+            response,
+            record: Some(record),
+            hub_changes: Vec::new(),
+        }
+    }
+
+    /// A refusal before attestation: error body, no operation, no record change.
+    pub(crate) fn fail(
+        &self,
+        failure: RegistrationFailure,
+        operation_id: &str,
+        now: u64,
+    ) -> RegistrationOutcome {
+        let body = ErrorBody {
+            error_code: Some(failure.error_code()),
+            tracking_id: Some(operation_id.to_owned()),
+            message: Some(failure.wire_message()),
+            timestamp_utc: Some(iso8601(now)),
+            info: None,
+        };
+        RegistrationOutcome {
+            status_code: failure.status_code(),
+            decision: RegistrationDecision::Failed(failure),
+            response: DeviceResponse::Error(body),
+            record: None,
+            hub_changes: Vec::new(),
+        }
+    }
+}
+
+pub(crate) fn done(outcome: RegistrationOutcome) -> RegisterStep {
+    RegisterStep::Done(Box::new(outcome))
+}
+
+/// A record for a registration that did not assign: keeps the previous hub and device ID
+/// (the hub identity still exists there) and the creation time.
+fn follow_up_record(
+    attested: &Attested,
+    previous: Option<&RegistrationRecord>,
+    status: RecordStatus,
+    error_code: Option<u32>,
+    now: u64,
+) -> RegistrationRecord {
+    RegistrationRecord {
+        registration_id: attested.registration_id.clone(),
+        assigned_hub: previous.map(|r| r.assigned_hub.clone()).unwrap_or_default(),
+        device_id: previous.map_or_else(|| attested.device_id.clone(), |r| r.device_id.clone()),
+        status,
+        substatus: None,
+        error_code,
+        created: previous.map_or(now, |r| r.created),
+        last_updated: now,
+        generation: previous.map_or(1, |r| r.generation.saturating_add(1)),
+        enrollment: attested.enrollment.clone(),
+        credential: attested.record_credential.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The conversion writes exactly the JSON that iot-x509's own summary serializes to.
+    #[test]
+    fn wire_certificate_info_has_the_same_json_as_iot_x509() {
+        let info = iot_x509::X509CertificateInfo {
+            subject_name: "CN=dev-1".into(),
+            sha1_thumbprint: iot_x509::Thumbprint::sha1_of(b"der"),
+            sha256_thumbprint: iot_x509::Thumbprint::sha256_of(b"der"),
+            issuer_name: "CN=root".into(),
+            not_before_utc: "2024-01-01T00:00:00Z".into(),
+            not_after_utc: "2025-01-01T00:00:00Z".into(),
+            serial_number: "0A".into(),
+            version: 3,
+        };
+        assert_eq!(
+            serde_json::to_value(wire_certificate_info(info.clone())).unwrap(),
+            serde_json::to_value(info).unwrap()
+        );
+    }
 
     #[test]
     fn iso8601_matches_known_dates() {

@@ -5,9 +5,9 @@
 use core::fmt;
 use std::collections::HashSet;
 
-use iot_x509::CertificateInfo;
+use iot_x509::{CertificateInfo, Thumbprint};
 
-use crate::service::{ProvisioningService, Sha256Digest, same_enrollment, sha256};
+use crate::service::{ProvisioningService, same_enrollment};
 use crate::{
     AttestationType, EnrollmentRef, Error, HubChange, ProvisioningStatus, RegistrationRecord,
 };
@@ -199,36 +199,38 @@ impl ProvisioningService {
                 )
         };
         let (kind, start): (AttestationType, Vec<Vec<u8>>) = match target {
-            EnrollmentRef::Individual(id) => match self.individuals.get(&crate::ids::fold(id)) {
-                Some(entry) => {
-                    let e = &entry.enrollment;
-                    let mut start = entry.client_certs.clone();
-                    if let Some(refs) = e
-                        .attestation
-                        .x509
-                        .as_ref()
-                        .and_then(|x| x.ca_references.as_ref())
-                    {
-                        start.extend(
-                            refs.primary
-                                .iter()
-                                .chain(refs.secondary.iter())
-                                .filter_map(|n| self.ca_der.get(n).cloned()),
-                        );
-                        // A CA-referencing enrollment's devices are issued by that CA: a group
-                        // holding the same CA also accepts them.
-                        return self
-                            .groups_above(&start, true)
-                            .into_iter()
-                            .filter_map(|i| self.groups.get(i))
-                            .filter(enabled)
-                            .map(warn_x509)
-                            .collect();
+            EnrollmentRef::Individual(id) => {
+                match self.individuals.get(&crate::registration_id::fold(id)) {
+                    Some(entry) => {
+                        let e = &entry.enrollment;
+                        let mut start = entry.client_certs.clone();
+                        if let Some(refs) = e
+                            .attestation
+                            .x509
+                            .as_ref()
+                            .and_then(|x| x.ca_references.as_ref())
+                        {
+                            start.extend(
+                                refs.primary
+                                    .iter()
+                                    .chain(refs.secondary.iter())
+                                    .filter_map(|n| self.ca_der.get(n).cloned()),
+                            );
+                            // A CA-referencing enrollment's devices are issued by that CA: a group
+                            // holding the same CA also accepts them.
+                            return self
+                                .groups_above(&start, true)
+                                .into_iter()
+                                .filter_map(|i| self.groups.get(i))
+                                .filter(enabled)
+                                .map(warn_x509)
+                                .collect();
+                        }
+                        (e.attestation.kind, start)
                     }
-                    (e.attestation.kind, start)
+                    None => return Vec::new(),
                 }
-                None => return Vec::new(),
-            },
+            }
             EnrollmentRef::Group(id) => match self.group_index(id).and_then(|i| self.groups.get(i))
             {
                 Some(g) => (g.group.attestation.kind, g.certs.clone()),
@@ -266,11 +268,11 @@ impl ProvisioningService {
                     .map(|i| (der.as_slice(), i))
             })
             .collect();
-        let mut above: HashSet<Sha256Digest> = HashSet::new();
+        let mut above: HashSet<Thumbprint> = HashSet::new();
         let mut frontier: Vec<String> = Vec::new();
         for der in start {
             if include_start {
-                above.insert(sha256(der));
+                above.insert(Thumbprint::sha256_of(der));
             }
             if let Ok(info) = CertificateInfo::parse(der)
                 && !info.is_self_issued()
@@ -280,7 +282,10 @@ impl ProvisioningService {
         }
         while let Some(name) = frontier.pop() {
             for (der, info) in &known {
-                if info.subject() == name && above.insert(sha256(der)) && !info.is_self_issued() {
+                if info.subject() == name
+                    && above.insert(Thumbprint::sha256_of(der))
+                    && !info.is_self_issued()
+                {
                     frontier.push(info.issuer().to_owned());
                 }
             }
@@ -288,7 +293,11 @@ impl ProvisioningService {
         self.groups
             .iter()
             .enumerate()
-            .filter(|(_, g)| g.certs.iter().any(|c| above.contains(&sha256(c))))
+            .filter(|(_, g)| {
+                g.certs
+                    .iter()
+                    .any(|c| above.contains(&Thumbprint::sha256_of(c)))
+            })
             .map(|(i, _)| i)
             .collect()
     }

@@ -3,17 +3,13 @@
 
 use std::collections::HashMap;
 
-use base64::Engine as _;
-use iot_sas::MacKey;
-use iot_x509::{CaSet, CertificateDer, RegisteredCa};
-use sha2::{Digest as _, Sha256};
+use iot_sas::{DEFAULT_SKEW_SECS, MacKey};
+use iot_x509::{CaSet, RegisteredCa, Thumbprint};
 
-use crate::ids::fold;
-use crate::validate::decode_key;
-use crate::{
-    AttestationType, DpsInstance, EnrollmentGroup, EnrollmentRef, Error, IndividualEnrollment,
-    X509Certificates,
-};
+use crate::error::BadCertificate;
+use crate::registration_id::fold;
+use crate::validate::decode_certificate;
+use crate::{DpsInstance, EnrollmentGroup, EnrollmentRef, Error, IndividualEnrollment};
 
 /// Most symmetric-key enrollment groups per instance (§5.5).
 pub const MAX_SYMMETRIC_KEY_GROUPS: usize = 100;
@@ -21,11 +17,6 @@ pub const MAX_SYMMETRIC_KEY_GROUPS: usize = 100;
 pub const MAX_X509_GROUPS: usize = 100;
 /// Most individual enrollments per instance (§5.5).
 pub const MAX_INDIVIDUAL_ENROLLMENTS: usize = 1_000_000;
-/// Default tolerance for a DPS token's `se` in the past (§1.4 rule 4, EdgeHub/SDK 5 minutes;
-/// the service's own value is OPEN §10.1).
-pub const DEFAULT_TOKEN_SKEW_SECS: u64 = 300;
-
-pub(crate) type Sha256Digest = [u8; 32];
 
 /// A group's symmetric keys, pre-keyed once (compact iot-sas [`MacKey`]s) so a registration
 /// costs one HMAC per candidate key to derive the device key (§3, straight into a `MacKey`)
@@ -60,7 +51,8 @@ pub struct ProvisioningService {
     pub(crate) ca_der: HashMap<String, Vec<u8>>,
     pub(crate) individuals: HashMap<String, IndividualEntry>,
     pub(crate) groups: Vec<GroupEntry>,
-    pub(crate) by_cert: HashMap<Sha256Digest, EnrollmentRef>,
+    /// Which enrollment holds a certificate, by its SHA-256 thumbprint.
+    pub(crate) by_cert: HashMap<Thumbprint, EnrollmentRef>,
     pub(crate) token_skew_secs: u64,
 }
 
@@ -84,9 +76,9 @@ impl ProvisioningService {
         let mut cas = CaSet::new();
         let mut ca_der = HashMap::new();
         for ca in &instance.certificates {
-            let fail = |reason: String| Error::CaCertificate {
+            let fail = |source| Error::CaCertificate {
                 name: ca.name.clone(),
-                reason,
+                source,
             };
             let der = decode_certificate(&ca.certificate).map_err(fail)?;
             let registered = RegisteredCa {
@@ -94,7 +86,8 @@ impl ProvisioningService {
                 der: der.clone(),
                 verified: ca.is_verified,
             };
-            cas.add(registered).map_err(|e| fail(e.to_string()))?;
+            cas.add(registered)
+                .map_err(|e| fail(BadCertificate::Refused(e)))?;
             ca_der.insert(ca.name.clone(), der);
         }
         Ok(Self {
@@ -104,7 +97,7 @@ impl ProvisioningService {
             individuals: HashMap::new(),
             groups: Vec::new(),
             by_cert: HashMap::new(),
-            token_skew_secs: DEFAULT_TOKEN_SKEW_SECS,
+            token_skew_secs: DEFAULT_SKEW_SECS,
         })
     }
 
@@ -139,7 +132,8 @@ impl ProvisioningService {
         Ok(service)
     }
 
-    /// Sets the tolerance for an expired DPS token (default [`DEFAULT_TOKEN_SKEW_SECS`]).
+    /// Sets the tolerance for an expired DPS token (default [`iot_sas::DEFAULT_SKEW_SECS`],
+    /// 5 minutes; the service's own value is OPEN, reference §10.1).
     #[must_use]
     pub fn with_token_skew(mut self, secs: u64) -> Self {
         self.token_skew_secs = secs;
@@ -183,215 +177,6 @@ impl ProvisioningService {
             .iter()
             .position(|g| g.group.enrollment_group_id.eq_ignore_ascii_case(group_id))
     }
-
-    /// Adds or replaces an individual enrollment (matched by registration ID).
-    ///
-    /// # Errors
-    /// [`IndividualEnrollment::validate`] errors, a bad or duplicate certificate
-    /// ([`Error::DuplicateCertificate`]: a certificate may be in only one enrollment, §7.5),
-    /// an unknown CA reference, or the 1,000,000 limit.
-    pub fn upsert_individual(&mut self, enrollment: IndividualEnrollment) -> Result<(), Error> {
-        enrollment.validate(&self.instance)?;
-        let key = fold(&enrollment.registration_id);
-        let who = EnrollmentRef::Individual(enrollment.registration_id.clone());
-        if !self.individuals.contains_key(&key)
-            && self.individuals.len() >= MAX_INDIVIDUAL_ENROLLMENTS
-        {
-            return Err(Error::TooMany {
-                what: "individual enrollments",
-                count: self.individuals.len() + 1,
-                max: MAX_INDIVIDUAL_ENROLLMENTS,
-            });
-        }
-        let mut client_certs = Vec::new();
-        if enrollment.attestation.kind == AttestationType::X509
-            && let Some(x509) = &enrollment.attestation.x509
-        {
-            client_certs = decode_pair(&who, x509.client_certificates.as_ref())?;
-            // The registration ID of an X.509 individual enrollment is the device
-            // certificate's CN (§7.5).
-            for der in &client_certs {
-                let info =
-                    iot_x509::CertificateInfo::parse(der).map_err(|e| Error::Certificate {
-                        enrollment: who.clone(),
-                        reason: e.to_string(),
-                    })?;
-                let cn = info.common_name().unwrap_or_default();
-                if !cn.eq_ignore_ascii_case(&enrollment.registration_id) {
-                    return Err(Error::Certificate {
-                        enrollment: who,
-                        reason: format!(
-                            "certificate CN '{}' is not the registration id",
-                            crate::ids::clip(cn)
-                        ),
-                    });
-                }
-            }
-            if let Some(refs) = &x509.ca_references {
-                for name in refs.primary.iter().chain(refs.secondary.iter()) {
-                    if !self.ca_der.contains_key(name) {
-                        return Err(Error::UnknownCaReference {
-                            enrollment: who,
-                            name: name.clone(),
-                        });
-                    }
-                }
-            }
-        }
-        let digests: Vec<Sha256Digest> = client_certs.iter().map(|d| sha256(d)).collect();
-        self.check_certs_free(&who, &digests)?;
-        if let Some(old) = self.individuals.remove(&key) {
-            self.unindex(&old.client_certs);
-        }
-        for d in digests {
-            self.by_cert.insert(d, who.clone());
-        }
-        self.individuals.insert(
-            key,
-            IndividualEntry {
-                enrollment,
-                client_certs,
-            },
-        );
-        Ok(())
-    }
-
-    /// Adds or replaces an enrollment group (matched by group ID). Symmetric keys are
-    /// decoded and pre-keyed here, once.
-    ///
-    /// # Errors
-    /// [`EnrollmentGroup::validate`] errors, a bad or duplicate certificate, an unknown CA
-    /// reference, or more than 100 groups of its kind (§5.5).
-    pub fn upsert_group(&mut self, group: EnrollmentGroup) -> Result<(), Error> {
-        group.validate(&self.instance)?;
-        let who = EnrollmentRef::Group(group.enrollment_group_id.clone());
-        let existing = self.group_index(&group.enrollment_group_id);
-        let kind = group.attestation.kind;
-        let same_kind = self
-            .groups
-            .iter()
-            .enumerate()
-            .filter(|(i, g)| Some(*i) != existing && g.group.attestation.kind == kind)
-            .count();
-        let max = if kind == AttestationType::SymmetricKey {
-            MAX_SYMMETRIC_KEY_GROUPS
-        } else {
-            MAX_X509_GROUPS
-        };
-        if same_kind >= max {
-            let what = if kind == AttestationType::SymmetricKey {
-                "symmetric-key groups"
-            } else {
-                "X.509 groups"
-            };
-            return Err(Error::TooMany {
-                what,
-                count: same_kind + 1,
-                max,
-            });
-        }
-        let mut keys = None;
-        let mut certs = Vec::new();
-        if let Some(sym) = group
-            .attestation
-            .symmetric_key
-            .as_ref()
-            .filter(|_| kind == AttestationType::SymmetricKey)
-        {
-            let key = |text| {
-                let bytes = decode_key(&who, text)?;
-                MacKey::from_bytes(&bytes).map_err(|_| Error::KeyNotBase64 {
-                    enrollment: who.clone(),
-                })
-            };
-            keys = Some(GroupKeys {
-                primary: key(&sym.primary_key)?,
-                secondary: key(&sym.secondary_key)?,
-            });
-        }
-        if let Some(x509) = group
-            .attestation
-            .x509
-            .as_ref()
-            .filter(|_| kind == AttestationType::X509)
-        {
-            certs = decode_pair(&who, x509.signing_certificates.as_ref())?;
-            if let Some(refs) = &x509.ca_references {
-                for name in refs.primary.iter().chain(refs.secondary.iter()) {
-                    let der = self
-                        .ca_der
-                        .get(name)
-                        .ok_or_else(|| Error::UnknownCaReference {
-                            enrollment: who.clone(),
-                            name: name.clone(),
-                        })?;
-                    certs.push(der.clone());
-                }
-            }
-        }
-        let digests: Vec<Sha256Digest> = certs.iter().map(|d| sha256(d)).collect();
-        self.check_certs_free(&who, &digests)?;
-        if let Some(i) = existing {
-            let old = self.groups.remove(i);
-            self.unindex(&old.certs);
-        }
-        for d in digests {
-            self.by_cert.insert(d, who.clone());
-        }
-        let entry = GroupEntry { group, keys, certs };
-        match existing {
-            Some(i) => self.groups.insert(i, entry),
-            None => self.groups.push(entry),
-        }
-        Ok(())
-    }
-
-    /// Removes an individual enrollment. Prefer [`Self::delete_enrollment`], which also says
-    /// what must happen in the hubs (§7.6).
-    pub fn remove_individual(&mut self, registration_id: &str) -> Option<IndividualEnrollment> {
-        let entry = self.individuals.remove(&fold(registration_id))?;
-        self.unindex(&entry.client_certs);
-        Some(entry.enrollment)
-    }
-
-    /// Removes an enrollment group. Prefer [`Self::delete_enrollment`] (§7.6).
-    pub fn remove_group(&mut self, group_id: &str) -> Option<EnrollmentGroup> {
-        let i = self.group_index(group_id)?;
-        let entry = self.groups.remove(i);
-        self.unindex(&entry.certs);
-        Some(entry.group)
-    }
-
-    /// Forgets the certificates an enrollment held (each is in exactly one enrollment).
-    fn unindex(&mut self, certs: &[Vec<u8>]) {
-        for der in certs {
-            self.by_cert.remove(&sha256(der));
-        }
-    }
-
-    fn check_certs_free(&self, who: &EnrollmentRef, digests: &[Sha256Digest]) -> Result<(), Error> {
-        for (i, d) in digests.iter().enumerate() {
-            if digests[..i].contains(d) {
-                return Err(Error::DuplicateCertificate {
-                    thumbprint: hex_upper(d),
-                    first: who.clone(),
-                    second: who.clone(),
-                });
-            }
-            if let Some(owner) = self
-                .by_cert
-                .get(d)
-                .filter(|owner| !same_enrollment(owner, who))
-            {
-                return Err(Error::DuplicateCertificate {
-                    thumbprint: hex_upper(d),
-                    first: owner.clone(),
-                    second: who.clone(),
-                });
-            }
-        }
-        Ok(())
-    }
 }
 
 /// Two references name the same enrollment (IDs are case-insensitive, §4).
@@ -401,56 +186,4 @@ pub(crate) fn same_enrollment(a: &EnrollmentRef, b: &EnrollmentRef) -> bool {
         | (EnrollmentRef::Group(x), EnrollmentRef::Group(y)) => x.eq_ignore_ascii_case(y),
         _ => false,
     }
-}
-
-pub(crate) fn sha256(der: &[u8]) -> Sha256Digest {
-    Sha256::digest(der).into()
-}
-
-pub(crate) fn hex_upper(bytes: &[u8]) -> String {
-    use core::fmt::Write as _;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02X}");
-    }
-    s
-}
-
-fn decode_pair(
-    who: &EnrollmentRef,
-    pair: Option<&X509Certificates>,
-) -> Result<Vec<Vec<u8>>, Error> {
-    let mut out = Vec::new();
-    if let Some(pair) = pair {
-        for cert in pair.primary.iter().chain(pair.secondary.iter()) {
-            if let Some(text) = &cert.certificate {
-                let der = decode_certificate(text).map_err(|reason| Error::Certificate {
-                    enrollment: who.clone(),
-                    reason,
-                })?;
-                out.push(der);
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// Decodes one certificate given as PEM or as base64 DER (the REST API's two spellings) and
-/// checks that it parses.
-pub(crate) fn decode_certificate(text: &str) -> Result<Vec<u8>, String> {
-    let der = if text.contains("-----BEGIN") {
-        let certs = iot_x509::parse_certificates(text.as_bytes()).map_err(|e| e.to_string())?;
-        certs
-            .into_iter()
-            .next()
-            .map(|c: CertificateDer<'static>| c.to_vec())
-            .ok_or_else(|| "no certificate".to_owned())?
-    } else {
-        let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-        base64::engine::general_purpose::STANDARD
-            .decode(compact)
-            .map_err(|e| format!("not PEM or base64 DER: {e}"))?
-    };
-    iot_x509::CertificateInfo::parse(&der).map_err(|e| e.to_string())?;
-    Ok(der)
 }

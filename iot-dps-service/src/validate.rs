@@ -2,15 +2,15 @@
 //! ../shared/reference/azure-iot-protocol.md §4, §8.1, §8.2).
 
 use base64::Engine as _;
+use iot_sas::{KeySlot, SharedAccessKey};
+use iot_x509::CertificateDer;
 
-use crate::ids::{validate_device_id, validate_registration_id};
+use crate::error::BadCertificate;
+use crate::registration_id::validate_registration_id;
 use crate::{
     AllocationPolicy, Attestation, AttestationType, DpsInstance, EnrollmentGroup, EnrollmentRef,
     EnrollmentSettings, Error, IndividualEnrollment, KeyText,
 };
-
-/// Symmetric-key size range in decoded bytes (§8.1).
-pub const KEY_LEN_RANGE: core::ops::RangeInclusive<usize> = 16..=64;
 
 impl IndividualEnrollment {
     /// Checks the rules that concern this enrollment alone and its hubs (§4, §8.1, §8.2).
@@ -21,10 +21,15 @@ impl IndividualEnrollment {
     /// The first broken rule.
     pub fn validate(&self, dps: &DpsInstance) -> Result<(), Error> {
         validate_registration_id(&self.registration_id)?;
-        if let Some(device_id) = &self.device_id {
-            validate_device_id(device_id)?;
-        }
         let who = EnrollmentRef::Individual(self.registration_id.clone());
+        if let Some(device_id) = &self.device_id {
+            iot_hub_auth::validate_device_id(device_id).map_err(|source| {
+                Error::InvalidDeviceId {
+                    enrollment: who.clone(),
+                    source,
+                }
+            })?;
+        }
         check_attestation(&who, &self.attestation, false)?;
         check_settings(&who, &self.settings, dps)
     }
@@ -50,24 +55,18 @@ impl EnrollmentGroup {
     }
 }
 
-/// Decodes a base64 enrollment key and checks its size (§8.1: 16..=64 bytes).
+/// Decodes an enrollment key with iot-sas's rule for registered keys (strict base64,
+/// 16..=64 bytes, §8.1).
 pub(crate) fn decode_key(
     who: &EnrollmentRef,
+    slot: KeySlot,
     key: &KeyText,
-) -> Result<zeroize::Zeroizing<Vec<u8>>, Error> {
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(key.secret_text())
-        .map_err(|_| Error::KeyNotBase64 {
-            enrollment: who.clone(),
-        })?;
-    let bytes = zeroize::Zeroizing::new(bytes);
-    if !KEY_LEN_RANGE.contains(&bytes.len()) {
-        return Err(Error::KeyLength {
-            enrollment: who.clone(),
-            len: bytes.len(),
-        });
-    }
-    Ok(bytes)
+) -> Result<SharedAccessKey, Error> {
+    SharedAccessKey::from_registered_base64(key.secret_text()).map_err(|source| Error::InvalidKey {
+        enrollment: who.clone(),
+        slot,
+        source,
+    })
 }
 
 fn check_attestation(who: &EnrollmentRef, att: &Attestation, group: bool) -> Result<(), Error> {
@@ -81,8 +80,8 @@ fn check_attestation(who: &EnrollmentRef, att: &Attestation, group: bool) -> Res
                 .symmetric_key
                 .as_ref()
                 .ok_or_else(|| missing("symmetricKey"))?;
-            decode_key(who, &keys.primary_key)?;
-            decode_key(who, &keys.secondary_key)?;
+            decode_key(who, KeySlot::Primary, &keys.primary_key)?;
+            decode_key(who, KeySlot::Secondary, &keys.secondary_key)?;
         }
         AttestationType::X509 => {
             let x = att.x509.as_ref().ok_or_else(|| missing("x509"))?;
@@ -150,6 +149,27 @@ fn check_settings(
     }
 }
 
+/// Decodes one certificate given as PEM or as base64 DER (the REST API's two spellings) and
+/// checks that it parses.
+pub(crate) fn decode_certificate(text: &str) -> Result<Vec<u8>, BadCertificate> {
+    let der = if text.contains("-----BEGIN") {
+        let certs =
+            iot_x509::parse_certificates(text.as_bytes()).map_err(BadCertificate::Unparsable)?;
+        certs
+            .into_iter()
+            .next()
+            .map(|c: CertificateDer<'static>| c.to_vec())
+            .ok_or(BadCertificate::NoCertificate)?
+    } else {
+        let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        base64::engine::general_purpose::STANDARD
+            .decode(compact)
+            .map_err(|e| BadCertificate::NotBase64(e.into()))?
+    };
+    iot_x509::CertificateInfo::parse(&der).map_err(BadCertificate::Unparsable)?;
+    Ok(der)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,25 +202,44 @@ mod tests {
         assert_eq!(sym("a", &k64).validate(&dps()), Ok(()));
         let k15 = base64::engine::general_purpose::STANDARD.encode([7u8; 15]);
         let who = EnrollmentRef::Individual("a".into());
+        let invalid = |source| Error::InvalidKey {
+            enrollment: who.clone(),
+            slot: KeySlot::Primary,
+            source,
+        };
         assert_eq!(
             sym("a", &k15).validate(&dps()),
-            Err(Error::KeyLength {
-                enrollment: who.clone(),
-                len: 15
-            })
+            Err(invalid(iot_sas::Error::RegisteredKeyLength { len: 15 }))
         );
         let k65 = base64::engine::general_purpose::STANDARD.encode([7u8; 65]);
         assert_eq!(
             sym("a", &k65).validate(&dps()),
-            Err(Error::KeyLength {
-                enrollment: who.clone(),
-                len: 65
-            })
+            Err(invalid(iot_sas::Error::RegisteredKeyLength { len: 65 }))
         );
-        assert_eq!(
+        assert!(matches!(
             sym("a", "not base64!").validate(&dps()),
-            Err(Error::KeyNotBase64 { enrollment: who })
-        );
+            Err(Error::InvalidKey {
+                source: iot_sas::Error::KeyBase64(_),
+                ..
+            })
+        ));
+    }
+
+    /// An enrollment's `deviceId` follows iot-hub-auth's device-ID rule (§4).
+    #[test]
+    fn device_ids_follow_the_docs() {
+        let with_device = |id: &str| {
+            let mut e = sym("dev", K16);
+            e.device_id = Some(id.into());
+            e.validate(&dps())
+        };
+        assert_eq!(with_device("dev+1@x(y)$'"), Ok(()));
+        for bad in ["a/b", "", &"d".repeat(129)] {
+            assert!(
+                matches!(with_device(bad), Err(Error::InvalidDeviceId { .. })),
+                "{bad}"
+            );
+        }
     }
 
     #[test]
@@ -238,7 +277,7 @@ mod tests {
         e.device_id = Some("a/b".into());
         assert!(matches!(
             e.validate(&dps()),
-            Err(Error::InvalidId { kind: "device", .. })
+            Err(Error::InvalidDeviceId { .. })
         ));
         let group = EnrollmentGroup {
             enrollment_group_id: "g".into(),

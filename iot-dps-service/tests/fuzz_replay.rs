@@ -69,7 +69,7 @@ const EXPECTED: &[(&str, Result<&str, &str>)] = &[
 
 #[test]
 fn seeds_reach_their_stated_decisions() {
-    use iot_dps_service::Decision;
+    use iot_dps_service::RegistrationDecision;
     let seeds = corpus("dps_service_register");
     let mut failures = Vec::new();
     for (name, expected) in EXPECTED {
@@ -80,8 +80,8 @@ fn seeds_reach_their_stated_decisions() {
         let input = dps_service_register::Input::parse(data).expect("seed parses");
         let decision = input.register().decision;
         let got = match &decision {
-            Decision::Assigned { enrollment, .. } => Ok(enrollment.to_string()),
-            Decision::Failed(failure) => {
+            RegistrationDecision::Assigned { enrollment, .. } => Ok(enrollment.to_string()),
+            RegistrationDecision::Failed(failure) => {
                 let debug = format!("{failure:?}");
                 let variant = debug.split([' ', '(', '{']).next().unwrap_or_default();
                 Err(variant.to_owned())

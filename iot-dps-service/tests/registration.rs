@@ -4,13 +4,14 @@
 
 use base64::Engine as _;
 use iot_dps_service::{
-    AllocationPolicy, AllocationResponse, Attestation, CustomAllocationDefinition, Decision,
+    AllocationPolicy, AllocationResponse, Attestation, BadCertificate, CustomAllocationDefinition,
     DeviceResponse, DpsCertificate, DpsInstance, DpsTransport, EnrollmentGroup, EnrollmentRef,
-    EnrollmentSettings, Error, HubChange, HubLatency, IndividualEnrollment, KeySlotName, LinkedHub,
-    ProvisioningService, ProvisioningStatus, RecordCredential, RecordStatus, RecordSubstatus,
-    RegisterStep, RegistrationFailure, RegistrationOutcome, RegistrationRecord,
-    RegistrationRequest, ReprovisionPolicy, RevocationAction, RevocationWarning, TwinChange,
-    X509Attestation, X509CaReferences, X509CertificateWithInfo, X509Certificates,
+    EnrollmentSettings, Error, HubChange, HubLatency, IndividualEnrollment, LinkedHub,
+    MalformedRequest, ProvisioningService, ProvisioningStatus, RecordCredential, RecordStatus,
+    RecordSubstatus, RegisterStep, RegistrationDecision, RegistrationFailure, RegistrationOutcome,
+    RegistrationRecord, RegistrationRequest, ReprovisionPolicy, RevocationAction,
+    RevocationWarning, TwinChange, UnusableCertificate, X509Attestation, X509CaReferences,
+    X509CertificateWithInfo, X509Certificates,
 };
 use iot_hub_auth::AuthenticationType;
 use iot_sas::{ResourceUri, SharedAccessKey, derive_device_key, sign};
@@ -85,14 +86,14 @@ fn register_sas(
 
 fn failure(outcome: &RegistrationOutcome) -> &RegistrationFailure {
     match &outcome.decision {
-        Decision::Failed(f) => f,
+        RegistrationDecision::Failed(f) => f,
         other => panic!("expected a failure, got {other}"),
     }
 }
 
 fn assigned(outcome: &RegistrationOutcome) -> (&str, RecordSubstatus, &EnrollmentRef) {
     match &outcome.decision {
-        Decision::Assigned {
+        RegistrationDecision::Assigned {
             hub,
             substatus,
             enrollment,
@@ -107,7 +108,10 @@ fn assigned(outcome: &RegistrationOutcome) -> (&str, RecordSubstatus, &Enrollmen
 #[test]
 fn individual_key_is_accepted_with_primary_or_secondary() {
     let service = ProvisioningService::load(instance(), [sym_individual("dev-1", 1)], []).unwrap();
-    for (seed, slot) in [(1, KeySlotName::Primary), (2, KeySlotName::Secondary)] {
+    for (seed, slot) in [
+        (1, iot_sas::KeySlot::Primary),
+        (2, iot_sas::KeySlot::Secondary),
+    ] {
         let t = token(&key(seed), SCOPE, "dev-1", NOW + 3600, Some("registration"));
         let out = register_sas(&service, "dev-1", &t, None);
         assert_eq!(assigned(&out).1, RecordSubstatus::InitialAssignment);
@@ -131,7 +135,7 @@ fn skn_may_be_absent_but_not_another_name() {
     let t = token(&key(1), SCOPE, "dev-1", NOW + 3600, None);
     assert!(matches!(
         register_sas(&service, "dev-1", &t, None).decision,
-        Decision::Assigned { .. }
+        RegistrationDecision::Assigned { .. }
     ));
     let t = token(&key(1), SCOPE, "dev-1", NOW + 3600, Some("iothubowner"));
     let out = register_sas(&service, "dev-1", &t, None);
@@ -151,7 +155,7 @@ fn resource_must_be_scope_registrations_id_case_insensitively() {
     );
     assert!(matches!(
         register_sas(&service, "dev-1", &t, None).decision,
-        Decision::Assigned { .. }
+        RegistrationDecision::Assigned { .. }
     ));
     for (scope, reg) in [("0ne00000000", "dev-1"), (SCOPE, "dev-2")] {
         let t = token(&key(1), scope, reg, NOW + 3600, Some("registration"));
@@ -169,6 +173,32 @@ fn resource_must_be_scope_registrations_id_case_insensitively() {
     let t = sign(&key(1), &hub, NOW + 3600, None).unwrap();
     assert!(matches!(
         failure(&register_sas(&service, "dev-1", &t, None)),
+        RegistrationFailure::ResourceMismatch { .. }
+    ));
+}
+
+/// The token's own checks run in `iot_sas::check_token`'s order (MAC, expiry, scope): a token
+/// that fails several reports the first.
+#[test]
+fn token_checks_run_mac_then_expiry_then_scope() {
+    let service = ProvisioningService::load(instance(), [sym_individual("dev-1", 1)], []).unwrap();
+    let late = NOW - 3600;
+    // Another enrollment's key, expired, for another registration: the MAC speaks first.
+    let t = token(&key(9), SCOPE, "dev-2", late, None);
+    let out = register_sas(&service, "dev-1", &t, None);
+    assert!(matches!(
+        failure(&out),
+        RegistrationFailure::KeyMismatch { .. }
+    ));
+    // The enrollment's key, expired, for another registration: then the expiry.
+    let t = token(&key(1), SCOPE, "dev-2", late, None);
+    let out = register_sas(&service, "dev-1", &t, None);
+    assert!(matches!(failure(&out), RegistrationFailure::Token(_)));
+    // The enrollment's key, in time, for another registration: last the scope.
+    let t = token(&key(1), SCOPE, "dev-2", NOW + 3600, None);
+    let out = register_sas(&service, "dev-1", &t, None);
+    assert!(matches!(
+        failure(&out),
         RegistrationFailure::ResourceMismatch { .. }
     ));
 }
@@ -215,7 +245,7 @@ fn registration_id_lookup_is_case_insensitive_and_device_id_comes_from_the_enrol
         Some("registration"),
     );
     let out = register_sas(&service, "sensor-01", &t, None);
-    let Decision::Assigned {
+    let RegistrationDecision::Assigned {
         device_id,
         enrollment,
         ..
@@ -231,7 +261,10 @@ fn registration_id_lookup_is_case_insensitive_and_device_id_comes_from_the_enrol
 fn group_accepts_the_derived_key_from_either_group_key() {
     let groups = [sym_group("g1", 10), sym_group("g2", 20)];
     let service = ProvisioningService::load(instance(), [], groups).unwrap();
-    for (seed, slot) in [(20, KeySlotName::Primary), (21, KeySlotName::Secondary)] {
+    for (seed, slot) in [
+        (20, iot_sas::KeySlot::Primary),
+        (21, iot_sas::KeySlot::Secondary),
+    ] {
         let device_key = derive_device_key(&key(seed), "member-7");
         let t = token(
             &device_key,
@@ -345,7 +378,10 @@ fn disabled_enrollment_answers_disabled_without_hub_changes() {
     let service = ProvisioningService::load(instance(), [e], []).unwrap();
     let t = token(&key(1), SCOPE, "dev-1", NOW + 3600, Some("registration"));
     let out = register_sas(&service, "dev-1", &t, None);
-    assert!(matches!(out.decision, Decision::Disabled { .. }));
+    assert!(matches!(
+        out.decision,
+        RegistrationDecision::Disabled { .. }
+    ));
     assert_eq!(out.status_code, 200);
     assert!(out.hub_changes.is_empty());
     assert_eq!(out.record.unwrap().status, RecordStatus::Disabled);
@@ -376,36 +412,48 @@ fn user_name_and_body_must_agree_with_the_client_id() {
         br#"{"registrationId":"dev-1","payload":null}"#,
     ] {
         assert!(
-            matches!(run(Some(&good_user), body), Decision::Assigned { .. }),
+            matches!(
+                run(Some(&good_user), body),
+                RegistrationDecision::Assigned { .. }
+            ),
             "{body:?}"
         );
     }
+    // Each malformed request keeps its cause, typed (MalformedRequest), as its source.
     let bad = [
         (
             Some(format!(
                 "{SCOPE}/registrations/dev-2/api-version=2019-03-31"
             )),
             &b""[..],
+            "UserNameRegistrationId",
         ),
         (
             Some("0neFFFFFFFF/registrations/dev-1/api-version=2019-03-31".to_owned()),
             b"",
+            "UserNameIdScope",
         ),
         (
             Some(format!(
                 "{SCOPE}/registrations/dev-1/?api-version=2019-03-31"
             )),
             b"",
+            "UserName",
         ),
-        (None, br#"{"registrationId":"dev-2"}"#),
-        (None, b"{not json"),
+        (None, br#"{"registrationId":"dev-2"}"#, "BodyRegistrationId"),
+        (None, b"{not json", "Body"),
     ];
-    for (user, body) in bad {
+    for (user, body, cause) in bad {
         let d = run(user.as_deref(), body);
-        assert!(
-            matches!(d, Decision::Failed(RegistrationFailure::BadRequest { .. })),
-            "{user:?} {body:?}: {d}"
-        );
+        let RegistrationDecision::Failed(failure @ RegistrationFailure::BadRequest(malformed)) = &d
+        else {
+            panic!("{user:?} {body:?}: {d}");
+        };
+        let debug = format!("{malformed:?}");
+        assert_eq!(debug.split([' ', '(', '{']).next(), Some(cause), "{debug}");
+        let source = std::error::Error::source(failure).map(ToString::to_string);
+        assert_eq!(source, Some(malformed.to_string()));
+        assert_eq!(failure.to_string(), format!("bad request: {malformed}"));
     }
 }
 
@@ -419,13 +467,13 @@ fn missing_ambiguous_and_tpm_credentials_are_refused() {
     let req = RegistrationRequest::new("dev-1", NOW);
     assert_eq!(
         decide(&req),
-        Decision::Failed(RegistrationFailure::MissingCredential)
+        RegistrationDecision::Failed(RegistrationFailure::MissingCredential)
     );
     let mut tpm = req;
     tpm.body = br#"{"registrationId":"dev-1","tpm":{"endorsementKey":"AA=="}}"#;
     assert_eq!(
         decide(&tpm),
-        Decision::Failed(RegistrationFailure::TpmNotSupported)
+        RegistrationDecision::Failed(RegistrationFailure::TpmNotSupported)
     );
     let root = new_root_ca("root", Validity::days(NOW as i64 - 60, 10)).unwrap();
     let chain = [CertificateDer::from(root.der.clone())];
@@ -435,13 +483,15 @@ fn missing_ambiguous_and_tpm_credentials_are_refused() {
     both.client_chain = &chain;
     assert_eq!(
         decide(&both),
-        Decision::Failed(RegistrationFailure::AmbiguousCredential)
+        RegistrationDecision::Failed(RegistrationFailure::AmbiguousCredential)
     );
     let mut bad_id = RegistrationRequest::new("bad id!", NOW);
     bad_id.sas_token = Some(&t);
     assert!(matches!(
         decide(&bad_id),
-        Decision::Failed(RegistrationFailure::BadRequest { .. })
+        RegistrationDecision::Failed(RegistrationFailure::BadRequest(
+            MalformedRequest::RegistrationId(Error::InvalidId { .. })
+        ))
     ));
 }
 
@@ -817,6 +867,29 @@ fn chain_must_reach_a_verified_ca() {
     assert_eq!(out.status_code, 401);
 }
 
+/// An unusable leaf keeps its cause, typed: bytes that are no certificate carry iot-x509's
+/// parse error as the source.
+#[test]
+fn unusable_leaf_keeps_its_cause() {
+    let p = pki();
+    let service =
+        ProvisioningService::load(x509_instance(&p, true), [], [ca_group("by-root", "root")])
+            .unwrap();
+    let garbage = [CertificateDer::from(b"not a certificate".to_vec())];
+    let mut req = RegistrationRequest::new("cam-1", NOW);
+    req.client_chain = &garbage;
+    let RegisterStep::Done(out) = service.register(&req, None) else {
+        panic!("unexpected custom allocation");
+    };
+    let failure = failure(&out);
+    let RegistrationFailure::Certificate(UnusableCertificate::Unparsable(cause)) = failure else {
+        panic!("{failure:?}");
+    };
+    let source = std::error::Error::source(failure).map(ToString::to_string);
+    assert_eq!(source, Some(cause.to_string()));
+    assert_eq!(out.status_code, 401);
+}
+
 #[test]
 fn registration_id_must_be_the_leaf_cn() {
     let p = pki();
@@ -869,7 +942,7 @@ fn ca_attestation_over_websockets_follows_the_instance_setting() {
     let service = ProvisioningService::load(dps, [], [ca_group("by-root", "root")]).unwrap();
     assert!(matches!(
         register_x509(&service, "cam-1", &[&leaf], DpsTransport::AmqpWebSockets).decision,
-        Decision::Assigned { .. }
+        RegistrationDecision::Assigned { .. }
     ));
 }
 
@@ -888,14 +961,14 @@ fn disabled_individual_blocks_one_device_of_a_group() {
     let out = register_x509(&service, "cam-1", &[&leaf], DpsTransport::Mqtt);
     assert_eq!(
         out.decision,
-        Decision::Disabled {
+        RegistrationDecision::Disabled {
             enrollment: EnrollmentRef::Individual("cam-1".into())
         }
     );
     let other = new_device_cert("cam-2", &p.root, validity()).unwrap();
     assert!(matches!(
         register_x509(&service, "cam-2", &[&other], DpsTransport::Mqtt).decision,
-        Decision::Assigned { .. }
+        RegistrationDecision::Assigned { .. }
     ));
 }
 
@@ -920,9 +993,36 @@ fn a_certificate_may_be_in_only_one_enrollment() {
     )
     .unwrap_err();
     assert!(
-        matches!(err, Error::Certificate { .. }),
+        matches!(
+            &err,
+            Error::Certificate {
+                source: BadCertificate::CommonName { common_name },
+                ..
+            } if common_name == "dev-9"
+        ),
         "CN must be the registration id: {err}"
     );
+    // Text that is neither PEM nor base64 keeps the base64 error as its cause.
+    let mut garbage = x509_individual("dev-8", &leaf);
+    if let Some(certs) = garbage
+        .attestation
+        .x509
+        .as_mut()
+        .and_then(|x509| x509.client_certificates.as_mut())
+        && let Some(primary) = certs.primary.as_mut()
+    {
+        primary.certificate = Some("not base64!".to_owned());
+    }
+    let err = ProvisioningService::load(x509_instance(&p, true), [garbage], []).unwrap_err();
+    let Error::Certificate {
+        source: BadCertificate::NotBase64(cause),
+        ..
+    } = &err
+    else {
+        panic!("{err:?}");
+    };
+    let source = std::error::Error::source(&err).map(ToString::to_string);
+    assert_eq!(source, Some(format!("not PEM or base64 DER: {cause}")));
 }
 
 #[test]

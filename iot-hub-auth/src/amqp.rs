@@ -104,7 +104,7 @@ impl<'a> SaslUserName<'a> {
     /// label, as documented) or the whole host name, ASCII case-insensitively.
     pub fn names_hub(&self, host_name: &str) -> bool {
         let hub = self.hub();
-        hub.eq_ignore_ascii_case(crate::id::hub_name(host_name))
+        hub.eq_ignore_ascii_case(crate::identifier::hub_name(host_name))
             || hub.eq_ignore_ascii_case(host_name)
     }
 }

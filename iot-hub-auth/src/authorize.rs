@@ -1,45 +1,14 @@
-//! The connect decision (azure-iot-protocol.md §9) and the service-token decision (§1.6).
-//!
-//! Order of checks for a device or module connection:
-//!
-//! 1. The identity claim: MQTT client ID and user name must name the same identity and this
-//!    hub (§6.1; the hub's own behaviour on disagreement is OPEN §9, we refuse); AMQP SASL
-//!    user names must name this hub (§1.6); HTTPS and AMQP links name the identity directly.
-//! 2. The registry entry must exist and be `enabled` (§1.6, §7.3, §9). A module also needs
-//!    its device registered and `enabled`: disabling a device refuses its modules, for every
-//!    credential (device-key, policy and X.509), because Azure modules have no status of their
-//!    own (§7.1). The decision looks the device up through the same [`Registry`], so a store
-//!    needs nothing extra for this rule.
-//! 3. The credential:
-//!    * a SAS token without `skn` is a device (or module) key token: the identity must be of
-//!      type `sas`, `disableDeviceSAS` (devices) or `disableModuleSAS` (modules) must be off,
-//!      `se` not past (with the hub's skew), the MAC must
-//!      match the primary or secondary key, and the decoded `sr` must name **exactly** the
-//!      identity's resource `{host}/devices/{id}[/modules/{mid}]`, case-insensitively (§1.4.5).
-//!      Exact, not prefix: whether a device-key token may use a hub- or `devices`-wide `sr`
-//!      is OPEN (§10.2), and a device's key is not documented as valid for its modules (§1.5),
-//!      so both are refused;
-//!    * a SAS token with `skn` is a policy token (refused for identities of type `none`): the
-//!      policy must exist, hold `DeviceConnect`, `disableLocalAuth` must be off (the
-//!      device and module switches do not cover hub-scoped keys), the MAC must match a policy
-//!      key,
-//!      and the decoded `sr` must be a path-segment prefix of the identity's resource
-//!      (`{host}`, `{host}/devices`, `{host}/devices/{id}` all qualify; §1.4.5, §9);
-//!    * a client certificate: `selfSigned` identities match the leaf's thumbprint with the
-//!      algorithm of each registered thumbprint, SHA-1 or SHA-256 (§7.1, §7.2; OPEN §10.5: we
-//!      accept both) and check the leaf's validity period; `certificateAuthority` identities
-//!      need the chain to reach a verified CA, CN = `deviceId` or `deviceId/moduleId` (§7.3),
-//!      and are refused over WebSockets unless `x509_ca_over_websockets` is set (§6.4).
-//!
-//! The SAS path performs no heap allocation on success (see `tests/no_alloc.rs`).
+//! The connect decision (azure-iot-protocol.md §9) and the service-token decision (§1.6); the
+//! order of checks is on [`authorize`] and [`authorize_service`].
 
-use iot_sas::{KeySlot, ResourceUri, SasToken, resource_covers};
+use iot_sas::{KeySlot, ResourceUri, SasToken, Scope, TokenRefused, check_token};
 
-use crate::claim::{Claim, amqp_claim, direct_claim, display_id, mqtt_claim};
+use crate::claim::{Claim, amqp_claim, direct_claim, mqtt_claim};
 use crate::decision::{
-    Allow, AllowedIdentity, AuthMethod, Decision, DenyReason, Presented, ServiceAllow,
+    Allow, AuthMethod, Decision, DenyReason, Presented, ServiceAllow, allowed, mismatch,
 };
-use crate::hub::{HubPolicy, HubSettings};
+use crate::hub_settings::{HubPolicy, HubSettings};
+use crate::identifier::display_id;
 use crate::identity::AuthenticationType;
 use crate::keys::PreKeyedKeys;
 use crate::policy::AccessRights;
@@ -48,14 +17,41 @@ use crate::request::{ConnectRequest, Transport};
 
 /// Decides whether a device or module may connect (azure-iot-protocol.md §9).
 ///
-/// Pure: no clock, no I/O; `now` is Unix seconds. See the module documentation of this crate
-/// for the order of the checks, and [`DenyReason`] for every refusal.
+/// Pure: no clock, no I/O; `now` is Unix seconds. The first check that fails gives the
+/// [`DenyReason`]; the checks run in this order:
 ///
-/// **Modules and their device**: a module (`claim` with a module ID) is allowed only while
-/// its device is in `registry` and `enabled`; the module is looked up first, then its device
-/// (`registry.lookup(device_id, None)`), whatever the credential. A disabled device gives
-/// [`DenyReason::DeviceDisabled`], a missing one [`DenyReason::UnknownIdentity`] naming the
-/// device.
+/// 1. **The identity claim**: MQTT client ID and user name must name the same identity and
+///    this hub (§6.1; the hub's own behaviour on disagreement is OPEN §9, we refuse); AMQP SASL
+///    user names must name this hub (§1.6); HTTPS and AMQP links name the identity directly.
+/// 2. **The registry entry** must exist and be `enabled` (§1.6, §7.3, §9). A module also needs
+///    its device registered and `enabled`: the module is looked up first, then its device
+///    (`registry.lookup(device_id, None)`), whatever the credential, so disabling a device
+///    refuses its modules (Azure modules have no status of their own, §7.1). A disabled device
+///    gives [`DenyReason::DeviceDisabled`], a missing one [`DenyReason::UnknownIdentity`]
+///    naming the device; every [`Registry`] gets this rule without storing it.
+/// 3. **The credential**:
+///    * a SAS token without `skn` is a device (or module) key token: the identity must be of
+///      type `sas` and `disableDeviceSAS` (devices) or `disableModuleSAS` (modules) off; then
+///      the token's own checks in [`iot_sas::check_token`]'s order: the MAC must match the
+///      primary or secondary key, `se` must not be past (with the hub's skew), and the decoded
+///      `sr` must name **exactly** the identity's resource `{host}/devices/{id}[/modules/{mid}]`,
+///      case-insensitively ([`Scope::Names`], §1.4.5). Exact, not prefix: whether a device-key
+///      token may use a hub- or `devices`-wide `sr` is OPEN (§10.2), and a device's key is not
+///      documented as valid for its modules (§1.5), so both are refused;
+///    * a SAS token with `skn` is a policy token (refused for identities of type `none`): the
+///      policy must exist, `disableLocalAuth` must be off (the device and module switches do
+///      not cover hub-scoped keys), the policy must hold `DeviceConnect`; then, in
+///      [`iot_sas::check_token`]'s order, the MAC must match a policy key, `se` must not be past,
+///      and the decoded `sr` must be a path-segment prefix of the identity's resource
+///      (`{host}`, `{host}/devices`, `{host}/devices/{id}` all qualify; [`Scope::Covers`],
+///      §1.4.5, §9);
+///    * a client certificate: `selfSigned` identities match the leaf's thumbprint with the
+///      algorithm of each registered thumbprint, SHA-1 or SHA-256 (§7.1, §7.2; OPEN §10.5: we
+///      accept both) and check the leaf's validity period; `certificateAuthority` identities
+///      need the chain to reach a verified CA, CN = `deviceId` or `deviceId/moduleId` (§7.3),
+///      and are refused over WebSockets unless `x509_ca_over_websockets` is set (§6.4).
+///
+/// The SAS path performs no heap allocation on success (see `tests/no_alloc.rs`).
 pub fn authorize<'a, R: Registry + ?Sized>(
     hub: &'a HubSettings,
     registry: &'a R,
@@ -142,24 +138,6 @@ fn status_reason<R: Registry + ?Sized>(
         .and_then(|identity| identity.into_owned().status_reason)
 }
 
-pub(crate) fn mismatch(entry: &RegistryEntry<'_>, presented: Presented) -> DenyReason {
-    DenyReason::CredentialMismatch {
-        identity: entry.display_id(),
-        auth_type: entry.auth_type,
-        presented,
-    }
-}
-
-/// The allowed identity, from its registry entry (borrowed IDs are copied as references).
-#[inline]
-pub(crate) fn allowed<'a>(entry: &RegistryEntry<'a>) -> AllowedIdentity<'a> {
-    AllowedIdentity {
-        device_id: entry.device_id.clone(),
-        module_id: entry.module_id.clone(),
-        auth_type: entry.auth_type,
-    }
-}
-
 /// The switch that refuses tokens signed with an identity's own key, if it is on: each switch
 /// covers exactly its documented scope (Microsoft Learn "Control access to IoT Hub by using
 /// Microsoft Entra ID", local authentication; azure-iot-protocol.md §6.4): `disableDeviceSAS`
@@ -174,13 +152,15 @@ fn identity_key_switch(hub: &HubSettings, module_id: Option<&str>) -> Option<&'s
 }
 
 /// The steps every policy token takes, device-facing or back-end (azure-iot-protocol.md §1.6,
-/// §9 step 4): the policy holds the `required` rights, `se` is not past, and the MAC matches
-/// one of the policy's keys. Returns the key that matched.
+/// §9 step 4): the policy holds the `required` rights, then the token's checks in
+/// [`iot_sas::check_token`]'s order (MAC with one of the policy's keys, `se` not past, `sr`
+/// within `scope`). Returns the key that matched.
 fn check_policy_token(
     hub: &HubSettings,
     policy: &HubPolicy,
     token: &SasToken<'_>,
     required: AccessRights,
+    (scope, scope_error): (Scope<'_>, impl FnOnce() -> DenyReason),
     now: u64,
 ) -> Result<KeySlot, DenyReason> {
     if !policy.rights().contains(required) {
@@ -190,23 +170,41 @@ fn check_policy_token(
             granted: policy.rights(),
         });
     }
-    check_expiry(hub, token, now)?;
-    policy
-        .keys()
-        .verify(token)
-        .ok_or_else(|| DenyReason::BadSignature {
-            signer: format!("policy {}", policy.name()),
-        })
+    let signed_by = |token: &SasToken<'_>| {
+        policy
+            .keys()
+            .verify(token)
+            .ok_or_else(|| DenyReason::BadSignature {
+                signer: format!("policy {}", policy.name()),
+            })
+    };
+    check_token(
+        token,
+        signed_by,
+        now,
+        hub.allowed_clock_skew_secs,
+        Some(scope),
+    )
+    .map_err(|refused| refusal(hub, token, now, refused, scope_error))
 }
 
-fn check_expiry(hub: &HubSettings, token: &SasToken<'_>, now: u64) -> Result<(), DenyReason> {
-    token
-        .check_expiry(now, hub.allowed_clock_skew_secs)
-        .map_err(|_| DenyReason::TokenExpired {
+/// The deny reason for the step of [`iot_sas::check_token`] that refused `token`.
+fn refusal(
+    hub: &HubSettings,
+    token: &SasToken<'_>,
+    now: u64,
+    refused: TokenRefused<DenyReason>,
+    scope_error: impl FnOnce() -> DenyReason,
+) -> DenyReason {
+    match refused {
+        TokenRefused::Signature(reason) => reason,
+        TokenRefused::Expired(_) => DenyReason::TokenExpired {
             expiry: token.expiry(),
             now,
             skew: hub.allowed_clock_skew_secs,
-        })
+        },
+        TokenRefused::OutOfScope => scope_error(),
+    }
 }
 
 #[inline]
@@ -217,8 +215,7 @@ fn sas<'a>(
     token_text: &str,
     now: u64,
 ) -> Result<Allow<'a>, DenyReason> {
-    // Borrowed out of the `Result` rather than moved out with `?`: the move copies the fresh
-    // token with wide loads over the parser's narrow stores, a store-forwarding stall.
+    // Borrowed, not moved out with `?`: see "Store forwarding" in benches/benches/sas.rs.
     let parsed = SasToken::parse(token_text);
     let token = match &parsed {
         Ok(token) => token,
@@ -270,10 +267,14 @@ fn sas<'a>(
                 setting: "disableLocalAuth",
             });
         }
-        let key = check_policy_token(hub, policy, token, AccessRights::DEVICE_CONNECT, now)?;
-        if !resource.is_covered_by(token.resource_raw()) {
-            return Err(scope_error());
-        }
+        let key = check_policy_token(
+            hub,
+            policy,
+            token,
+            AccessRights::DEVICE_CONNECT,
+            (Scope::Covers(resource), scope_error),
+            now,
+        )?;
         return Ok(Allow {
             identity: allowed(entry),
             method: AuthMethod::Policy {
@@ -291,11 +292,14 @@ fn sas<'a>(
     if let Some(setting) = identity_key_switch(hub, claim.module_id) {
         return Err(DenyReason::SasDisabled { setting });
     }
-    check_expiry(hub, token, now)?;
-    let key = verify_with_identity_keys(entry, token)?;
-    if !resource.is_named_by(token.resource_raw()) {
-        return Err(scope_error());
-    }
+    let key = check_token(
+        token,
+        |token| verify_with_identity_keys(entry, token),
+        now,
+        hub.allowed_clock_skew_secs,
+        Some(Scope::Names(resource)),
+    )
+    .map_err(|refused| refusal(hub, token, now, refused, scope_error))?;
     Ok(Allow {
         identity: allowed(entry),
         method: AuthMethod::DeviceKey(key),
@@ -319,9 +323,10 @@ fn verify_with_identity_keys(
 }
 
 /// Decides whether a back-end (service) SAS token may perform an operation that needs
-/// `required` rights (azure-iot-protocol.md §1.5, §1.6): local auth enabled, the token carries
-/// `skn` naming an existing policy that holds every required right, `se` not past, the MAC
-/// matches a policy key, and the decoded `sr` covers the hub host name (hub-scoped).
+/// `required` rights (azure-iot-protocol.md §1.5, §1.6). In this order: local auth enabled,
+/// the token parses and carries `skn` naming an existing policy that holds every required
+/// right; then, in [`iot_sas::check_token`]'s order, the MAC matches a policy key, `se` is not
+/// past, and the decoded `sr` covers the hub host name (hub-scoped, [`Scope::CoversText`]).
 pub fn authorize_service<'a>(
     hub: &'a HubSettings,
     token: &str,
@@ -338,13 +343,18 @@ pub fn authorize_service<'a>(
     let policy = hub.policy(name).ok_or_else(|| DenyReason::UnknownPolicy {
         name: name.to_owned(),
     })?;
-    let key = check_policy_token(hub, policy, &token, required, now)?;
-    if !resource_covers(token.resource_raw(), hub.host_name()) {
-        return Err(DenyReason::TokenScope {
-            resource: token.resource_raw().to_owned(),
-            expected: hub.host_name().to_owned(),
-        });
-    }
+    let scope_error = || DenyReason::TokenScope {
+        resource: token.resource_raw().to_owned(),
+        expected: hub.host_name().to_owned(),
+    };
+    let key = check_policy_token(
+        hub,
+        policy,
+        &token,
+        required,
+        (Scope::CoversText(hub.host_name()), scope_error),
+        now,
+    )?;
     Ok(ServiceAllow {
         policy: policy.name(),
         key,

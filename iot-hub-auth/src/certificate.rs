@@ -6,9 +6,8 @@ use std::borrow::Cow;
 
 use iot_x509::{CertificateInfo, ChainError, Thumbprint, match_thumbprints};
 
-use crate::authorize::{allowed, mismatch};
-use crate::decision::{Allow, AuthMethod, DenyReason, Presented};
-use crate::hub::HubSettings;
+use crate::decision::{Allow, AuthMethod, DenyReason, Presented, allowed, mismatch};
+use crate::hub_settings::HubSettings;
 use crate::identity::AuthenticationType;
 use crate::policy::AccessRights;
 use crate::registry::RegistryEntry;
@@ -41,7 +40,7 @@ pub(crate) fn authenticate<'a>(
         });
     }
     let info = CertificateInfo::parse(leaf)
-        .map_err(|e| DenyReason::ChainRejected(ChainError::Malformed(e.to_string())))?;
+        .map_err(|e| DenyReason::ChainRejected(ChainError::Malformed(e)))?;
     let check_cn = || {
         iot_x509::check_identity(&info, &entry.device_id, entry.module_id.as_deref()).map_err(
             |_| DenyReason::CnMismatch {

@@ -6,7 +6,8 @@
 use crate::amqp::SaslUserName;
 use crate::decision::DenyReason;
 use crate::error::Error;
-use crate::hub::HubSettings;
+use crate::hub_settings::HubSettings;
+use crate::identifier::display_id;
 use crate::mqtt::{MqttClientId, MqttUserName};
 use crate::request::{ConnectRequest, Transport};
 
@@ -20,13 +21,6 @@ pub(crate) struct Claim<'r> {
 
 pub(crate) fn claim_error(reason: &'static str) -> DenyReason {
     DenyReason::MalformedClaim(Error::MalformedUserName { reason })
-}
-
-pub(crate) fn display_id(device_id: &str, module_id: Option<&str>) -> String {
-    match module_id {
-        Some(m) => format!("{device_id}/{m}"),
-        None => device_id.to_owned(),
-    }
 }
 
 pub(crate) fn check_host(hub: &HubSettings, host: &str) -> Result<(), DenyReason> {

@@ -8,6 +8,7 @@ use iot_x509::{ChainError, ThumbprintMatch};
 
 use crate::identity::AuthenticationType;
 use crate::policy::AccessRights;
+use crate::registry::RegistryEntry;
 use crate::request::Transport;
 
 /// How an allowed connection authenticated.
@@ -34,19 +35,12 @@ pub enum AuthMethod<'a> {
 impl core::fmt::Display for AuthMethod<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            Self::DeviceKey(slot) => write!(f, "{} device key", slot_name(*slot)),
-            Self::Policy { name, key } => write!(f, "{} key of policy {name}", slot_name(*key)),
+            Self::DeviceKey(slot) => write!(f, "{slot} device key"),
+            Self::Policy { name, key } => write!(f, "{key} key of policy {name}"),
             Self::Thumbprint(ThumbprintMatch::Primary) => f.write_str("primary thumbprint"),
             Self::Thumbprint(ThumbprintMatch::Secondary) => f.write_str("secondary thumbprint"),
             Self::Ca { name } => write!(f, "certificate chain to CA {name}"),
         }
-    }
-}
-
-fn slot_name(slot: KeySlot) -> &'static str {
-    match slot {
-        KeySlot::Primary => "primary",
-        KeySlot::Secondary => "secondary",
     }
 }
 
@@ -64,7 +58,7 @@ pub struct AllowedIdentity<'a> {
 impl AllowedIdentity<'_> {
     /// `deviceId` or `deviceId/moduleId`, the form used in MQTT client IDs.
     pub fn display_id(&self) -> String {
-        crate::claim::display_id(&self.device_id, self.module_id.as_deref())
+        crate::identifier::display_id(&self.device_id, self.module_id.as_deref())
     }
 }
 
@@ -117,7 +111,7 @@ pub enum DenyReason {
     /// The identity fields are missing or malformed (MQTT client ID / user name, AMQP SASL
     /// user name, HTTPS path).
     #[error("identity claim rejected: {0}; send the identity as the transport requires")]
-    MalformedClaim(crate::Error),
+    MalformedClaim(#[source] crate::Error),
     /// The device or module is not in the registry (never created, or deleted).
     #[error("identity {identity} is not registered in the hub; create it in the identity registry")]
     UnknownIdentity {
@@ -168,7 +162,7 @@ pub enum DenyReason {
     #[error(
         "malformed SAS token: {0}; send `SharedAccessSignature sr=...&sig=...&se=...[&skn=...]`"
     )]
-    MalformedToken(iot_sas::Error),
+    MalformedToken(#[source] iot_sas::Error),
     /// The token's `se` is in the past (beyond the allowed clock skew).
     #[error(
         "SAS token expired at {expiry} (now {now}, skew {skew} s); sign a new token with a later expiry"
@@ -244,7 +238,7 @@ pub enum DenyReason {
     },
     /// The certificate chain was refused.
     #[error("client certificate chain rejected: {0}")]
-    ChainRejected(ChainError),
+    ChainRejected(#[source] ChainError),
     /// The leaf's subject CN is not `deviceId` (or `deviceId/moduleId`).
     #[error(
         "certificate subject CN {found:?} does not match {expected:?}; issue the device certificate with CN={expected}"
@@ -368,4 +362,23 @@ pub struct ServiceAllow<'a> {
     pub rights: AccessRights,
     /// The token's `se`.
     pub valid_until: u64,
+}
+
+/// The refusal of a credential the identity's authentication type does not take.
+pub(crate) fn mismatch(entry: &RegistryEntry<'_>, presented: Presented) -> DenyReason {
+    DenyReason::CredentialMismatch {
+        identity: entry.display_id(),
+        auth_type: entry.auth_type,
+        presented,
+    }
+}
+
+/// The allowed identity, from its registry entry (borrowed IDs are copied as references).
+#[inline]
+pub(crate) fn allowed<'a>(entry: &RegistryEntry<'a>) -> AllowedIdentity<'a> {
+    AllowedIdentity {
+        device_id: entry.device_id.clone(),
+        module_id: entry.module_id.clone(),
+        auth_type: entry.auth_type,
+    }
 }

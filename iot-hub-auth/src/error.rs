@@ -34,24 +34,6 @@ impl core::fmt::Display for IdKind {
     }
 }
 
-/// Why a key slot (`primaryKey` / `secondaryKey`) or thumbprint slot is named in an error.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Slot {
-    /// The primary key or thumbprint.
-    Primary,
-    /// The secondary key or thumbprint.
-    Secondary,
-}
-
-impl core::fmt::Display for Slot {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(match self {
-            Self::Primary => "primary",
-            Self::Secondary => "secondary",
-        })
-    }
-}
-
 /// Errors in identities, hub settings or transport identity claims.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -67,16 +49,18 @@ pub enum Error {
         /// What is wrong, e.g. "longer than 128 characters".
         reason: String,
     },
-    /// A symmetric key is missing, is not canonical base64, or does not decode to 16..=64
-    /// bytes (azure-iot-protocol.md §1.2).
-    #[error("{slot} key of {owner:?} is invalid: {reason}")]
+    /// A symmetric key is not canonical base64 or does not decode to 16..=64 bytes
+    /// (azure-iot-protocol.md §1.2; the rule is iot-sas's
+    /// [`SharedAccessKey::from_registered_base64`](iot_sas::SharedAccessKey::from_registered_base64)).
+    #[error("{slot} key of {owner:?} is invalid: {source}")]
     InvalidKey {
         /// Device/module ID or policy name that owns the key.
         owner: String,
         /// Primary or secondary key.
-        slot: Slot,
-        /// What is wrong (never the key itself).
-        reason: String,
+        slot: iot_sas::KeySlot,
+        /// Why iot-sas refused it (never the key itself).
+        #[source]
+        source: iot_sas::Error,
     },
     /// A thumbprint is not 40 (SHA-1) or 64 (SHA-256) hex digits, or the primary and
     /// secondary thumbprints differ in length (azure-iot-protocol.md §7.1).

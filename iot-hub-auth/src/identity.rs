@@ -8,17 +8,14 @@
 //! `"symmetricKey": {"primaryKey": null, "secondaryKey": null}` for X.509 devices) are read as
 //! absent.
 
-use base64::Engine as _;
+use iot_sas::KeySlot;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::error::{Error, Slot};
-use crate::id::{validate_device_id, validate_module_id};
+use crate::error::Error;
+use crate::identifier::{validate_device_id, validate_module_id};
+use crate::keys::registered_key;
 use iot_x509::Thumbprint;
 
-/// Minimum decoded length of a device or module symmetric key (azure-iot-protocol.md §1.2).
-pub const MIN_KEY_LEN: usize = 16;
-/// Maximum decoded length of a device or module symmetric key (azure-iot-protocol.md §1.2).
-pub const MAX_IDENTITY_KEY_LEN: usize = 64;
 /// Maximum length of `statusReason` (azure-iot-protocol.md §7.1).
 pub const MAX_STATUS_REASON_LEN: usize = 128;
 
@@ -84,30 +81,13 @@ impl core::fmt::Debug for SymmetricKey {
     }
 }
 
-/// Decodes one key slot: canonical standard base64, 16..=64 bytes.
-pub(crate) fn decode_key(owner: &str, slot: Slot, text: &str) -> Result<Vec<u8>, Error> {
-    let bad = |reason: String| Error::InvalidKey {
-        owner: owner.into(),
-        slot,
-        reason,
-    };
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(text)
-        .map_err(|_| bad("not canonical standard base64".into()))?;
-    if !(MIN_KEY_LEN..=MAX_IDENTITY_KEY_LEN).contains(&bytes.len()) {
-        return Err(bad(format!(
-            "decodes to {} bytes, expected {MIN_KEY_LEN}..={MAX_IDENTITY_KEY_LEN}",
-            bytes.len()
-        )));
-    }
-    Ok(bytes)
-}
-
 impl SymmetricKey {
-    /// Checks both slots (base64, 16..=64 bytes); `owner` names the identity in the error.
+    /// Checks both slots (base64, 16..=64 bytes: iot-sas's
+    /// [`SharedAccessKey::from_registered_base64`](iot_sas::SharedAccessKey::from_registered_base64));
+    /// `owner` names the identity in the error.
     pub fn validate(&self, owner: &str) -> Result<(), Error> {
-        decode_key(owner, Slot::Primary, &self.primary_key)?;
-        decode_key(owner, Slot::Secondary, &self.secondary_key)?;
+        registered_key(owner, KeySlot::Primary, &self.primary_key)?;
+        registered_key(owner, KeySlot::Secondary, &self.secondary_key)?;
         Ok(())
     }
 }
@@ -394,6 +374,7 @@ impl DeviceIdentity {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
 
     const K1: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
     const K2: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
@@ -454,7 +435,7 @@ mod tests {
             matches!(
                 err,
                 Error::InvalidKey {
-                    slot: Slot::Primary,
+                    slot: KeySlot::Primary,
                     ..
                 }
             ),
@@ -467,7 +448,7 @@ mod tests {
             matches!(
                 err,
                 Error::InvalidKey {
-                    slot: Slot::Secondary,
+                    slot: KeySlot::Secondary,
                     ..
                 }
             ),

@@ -21,13 +21,13 @@ use std::collections::HashMap;
 use std::hash::BuildHasher;
 
 use hashbrown::HashTable;
-use zeroize::Zeroizing;
+use iot_sas::KeySlot;
 
 use crate::arena::SecretBytes;
-use crate::claim::display_id;
-use crate::error::{Error, IdKind, Slot as KeySlotName};
-use crate::identity::{AuthenticationType, DeviceIdentity, IdentityStatus, decode_key};
-use crate::keys::PreKeyedKeys;
+use crate::error::{Error, IdKind};
+use crate::identifier::display_id;
+use crate::identity::{AuthenticationType, DeviceIdentity, IdentityStatus};
+use crate::keys::{PreKeyedKeys, registered_key};
 use crate::registry::{Lent, Registry, RegistryEntry, RegistryHasher};
 
 mod records;
@@ -160,21 +160,14 @@ impl<S: BuildHasher + Clone> InMemoryRegistry<S> {
         // it was.
         let raw = match (auth.r#type, &auth.symmetric_key) {
             (AuthenticationType::Sas, Some(keys)) => Some((
-                Zeroizing::new(decode_key(&owner, KeySlotName::Primary, &keys.primary_key)?),
-                Zeroizing::new(decode_key(
-                    &owner,
-                    KeySlotName::Secondary,
-                    &keys.secondary_key,
-                )?),
+                registered_key(&owner, KeySlot::Primary, &keys.primary_key)?,
+                registered_key(&owner, KeySlot::Secondary, &keys.secondary_key)?,
             )),
             _ => None,
         };
-        let keys = match &raw {
-            Some((primary, secondary)) => {
-                Some(PreKeyedKeys::from_bytes(&owner, primary, secondary)?)
-            }
-            None => None,
-        };
+        let keys = raw
+            .as_ref()
+            .map(|(primary, secondary)| PreKeyedKeys::new(primary, secondary));
         let existing = self.position(device_id, module_id);
         let ids_len = if existing.is_some() { 0 } else { owner.len() };
         if u32::try_from(self.ids.len().saturating_add(ids_len)).is_err() {
@@ -199,7 +192,9 @@ impl<S: BuildHasher + Clone> InMemoryRegistry<S> {
             }
         };
         let key_off = match &raw {
-            Some((primary, secondary)) => self.secrets.push(&[primary, secondary]),
+            Some((primary, secondary)) => self
+                .secrets
+                .push(&[primary.secret_bytes(), secondary.secret_bytes()]),
             None => 0,
         };
         let len8 = |len: usize| u8::try_from(len).unwrap_or(u8::MAX);

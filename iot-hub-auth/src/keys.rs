@@ -5,13 +5,25 @@
 //! Verifying a token clones a state, absorbs `sr`, `\n`, `se` (the raw text,
 //! azure-iot-protocol.md §1.2, §1.4.1) and compares the 32 MAC bytes in constant time, trying
 //! the primary key first, then the secondary (§1.4.3): all of that is iot-sas's
-//! [`Verifier::verify_signature`]. No base64, no key schedule, no allocation.
+//! [`KeySlot::that_signed`]. No base64, no key schedule, no allocation.
 
 use iot_sas::{KeySlot, MacKey, SasToken, SharedAccessKey, Verifier};
-use zeroize::Zeroizing;
 
-use crate::error::{Error, Slot};
-use crate::identity::{MAX_IDENTITY_KEY_LEN, MIN_KEY_LEN, decode_key};
+use crate::error::Error;
+
+/// Decodes one registered key with iot-sas's rule (strict base64, 16..=64 bytes,
+/// azure-iot-protocol.md §1.2), naming its owner and slot in the error.
+pub(crate) fn registered_key(
+    owner: &str,
+    slot: KeySlot,
+    text: &str,
+) -> Result<SharedAccessKey, Error> {
+    SharedAccessKey::from_registered_base64(text).map_err(|source| Error::InvalidKey {
+        owner: owner.into(),
+        slot,
+        source,
+    })
+}
 
 /// A pre-keyed pair of shared access keys (primary, secondary): two iot-sas [`MacKey`]s
 /// (160 bytes), checked as an iot-sas [`Verifier`] checks them, primary first.
@@ -34,18 +46,10 @@ impl PreKeyedKeys {
     /// Decodes and pre-keys two base64 keys, each of which must decode to 16..=64 bytes
     /// (azure-iot-protocol.md §1.2); `owner` names the identity or policy in errors.
     pub fn from_base64(owner: &str, primary: &str, secondary: &str) -> Result<Self, Error> {
-        let key = |slot, text: &str| -> Result<MacKey, Error> {
-            let bytes = Zeroizing::new(decode_key(owner, slot, text)?);
-            MacKey::from_bytes(&bytes).map_err(|e| Error::InvalidKey {
-                owner: owner.into(),
-                slot,
-                reason: e.to_string(),
-            })
-        };
-        Ok(Self {
-            primary: key(Slot::Primary, primary)?,
-            secondary: key(Slot::Secondary, secondary)?,
-        })
+        Ok(Self::new(
+            &registered_key(owner, KeySlot::Primary, primary)?,
+            &registered_key(owner, KeySlot::Secondary, secondary)?,
+        ))
     }
 
     /// Pre-keys two already decoded keys (no length rule applied).
@@ -56,41 +60,12 @@ impl PreKeyedKeys {
         }
     }
 
-    /// Pre-keys two raw keys, each of which must be 16..=64 bytes (azure-iot-protocol.md
-    /// §1.2); `owner` names the identity or policy in errors.
-    pub(crate) fn from_bytes(owner: &str, primary: &[u8], secondary: &[u8]) -> Result<Self, Error> {
-        let key = |slot, bytes: &[u8]| -> Result<MacKey, Error> {
-            let bad = |reason: String| Error::InvalidKey {
-                owner: owner.into(),
-                slot,
-                reason,
-            };
-            if !(MIN_KEY_LEN..=MAX_IDENTITY_KEY_LEN).contains(&bytes.len()) {
-                return Err(bad(format!(
-                    "decodes to {} bytes, expected {MIN_KEY_LEN}..={MAX_IDENTITY_KEY_LEN}",
-                    bytes.len()
-                )));
-            }
-            MacKey::from_bytes(bytes).map_err(|e| bad(e.to_string()))
-        };
-        Ok(Self {
-            primary: key(Slot::Primary, primary)?,
-            secondary: key(Slot::Secondary, secondary)?,
-        })
-    }
-
     /// Which key produced the token's MAC over its raw `sr` and `se`, if any: the primary key
     /// first, then the secondary (§1.4.3), each compared in constant time by iot-sas
-    /// ([`MacKey::verify`], exactly what [`Verifier::verify_signature`] does). Expiry and scope
-    /// are checked by the caller.
+    /// ([`KeySlot::that_signed`], exactly what [`Verifier::verify_signature`] does). Expiry and
+    /// scope are checked by the caller.
     pub fn verify(&self, token: &SasToken<'_>) -> Option<KeySlot> {
-        if self.primary.verify(token).is_ok() {
-            Some(KeySlot::Primary)
-        } else if self.secondary.verify(token).is_ok() {
-            Some(KeySlot::Secondary)
-        } else {
-            None
-        }
+        KeySlot::that_signed(token, &self.primary, Some(&self.secondary))
     }
 
     /// An iot-sas verifier holding both keys (default skew; full checks with
@@ -145,10 +120,16 @@ mod tests {
         let token = SasToken::parse(TOKEN).unwrap();
         let v1 = SharedAccessKey::from_base64(V1_KEY).unwrap();
         let other = SharedAccessKey::from_base64(OTHER).unwrap();
-        let k = PreKeyedKeys::from_bytes("d", other.secret_bytes(), v1.secret_bytes()).unwrap();
+        // The registry's path: raw bytes through iot-sas's registered-key rule.
+        let raw = |bytes: &[u8]| SharedAccessKey::from_registered_bytes(bytes);
+        let k = PreKeyedKeys::new(
+            &raw(other.secret_bytes()).unwrap(),
+            &raw(v1.secret_bytes()).unwrap(),
+        );
         assert_eq!(k.verify(&token), Some(KeySlot::Secondary));
         assert!(k.to_verifier().verify_signature(&token).is_ok());
-        assert!(PreKeyedKeys::from_bytes("d", &[1; 15], &[1; 16]).is_err());
-        assert!(PreKeyedKeys::from_bytes("d", &[1; 16], &[1; 65]).is_err());
+        assert!(raw(&[1; 15]).is_err());
+        assert!(raw(&[1; 16]).is_ok());
+        assert!(raw(&[1; 65]).is_err());
     }
 }

@@ -7,8 +7,8 @@ mod certificate;
 mod claim;
 mod decision;
 mod error;
-mod hub;
-mod id;
+mod hub_settings;
+mod identifier;
 mod identity;
 mod in_memory;
 mod keys;
@@ -23,18 +23,17 @@ pub use authorize::{authorize, authorize_service};
 pub use decision::{
     Allow, AllowedIdentity, AuthMethod, Decision, DenyReason, Presented, ServiceAllow,
 };
-pub use error::{Error, IdKind, Slot};
-pub use hub::{
-    CertificateDocument, CertificateProperties, DEFAULT_CLOCK_SKEW_SECS, HubDocument, HubPolicy,
-    HubSettings,
+pub use error::{Error, IdKind};
+pub use hub_settings::{
+    CertificateDocument, CertificateProperties, HubDocument, HubPolicy, HubSettings,
 };
-pub use id::{
+pub use identifier::{
     ID_SPECIAL_CHARS, MAX_ID_LEN, MAX_POLICY_NAME_LEN, hub_name, validate_device_id,
     validate_host_name, validate_module_id, validate_policy_name,
 };
 pub use identity::{
     Authentication, AuthenticationType, Capabilities, DeviceIdentity, IdentityStatus,
-    MAX_IDENTITY_KEY_LEN, MAX_STATUS_REASON_LEN, MIN_KEY_LEN, SymmetricKey, X509Thumbprint,
+    MAX_STATUS_REASON_LEN, SymmetricKey, X509Thumbprint,
 };
 pub use in_memory::InMemoryRegistry;
 pub use keys::PreKeyedKeys;

@@ -208,7 +208,7 @@ fn split_tail(rest: &str) -> Result<(Option<&str>, &str), Error> {
 }
 
 fn decode(raw: &str) -> Cow<'_, str> {
-    percent_encoding::percent_decode_str(raw).decode_utf8_lossy()
+    iot_sas::percent_decode(raw).decode_utf8_lossy()
 }
 
 #[cfg(test)]

@@ -95,7 +95,7 @@ impl<'a> RegistryEntry<'a> {
 
     /// `deviceId` or `deviceId/moduleId`.
     pub fn display_id(&self) -> String {
-        crate::claim::display_id(&self.device_id, self.module_id.as_deref())
+        crate::identifier::display_id(&self.device_id, self.module_id.as_deref())
     }
 }
 

@@ -604,6 +604,38 @@ fn deny_bad_signature() {
     ));
 }
 
+/// The token's own checks run in `iot_sas::check_token`'s order (MAC, expiry, scope): a token
+/// that fails several reports the first, for device-key, policy and service tokens alike.
+#[test]
+fn token_checks_run_mac_then_expiry_then_scope() {
+    let (hub, reg) = (hub(), registry());
+    let user = username("dev1");
+    let late = NOW - 301;
+    let dev2 = ResourceUri::Device {
+        host: HOST,
+        device_id: "dev2",
+    };
+    let refuse = |token: &str| deny(authorize(&hub, &reg, &mqtt_sas("dev1", &user, token), NOW));
+    // Wrong key, expired, other device: the MAC speaks first.
+    let token = iot_sas::sign(&key(K3), &dev2, late, None).unwrap();
+    assert!(matches!(refuse(&token), DenyReason::BadSignature { .. }));
+    // Right key, expired, other device: then the expiry.
+    let token = iot_sas::sign(&key(K1), &dev2, late, None).unwrap();
+    assert!(matches!(refuse(&token), DenyReason::TokenExpired { .. }));
+    // Policy token: wrong key and expired, then right key, expired and out of scope.
+    let token = policy_token(K3, &ResourceUri::Hub { host: HOST }, "device", late);
+    assert!(matches!(refuse(&token), DenyReason::BadSignature { .. }));
+    let token = policy_token(P1, &dev2, "device", late);
+    assert!(matches!(refuse(&token), DenyReason::TokenExpired { .. }));
+    let token = policy_token(P1, &dev2, "device", EXPIRY);
+    assert!(matches!(refuse(&token), DenyReason::TokenScope { .. }));
+    let svc = policy_token(K3, &ResourceUri::Hub { host: HOST }, "service", late);
+    assert!(matches!(
+        authorize_service(&hub, &svc, AccessRights::SERVICE_CONNECT, NOW),
+        Err(DenyReason::BadSignature { .. })
+    ));
+}
+
 #[test]
 fn deny_token_scope() {
     let (hub, reg) = (hub(), registry());
@@ -809,8 +841,20 @@ fn deny_chain_rejected_with_the_x509_reason() {
         NOW,
     ));
     assert!(
-        matches!(r, DenyReason::ChainRejected(ChainError::Malformed(_))),
+        matches!(
+            &r,
+            DenyReason::ChainRejected(ChainError::Malformed(
+                iot_x509::Error::MalformedCertificate(_)
+            ))
+        ),
         "{r}"
+    );
+    // The parse error is kept as the cause, down the source chain.
+    let cause = std::error::Error::source(&r).expect("ChainRejected has a source");
+    let parse = cause.source().expect("Malformed keeps the parse error");
+    assert!(
+        parse.to_string().starts_with("malformed certificate: "),
+        "{parse}"
     );
     // A selfSigned identity whose certificate has expired (valid_until would be in the past).
     let mut reg = reg;

@@ -41,6 +41,9 @@ impl core::fmt::Display for Base64Error {
     }
 }
 
+/// The detail of an [`Error`] variant, reported as its [`source`](core::error::Error::source).
+impl core::error::Error for Base64Error {}
+
 impl From<base64::DecodeError> for Base64Error {
     fn from(err: base64::DecodeError) -> Self {
         match err {
@@ -76,6 +79,9 @@ impl core::fmt::Display for ExpiryError {
         })
     }
 }
+
+/// The detail of an [`Error`] variant, reported as its [`source`](core::error::Error::source).
+impl core::error::Error for ExpiryError {}
 
 /// Why a `sig` value was refused (reference §1.4.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -117,6 +123,16 @@ impl core::fmt::Display for SignatureError {
                 write!(f, "decodes to {bytes} bytes, expected 32")
             }
             Self::Base64(err) => write!(f, "{err}"),
+        }
+    }
+}
+
+/// The detail of an [`Error`] variant, reported as its [`source`](core::error::Error::source).
+impl core::error::Error for SignatureError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Base64(error) => Some(error),
+            _ => None,
         }
     }
 }
@@ -202,13 +218,16 @@ impl core::fmt::Display for ConnectionStringError {
     }
 }
 
+/// The detail of an [`Error`] variant, reported as its [`source`](core::error::Error::source).
+impl core::error::Error for ConnectionStringError {}
+
 /// Everything that can go wrong in this crate. Each variant says exactly why.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A key's base64 text is not strict standard base64 (reference §1.2).
     #[error("key is not valid base64: {0}")]
-    KeyBase64(Base64Error),
+    KeyBase64(#[source] Base64Error),
     /// A key decodes to zero bytes.
     #[error("key is empty")]
     EmptyKey,
@@ -219,6 +238,14 @@ pub enum Error {
         len: usize,
         /// [`MAX_KEY_LEN`](crate::MAX_KEY_LEN).
         max: usize,
+    },
+    /// A key that IoT Hub or DPS holds (identity, policy or enrollment key) does not decode
+    /// to [`REGISTERED_KEY_LEN`](crate::REGISTERED_KEY_LEN) (16..=64) bytes (reference §1.2,
+    /// §8.1).
+    #[error("key is {len} bytes, IoT Hub and DPS keys are 16 to 64 bytes")]
+    RegisteredKeyLength {
+        /// Decoded length.
+        len: usize,
     },
     /// The token text is longer than [`MAX_TOKEN_LEN`](crate::MAX_TOKEN_LEN).
     #[error("token is {len} bytes, the maximum is {max}")]
@@ -278,10 +305,10 @@ pub enum Error {
     },
     /// The `se` value is not canonical decimal Unix seconds.
     #[error("malformed expiry `se`: {0}")]
-    MalformedExpiry(ExpiryError),
+    MalformedExpiry(#[source] ExpiryError),
     /// The `sig` value cannot be decoded into a 32-byte MAC.
     #[error("malformed signature `sig`: {0}")]
-    MalformedSignature(SignatureError),
+    MalformedSignature(#[source] SignatureError),
     /// No key (neither primary nor secondary) produced the token's MAC (§1.4.1-3).
     #[error("signature mismatch")]
     SignatureMismatch,
@@ -317,7 +344,7 @@ pub enum Error {
     SignerFailed,
     /// A connection string was refused.
     #[error("connection string: {0}")]
-    ConnectionString(ConnectionStringError),
+    ConnectionString(#[source] ConnectionStringError),
 }
 
 impl Error {
@@ -333,6 +360,7 @@ impl Error {
             Self::KeyBase64(_) => "key_not_base64",
             Self::EmptyKey => "empty_key",
             Self::KeyTooLong { .. } => "key_too_long",
+            Self::RegisteredKeyLength { .. } => "registered_key_length",
             Self::TokenTooLong { .. } => "token_too_long",
             Self::MissingPrefix => "missing_prefix",
             Self::InvalidCharacter { .. } => "invalid_character",
@@ -364,6 +392,28 @@ impl From<ConnectionStringError> for Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use core::error::Error as _;
+    use std::string::ToString;
+
+    /// Wrapped details stay reachable as `source()`, down to the base64 cause.
+    #[test]
+    fn wrapped_details_are_sources() {
+        let expiry = Error::MalformedExpiry(ExpiryError::LeadingZero);
+        let source = expiry.source().map(ToString::to_string);
+        assert_eq!(source, Some(ExpiryError::LeadingZero.to_string()));
+        let sig = Error::MalformedSignature(SignatureError::Base64(Base64Error::InvalidPadding));
+        let base64 = sig.source().and_then(|detail| detail.source());
+        assert_eq!(
+            base64.map(ToString::to_string),
+            Some(Base64Error::InvalidPadding.to_string())
+        );
+        assert!(
+            Error::KeyBase64(Base64Error::InvalidPadding)
+                .source()
+                .is_some()
+        );
+        assert!(Error::SignatureMismatch.source().is_none());
+    }
 
     #[test]
     fn messages_are_lowercase_without_period() {
@@ -405,6 +455,10 @@ mod tests {
             ),
             (Error::EmptyKey, "empty_key"),
             (Error::KeyTooLong { len: 65, max: 64 }, "key_too_long"),
+            (
+                Error::RegisteredKeyLength { len: 15 },
+                "registered_key_length",
+            ),
             (Error::TokenTooLong { len: 9, max: 1 }, "token_too_long"),
             (Error::MissingPrefix, "missing_prefix"),
             (

@@ -1,22 +1,16 @@
 //! Shared access keys: the decoded key bytes and a pre-keyed HMAC-SHA256 state.
 
+#[cfg(feature = "alloc")]
 use base64::Engine as _;
+#[cfg(feature = "alloc")]
 use base64::engine::general_purpose::STANDARD;
-use hmac::Hmac;
-use sha2::Sha256;
 use subtle::ConstantTimeEq as _;
 use zeroize::ZeroizeOnDrop;
 
-use crate::mac_key::check_len;
+use crate::key_text::{
+    MAX_KEY_LEN, check_len, check_registered_len, decode_key_text, encode_base64_into,
+};
 use crate::{Error, MacKey};
-
-/// Largest decoded key accepted, in bytes.
-///
-/// IoT Hub and DPS keys are 16..=64 bytes (reference §1.2); TPM endorsement keys used as DPS
-/// group keys are ~316 bytes (§3). 512 leaves room and keeps [`SharedAccessKey`] allocation-free.
-pub const MAX_KEY_LEN: usize = 512;
-
-pub(crate) type HmacSha256 = Hmac<Sha256>;
 
 /// A shared access key (device, module, policy, enrollment or derived key).
 ///
@@ -70,6 +64,33 @@ impl SharedAccessKey {
         })
     }
 
+    /// Decodes a key that IoT Hub or DPS holds (a device, module, policy or enrollment key):
+    /// the strict base64 of [`from_base64`](Self::from_base64), decoding to
+    /// [`REGISTERED_KEY_LEN`](crate::REGISTERED_KEY_LEN) (16..=64) bytes (reference §1.2,
+    /// §8.1). The one home of that rule: identities, policies and enrollments are checked here
+    /// when they are loaded.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::KeyBase64`], [`Error::EmptyKey`], [`Error::KeyTooLong`] or
+    /// [`Error::RegisteredKeyLength`].
+    pub fn from_registered_base64(text: &str) -> Result<Self, Error> {
+        let mut buf = zeroize::Zeroizing::new([0u8; MAX_KEY_LEN + 2]);
+        let bytes = decode_key_text(text, &mut buf)?;
+        Self::from_registered_bytes(bytes)
+    }
+
+    /// Wraps the raw bytes of a key that IoT Hub or DPS holds: 16..=64 bytes
+    /// ([`REGISTERED_KEY_LEN`](crate::REGISTERED_KEY_LEN), reference §1.2).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::RegisteredKeyLength`].
+    pub fn from_registered_bytes(bytes: &[u8]) -> Result<Self, Error> {
+        check_registered_len(bytes)?;
+        Self::from_bytes(bytes)
+    }
+
     /// A key from exactly 32 bytes (a MAC output, as in group-key derivation); cannot fail.
     pub(crate) fn from_mac_output(bytes: &[u8; 32]) -> Self {
         let mut stored = [0u8; MAX_KEY_LEN];
@@ -119,35 +140,6 @@ impl SharedAccessKey {
     }
 }
 
-/// Decodes strict base64 key text into `buf` and returns the decoded bytes (shared by
-/// [`SharedAccessKey::from_base64`] and [`MacKey::from_base64`]).
-pub(crate) fn decode_key_text<'b>(
-    text: &str,
-    buf: &'b mut [u8; MAX_KEY_LEN + 2],
-) -> Result<&'b [u8], Error> {
-    if text.is_empty() {
-        return Err(Error::EmptyKey);
-    }
-    // Every 4 symbols give at most 3 bytes: refuse texts that cannot fit before decoding.
-    let max_text = MAX_KEY_LEN.div_ceil(3) * 4;
-    if text.len() > max_text {
-        return Err(Error::KeyTooLong {
-            len: text.len() / 4 * 3,
-            max: MAX_KEY_LEN,
-        });
-    }
-    let len = STANDARD
-        .decode_slice(text, &mut buf[..])
-        .map_err(|err| match err {
-            base64::DecodeSliceError::DecodeError(err) => Error::KeyBase64(err.into()),
-            base64::DecodeSliceError::OutputSliceTooSmall => Error::KeyTooLong {
-                len: text.len() / 4 * 3,
-                max: MAX_KEY_LEN,
-            },
-        })?;
-    Ok(buf.get(..len).unwrap_or_default())
-}
-
 impl From<&SharedAccessKey> for MacKey {
     fn from(key: &SharedAccessKey) -> Self {
         key.mac_key()
@@ -158,17 +150,6 @@ impl From<SharedAccessKey> for MacKey {
     fn from(key: SharedAccessKey) -> Self {
         key.mac_key()
     }
-}
-
-pub(crate) fn encode_base64_into<'b>(bytes: &[u8], out: &'b mut [u8]) -> Result<&'b str, Error> {
-    let required = base64::encoded_len(bytes.len(), true).unwrap_or(usize::MAX);
-    let written = STANDARD
-        .encode_slice(bytes, out)
-        .map_err(|_| Error::BufferTooSmall { required })?;
-    let text = out
-        .get(..written)
-        .ok_or(Error::BufferTooSmall { required })?;
-    core::str::from_utf8(text).map_err(|_| Error::BufferTooSmall { required })
 }
 
 impl core::fmt::Debug for SharedAccessKey {
@@ -190,6 +171,7 @@ impl Eq for SharedAccessKey {}
 mod tests {
     use super::*;
     use crate::Base64Error;
+    use crate::mac_key::HmacSha256;
     use hmac::{KeyInit as _, Mac as _};
 
     const V1_KEY: &str = "NMgJDvdKTxjLi+xBxxkDDEwDJxEvOE5u8BiT0mVgPeg=";
@@ -287,6 +269,39 @@ mod tests {
             SharedAccessKey::from_base64(max).unwrap().len(),
             MAX_KEY_LEN
         );
+    }
+
+    #[test]
+    fn registered_keys_are_strict_base64_of_16_to_64_bytes() {
+        let mut buf = [0u8; 512];
+        for len in [16, 32, 64] {
+            let text = encode_base64_into(&[7u8; 64][..len], &mut buf).unwrap();
+            assert_eq!(
+                SharedAccessKey::from_registered_base64(text).unwrap().len(),
+                len
+            );
+        }
+        for len in [1, 15, 65, 316] {
+            let text = encode_base64_into(&[7u8; 316][..len], &mut buf).unwrap();
+            assert_eq!(
+                SharedAccessKey::from_registered_base64(text),
+                Err(Error::RegisteredKeyLength { len })
+            );
+            assert!(SharedAccessKey::from_base64(text).is_ok());
+        }
+        assert_eq!(
+            SharedAccessKey::from_registered_base64(""),
+            Err(Error::EmptyKey)
+        );
+        assert!(matches!(
+            SharedAccessKey::from_registered_base64("not base64!"),
+            Err(Error::KeyBase64(_))
+        ));
+        assert_eq!(
+            SharedAccessKey::from_registered_bytes(&[1; 15]),
+            Err(Error::RegisteredKeyLength { len: 15 })
+        );
+        assert!(SharedAccessKey::from_registered_bytes(&[1; 16]).is_ok());
     }
 
     #[test]

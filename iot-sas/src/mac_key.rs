@@ -7,8 +7,10 @@ use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 use zeroize::Zeroize as _;
 
-use crate::key::{HmacSha256, decode_key_text};
-use crate::{Error, MAX_KEY_LEN, SasToken, Signature, Signer};
+use crate::key_text::{MAX_KEY_LEN, check_len, decode_key_text};
+use crate::{Error, SasToken, Signature, Signer};
+
+pub(crate) type HmacSha256 = hmac::Hmac<Sha256>;
 
 /// SHA-256 block size: HMAC keys are padded (or first hashed) to this length (RFC 2104 §2).
 const BLOCK_LEN: usize = 64;
@@ -121,19 +123,6 @@ impl MacKey {
             Err(Error::SignatureMismatch)
         }
     }
-}
-
-pub(crate) fn check_len(bytes: &[u8]) -> Result<(), Error> {
-    if bytes.is_empty() {
-        return Err(Error::EmptyKey);
-    }
-    if bytes.len() > MAX_KEY_LEN {
-        return Err(Error::KeyTooLong {
-            len: bytes.len(),
-            max: MAX_KEY_LEN,
-        });
-    }
-    Ok(())
 }
 
 /// Constant-time equality of two 32-byte MACs, compared as four 64-bit words with `subtle`

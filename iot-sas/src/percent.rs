@@ -1,6 +1,10 @@
-//! Percent-encoding and -decoding shared by tokens and resources (no allocation).
+//! Percent-encoding and -decoding (no allocation): the one canonical encoder and the one
+//! lenient decoder of the workspace, used for `sr`, DPS topics and user names, hub MQTT user
+//! names and the CLI's display of resources (reference §1.3, §1.4.5).
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
+use core::fmt;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 /// Everything except the RFC 3986 unreserved set `A-Z a-z 0-9 - _ . ~` is escaped: the
 /// canonical encoding of azure-sdk-for-c and the python device SDK (`quote(safe="")`),
@@ -10,6 +14,79 @@ pub(crate) const CANONICAL: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'.')
     .remove(b'~');
+
+/// The canonical percent-encoding: RFC 3986 unreserved characters (`A-Z a-z 0-9 - _ . ~`)
+/// kept, every other byte of the UTF-8 text as `%XX` with upper-case hex (reference §1.3,
+/// `rust-ecosystem.md` §2.5), so `/` becomes `%2F`. This is the `sr` of
+/// [`ResourceUri`](crate::ResourceUri)'s `Display` for a plain resource, the python device
+/// SDK's `quote(safe="")` and azure-sdk-for-c's encoder, and how query values of DPS user
+/// names and paths are written.
+///
+/// azure-sdk-for-c writes the DPS separators as lower-case `%2fregistrations%2f`; this encoder
+/// writes `%2F` like the python SDK. Both verify: the MAC covers `sr` as sent (§1.4.1).
+///
+/// ```
+/// assert_eq!(iot_sas::percent_encode("hub/devices/a b").to_string(), "hub%2Fdevices%2Fa%20b");
+/// ```
+pub fn percent_encode(text: &str) -> impl fmt::Display + '_ {
+    utf8_percent_encode(text, CANONICAL)
+}
+
+/// Percent-decodes `raw` once, lazily: `%XX` (either hex case) becomes its byte, a `%` that is
+/// not followed by two hex digits stays literally (iot-sdk-c sends device IDs raw and `%` is a
+/// legal device-ID character, reference §1.3, §4), and `+` stays `+` (never a space).
+///
+/// ```
+/// let bytes: Vec<u8> = iot_sas::percent_decode("a%2Fb%2fc+100%").collect();
+/// assert_eq!(bytes, b"a/b/c+100%");
+/// ```
+pub fn percent_decode(raw: &str) -> PercentDecode<'_> {
+    PercentDecode {
+        raw,
+        bytes: Decode::new(raw.bytes()),
+    }
+}
+
+/// The bytes of [`percent_decode`].
+#[derive(Clone, Debug)]
+pub struct PercentDecode<'a> {
+    /// The undecoded text, for the borrowed fast path of the `decode_utf8*` methods.
+    #[cfg_attr(not(feature = "alloc"), allow(dead_code))]
+    raw: &'a str,
+    bytes: Decode<core::str::Bytes<'a>>,
+}
+
+impl Iterator for PercentDecode<'_> {
+    type Item = u8;
+
+    fn next(&mut self) -> Option<u8> {
+        self.bytes.next().map(|decoded| decoded.byte)
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<'a> PercentDecode<'a> {
+    /// The decoded text, with invalid UTF-8 shown as U+FFFD; borrowed when `raw` holds no `%`.
+    pub fn decode_utf8_lossy(self) -> alloc::borrow::Cow<'a, str> {
+        if !self.raw.contains('%') {
+            return alloc::borrow::Cow::Borrowed(self.raw);
+        }
+        let bytes: alloc::vec::Vec<u8> = self.collect();
+        alloc::borrow::Cow::Owned(alloc::string::String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// The decoded text; borrowed when `raw` holds no `%`.
+    ///
+    /// # Errors
+    ///
+    /// The decoded bytes are not UTF-8.
+    pub fn decode_utf8(self) -> Result<alloc::borrow::Cow<'a, str>, alloc::string::FromUtf8Error> {
+        if !self.raw.contains('%') {
+            return Ok(alloc::borrow::Cow::Borrowed(self.raw));
+        }
+        alloc::string::String::from_utf8(self.collect()).map(alloc::borrow::Cow::Owned)
+    }
+}
 
 /// Value of an ASCII hex digit (either case).
 pub(crate) const fn hex_value(byte: u8) -> Option<u8> {
@@ -188,6 +265,42 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Moved from iot-dps-proto's `text.rs` with its own decoder: the one decoder keeps
+    /// malformed escapes literally and decodes either hex case.
+    #[test]
+    fn decodes_leniently() {
+        let eq = |raw: &str, expected: &str| percent_decode(raw).eq(expected.bytes());
+        assert!(eq("%24rid", "$rid"));
+        assert!(eq("$rid", "$rid"));
+        assert!(eq("100%", "100%"));
+        assert!(eq("%zz", "%zz"));
+        assert!(eq("%4", "%4"));
+        assert!(eq("%4%41", "%4A"));
+        assert!(!eq("$ri", "$rid"));
+        assert!(!eq("$ridx", "$rid"));
+        #[cfg(feature = "alloc")]
+        {
+            assert_eq!(
+                percent_decode("a%C3%A9%FF").decode_utf8_lossy(),
+                "a\u{e9}\u{fffd}"
+            );
+            assert!(percent_decode("a%FF").decode_utf8().is_err());
+            assert!(matches!(
+                percent_decode("plain+text").decode_utf8(),
+                Ok(std::borrow::Cow::Borrowed("plain+text"))
+            ));
+        }
+    }
+
+    /// Moved from iot-dps-proto's `text.rs` with its own encoder.
+    #[test]
+    fn encodes_rfc3986_unreserved_upper_hex() {
+        assert_eq!(
+            std::format!("{}", percent_encode("a-b_c.d~e f/g+\u{e9}")),
+            "a-b_c.d~e%20f%2Fg%2B%C3%A9"
+        );
     }
 
     #[test]

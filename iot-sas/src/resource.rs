@@ -1,6 +1,7 @@
-//! Resource URIs (`sr`): builders, the canonical encoding, and scope matching.
+//! Resource URIs (`sr`): builders, the canonical encoding, and the path-segment rules that
+//! [`Scope`](crate::Scope) (in `scope.rs`, the public entry point) applies to plain text.
 
-use core::fmt::{self, Write as _};
+use core::fmt;
 
 use percent_encoding::utf8_percent_encode;
 
@@ -96,19 +97,9 @@ impl<W: fmt::Write> fmt::Write for Encoder<'_, W> {
     }
 }
 
-/// The canonical encoding of a plain resource: RFC 3986 unreserved characters
-/// (`A-Z a-z 0-9 - _ . ~`) kept, every other byte of the UTF-8 text as `%XX` with upper-case
-/// hex (reference §1.3, `rust-ecosystem.md` §2.5). `/` becomes `%2F`.
-///
-/// azure-sdk-for-c writes the DPS separators as lower-case `%2fregistrations%2f`; this encoder
-/// writes `%2F` like the python SDK. Both verify: the MAC covers `sr` as sent (§1.4.1).
-pub fn encode_resource(plain: &str) -> impl fmt::Display + '_ {
-    utf8_percent_encode(plain, CANONICAL)
-}
-
 /// True when the decoded `sr` names exactly the resource `plain` (same segments, see
-/// [`resource_covers`] for how a segment is compared).
-pub fn resource_matches(sr_raw: &str, plain: &str) -> bool {
+/// [`Scope::CoversText`](crate::Scope::CoversText) for how a segment is compared).
+pub(crate) fn resource_matches(sr_raw: &str, plain: &str) -> bool {
     fast_compare(sr_raw.as_bytes(), plain.as_bytes(), true) || slow_matches(sr_raw, plain)
 }
 
@@ -132,26 +123,9 @@ pub(crate) fn slow_matches_segments<'p>(
         && slow_first_difference_segments(sr_raw, plain).is_none()
 }
 
-/// True when the decoded `sr` is a path-segment prefix of the plain resource being accessed,
-/// compared case-insensitively (reference §1.4.5).
-///
-/// * `sr` is percent-decoded once (either hex case); `%2F`, `%2f` and raw `/` all separate
-///   segments. A trailing `/` on either side is ignored; an `sr` without any segment covers
-///   nothing.
-/// * By segment, not by character: `hub/devices/dev1` covers `hub/devices/dev1/modules/m` but
-///   not `hub/devices/dev10`; `hub/devices` covers every device.
-/// * ASCII case-insensitive: identity-service lower-cases the whole audience (§1.3).
-/// * A raw `+` in `sr` matches `+` or a space (form encoders write a space as `+`); `%2B`
-///   matches only `+` and `%20` only a space.
-/// * `sr` is decoded exactly once. A decoded segment also matches when it equals the plain
-///   segment percent-encoded: the csharp SDK encodes device and module IDs twice (§1.3,
-///   §1.4.6), so `dev%2523x` (decoded once: `dev%23x`) names the device `dev#x`. Only
-///   characters outside the RFC 3986 unreserved set count as encoded there, and `%` only as
-///   `%25`, so a token for the device `%64ev1` (`sr` segment `%2564ev1`) does not cover
-///   `dev1`, nor one for `x%41` cover `xA`. What stays ambiguous is inherent in the csharp
-///   spelling (§10.3): the device `a%40` signed once-encoded and the device `a@` signed by
-///   csharp have the same `sr` (`a%2540`), which names both; the MAC still needs their key.
-pub fn resource_covers(sr_raw: &str, plain: &str) -> bool {
+/// True when the decoded `sr` is a path-segment prefix of the plain resource being accessed
+/// (the rule is on [`Scope::CoversText`](crate::Scope::CoversText), reference §1.4.5).
+pub(crate) fn resource_covers(sr_raw: &str, plain: &str) -> bool {
     first_difference(sr_raw, plain).is_none()
 }
 
@@ -392,43 +366,6 @@ fn is_unreserved(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~')
 }
 
-/// Writes into a caller buffer and counts the bytes a complete write needs.
-pub(crate) struct SliceWriter<'b> {
-    pub(crate) buf: &'b mut [u8],
-    pub(crate) len: usize,
-}
-
-impl fmt::Write for SliceWriter<'_> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let end = self.len.saturating_add(s.len());
-        if let Some(dest) = self.buf.get_mut(self.len..end) {
-            dest.copy_from_slice(s.as_bytes());
-        }
-        self.len = end;
-        Ok(())
-    }
-}
-
-impl SliceWriter<'_> {
-    pub(crate) fn overflowed(&self) -> bool {
-        self.len > self.buf.len()
-    }
-}
-
-/// Counts the bytes of a formatted value without storing them.
-pub(crate) fn formatted_len(value: &impl fmt::Display) -> usize {
-    struct Counter(usize);
-    impl fmt::Write for Counter {
-        fn write_str(&mut self, s: &str) -> fmt::Result {
-            self.0 = self.0.saturating_add(s.len());
-            Ok(())
-        }
-    }
-    let mut counter = Counter(0);
-    let _ = write!(counter, "{value}");
-    counter.0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -503,8 +440,8 @@ mod tests {
         let input = "a-b.c+d%e_f#g*h?i!j(k)l,m:n=o@p$q'r;s~t u/v";
         let expected =
             "a-b.c%2Bd%25e_f%23g%2Ah%3Fi%21j%28k%29l%2Cm%3An%3Do%40p%24q%27r%3Bs~t%20u%2Fv";
-        assert_eq!(encode_resource(input).to_string(), expected);
-        assert_eq!(encode_resource("é").to_string(), "%C3%A9");
+        assert_eq!(crate::percent_encode(input).to_string(), expected);
+        assert_eq!(crate::percent_encode("é").to_string(), "%C3%A9");
     }
 
     #[test]
@@ -671,7 +608,7 @@ mod tests {
                 5 => sr.insert(0, '%'),
                 _ => {}
             }
-            let canonical = format!("{}", encode_resource(&plain));
+            let canonical = format!("{}", crate::percent_encode(&plain));
             assert!(fast_compare(canonical.as_bytes(), plain.as_bytes(), true));
             for target in [&plain, &format!("{host}/devices/{device}"), &host] {
                 if fast_compare(sr.as_bytes(), target.as_bytes(), true) {
@@ -706,18 +643,5 @@ mod tests {
             find_special(&[0x80, 0xff, 0x24, 0x26, 0x2a, 0x2c, 0x2e, 0x30, 0x2f]),
             8
         );
-    }
-
-    #[test]
-    fn slice_writer_counts_overflow() {
-        let mut buf = [0u8; 4];
-        let mut w = SliceWriter {
-            buf: &mut buf,
-            len: 0,
-        };
-        write!(w, "abcdef").unwrap();
-        assert!(w.overflowed());
-        assert_eq!(w.len, 6);
-        assert_eq!(formatted_len(&encode_resource("a/b")), 5);
     }
 }

@@ -1,8 +1,76 @@
-//! Scope checks against a structured [`ResourceUri`] (no plain text written), and the
-//! same answers as [`resource_matches`](crate::resource_matches) /
-//! [`resource_covers`](crate::resource_covers) (reference §1.4.5, §1.4.6).
+//! Scope: whether a token's `sr` admits the resource being accessed (reference §1.4.5,
+//! §1.4.6). [`Scope`] is the one public entry point; the rules by path segment live in
+//! [`resource`](crate::resource) (plain text) and below (a structured [`ResourceUri`], no
+//! plain text written, with the SDK-spelling fast tiers).
 
-use crate::resource::{ResourceUri, slow_first_difference_segments, slow_matches_segments};
+use crate::resource::{
+    ResourceUri, resource_covers, resource_matches, slow_first_difference_segments,
+    slow_matches_segments,
+};
+
+/// What a token's `sr` must say about the resource being accessed, the third check of
+/// [`check_token`](crate::check_token).
+///
+/// `sr` is percent-decoded once and compared by path segment, ASCII case-insensitively; a raw
+/// `+` also matches a space, and a segment also matches the plain segment percent-encoded
+/// (the csharp SDK's double-encoded IDs). The full rule is on
+/// [`CoversText`](Self::CoversText). The structured variants give exactly the answers of the
+/// text variants for [`ResourceUri::write_plain`]'s text, without writing it (the hub's hot
+/// path).
+///
+/// ```
+/// use iot_sas::{ResourceUri, Scope};
+///
+/// let dev1 = ResourceUri::Device { host: "hub.net", device_id: "dev1" };
+/// assert!(Scope::Names(dev1).admits("hub.net%2Fdevices%2Fdev1"));
+/// assert!(Scope::Covers(dev1).admits("hub.net%2Fdevices"));
+/// assert!(!Scope::Names(dev1).admits("hub.net%2Fdevices"));
+/// assert!(Scope::CoversText("hub.net/devices/dev1/modules/m").admits("hub.net/devices/dev1"));
+/// assert!(!Scope::CoversText("hub.net/devices/dev10").admits("hub.net/devices/dev1"));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope<'r> {
+    /// The decoded `sr` names exactly this resource: a device or module key token (§1.4.5),
+    /// a DPS registration.
+    Names(ResourceUri<'r>),
+    /// The decoded `sr` is a path-segment prefix of this resource (or the resource itself):
+    /// a policy token, whose `sr` may be `{host}`, `{host}/devices` or the identity (§1.6).
+    Covers(ResourceUri<'r>),
+    /// [`Names`](Self::Names) for a plain resource given as text (`hub.net/devices/dev1`).
+    NamesText(&'r str),
+    /// [`Covers`](Self::Covers) for a plain resource given as text.
+    ///
+    /// * `sr` is percent-decoded once (either hex case); `%2F`, `%2f` and raw `/` all separate
+    ///   segments. A trailing `/` on either side is ignored; an `sr` without any segment covers
+    ///   nothing.
+    /// * By segment, not by character: `hub/devices/dev1` covers `hub/devices/dev1/modules/m`
+    ///   but not `hub/devices/dev10`; `hub/devices` covers every device.
+    /// * ASCII case-insensitive: identity-service lower-cases the whole audience (§1.3).
+    /// * A raw `+` in `sr` matches `+` or a space (form encoders write a space as `+`); `%2B`
+    ///   matches only `+` and `%20` only a space.
+    /// * `sr` is decoded exactly once. A decoded segment also matches when it equals the plain
+    ///   segment percent-encoded: the csharp SDK encodes device and module IDs twice (§1.3,
+    ///   §1.4.6), so `dev%2523x` (decoded once: `dev%23x`) names the device `dev#x`. Only
+    ///   characters outside the RFC 3986 unreserved set count as encoded there, and `%` only
+    ///   as `%25`, so a token for the device `%64ev1` (`sr` segment `%2564ev1`) does not cover
+    ///   `dev1`, nor one for `x%41` cover `xA`. What stays ambiguous is inherent in the csharp
+    ///   spelling (§10.3): the device `a%40` signed once-encoded and the device `a@` signed by
+    ///   csharp have the same `sr` (`a%2540`), which names both; the MAC still needs their key.
+    CoversText(&'r str),
+}
+
+impl Scope<'_> {
+    /// True when the raw (undecoded) `sr` of a token admits this scope's resource.
+    #[inline]
+    pub fn admits(&self, sr_raw: &str) -> bool {
+        match *self {
+            Self::Names(resource) => resource.is_named_by(sr_raw),
+            Self::Covers(resource) => resource.is_covered_by(sr_raw),
+            Self::NamesText(plain) => resource_matches(sr_raw, plain),
+            Self::CoversText(plain) => resource_covers(sr_raw, plain),
+        }
+    }
+}
 
 impl<'a> ResourceUri<'a> {
     /// The plain resource's pieces in order; the plain text is these joined with `/`.
@@ -24,9 +92,9 @@ impl<'a> ResourceUri<'a> {
     }
 
     /// True when the decoded `sr` names exactly this resource: the same answer as
-    /// [`resource_matches`](crate::resource_matches) with the plain text of
+    /// [`Scope::NamesText`] with the plain text of
     /// [`write_plain`](Self::write_plain), without writing it (reference §1.4.5, §1.4.6).
-    pub fn is_named_by(&self, sr_raw: &str) -> bool {
+    pub(crate) fn is_named_by(&self, sr_raw: &str) -> bool {
         if self.is_sdk_spelling(sr_raw.as_bytes()) {
             return true;
         }
@@ -78,9 +146,9 @@ impl<'a> ResourceUri<'a> {
     }
 
     /// True when the decoded `sr` is a path-segment prefix of this resource: the same answer
-    /// as [`resource_covers`](crate::resource_covers) with the plain text of
+    /// as [`Scope::CoversText`] with the plain text of
     /// [`write_plain`](Self::write_plain), without writing it (reference §1.4.5).
-    pub fn is_covered_by(&self, sr_raw: &str) -> bool {
+    pub(crate) fn is_covered_by(&self, sr_raw: &str) -> bool {
         let (pieces, n) = self.pieces();
         let pieces = pieces.get(..n).unwrap_or_default();
         fast_pieces(sr_raw.as_bytes(), pieces, false)
@@ -135,7 +203,6 @@ fn fast_pieces(sr: &[u8], pieces: &[&str], exact: bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{resource_covers, resource_matches};
     use std::{format, string::String, vec::Vec};
 
     fn plain(r: &ResourceUri<'_>) -> String {

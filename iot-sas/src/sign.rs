@@ -2,17 +2,14 @@
 
 use core::fmt::Write as _;
 
-use percent_encoding::utf8_percent_encode;
-
-use crate::percent::CANONICAL;
-use crate::resource::{SliceWriter, formatted_len};
+use crate::buffer::{SliceWriter, formatted_len, write_into};
 use crate::token::{MAX_TOKEN_LEN, PREFIX};
 use crate::{Error, ResourceUri, Signer};
 
 /// Largest `&sig=` value: 44 base64 characters, each possibly escaped as `%XX`.
 const MAX_SIG_TEXT: usize = 44 * 3;
 
-/// Signs `resource` (canonically encoded, see [`encode_resource`](crate::encode_resource)) until
+/// Signs `resource` (canonically encoded, see [`percent_encode`](crate::percent_encode)) until
 /// `expiry` (Unix seconds) and writes the token into `out`.
 ///
 /// The result is `SharedAccessSignature sr={sr}&sig={sig}&se={expiry}[&skn={key_name}]`, the
@@ -107,16 +104,9 @@ fn write_token<'b, S: Signer>(
     if let Some(name) = key_name {
         check_key_name(name)?;
     }
+    // A u64 has at most 20 decimal digits.
     let mut se_buf = [0u8; 20];
-    let se = {
-        let mut w = SliceWriter {
-            buf: &mut se_buf,
-            len: 0,
-        };
-        let _ = write!(w, "{expiry}");
-        w.len
-    };
-    let se = se_buf.get(..se).unwrap_or_default();
+    let se = write_into(&mut se_buf, format_args!("{expiry}"))?;
     let tail_len = |sig_text: usize| {
         "&sig=".len()
             + sig_text
@@ -141,14 +131,14 @@ fn write_token<'b, S: Signer>(
     }
     let sr_bytes = w.buf.get(PREFIX.len() + 3..sr_end).unwrap_or_default();
     let signature = signer
-        .sign(&[sr_bytes, b"\n", se])
+        .sign(&[sr_bytes, b"\n", se.as_bytes()])
         .map_err(|_| Error::SignerFailed)?;
     let mut b64 = [0u8; 44];
     let b64 = signature.encode_base64(&mut b64);
-    let sig_text = utf8_percent_encode(b64, CANONICAL);
+    let sig_text = crate::percent_encode(b64);
 
     let _ = write!(w, "&sig={sig_text}&se=");
-    let _ = w.write_str(core::str::from_utf8(se).unwrap_or_default());
+    let _ = w.write_str(se);
     if let Some(name) = key_name {
         let _ = write!(w, "&skn={name}");
     }

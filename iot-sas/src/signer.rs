@@ -13,7 +13,7 @@ impl Signature {
     /// Writes the standard padded base64 form (44 characters) into `out` and returns it.
     pub fn encode_base64<'b>(&self, out: &'b mut [u8; 44]) -> &'b str {
         // 32 bytes always encode to exactly 44 characters.
-        crate::key::encode_base64_into(&self.0, out).unwrap_or_default()
+        crate::key_text::encode_base64_into(&self.0, out).unwrap_or_default()
     }
 }
 

@@ -113,9 +113,7 @@ impl<'a> SasToken<'a> {
         let sr = sr.ok_or(Error::MissingField { field: "sr" })?;
         let sig = sig.ok_or(Error::MissingField { field: "sig" })?;
         let se = se.ok_or(Error::MissingField { field: "se" })?;
-        // The signature is decoded before `se` is parsed: decoding ends in single-byte stores,
-        // and copying the token right after them (wide loads of fresh narrow stores) would
-        // stall store forwarding on x86-64; parsing `se` in between gives them time to land.
+        // `sig` before `se`: a speed choice, see "Store forwarding" in benches/benches/sas.rs.
         let mut signature = Signature([0; 32]);
         if decode_signature_fast(sig.as_bytes(), &mut signature.0).is_none() {
             signature = decode_signature_checked(sig).map_err(Error::MalformedSignature)?;
@@ -745,7 +743,7 @@ mod tests {
                 *byte = next() as u8;
             }
             let mut text = std::string::String::from(
-                crate::key::encode_base64_into(&mac, &mut [0; 44]).unwrap(),
+                crate::key_text::encode_base64_into(&mac, &mut [0; 44]).unwrap(),
             );
             // Mutate some rounds: flip a symbol, escape characters, drop the padding.
             match round % 6 {

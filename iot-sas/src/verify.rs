@@ -1,19 +1,84 @@
-//! Token verification with pre-keyed primary and secondary keys (reference §1.4).
+//! Token verification: the one order of checks ([`check_token`]) and a [`Verifier`] with
+//! pre-keyed primary and secondary keys (reference §1.4).
 
 use crate::resource::first_difference;
-use crate::{Error, MacKey, SasToken, SharedAccessKey};
+use crate::{Error, KeySlot, MacKey, SasToken, Scope, SharedAccessKey};
 
-/// Default clock skew in seconds: 5 minutes, csharp `SharedAccessSignatureConstants.MaxClockSkew`
-/// as used by EdgeHub (reference §1.4.4). The services' own tolerance is not published (§10.1).
+/// Default clock skew in seconds, the one default of every token check in the workspace (hub
+/// settings, DPS, the CLI): 5 minutes, csharp `SharedAccessSignatureConstants.MaxClockSkew` as
+/// used by EdgeHub (reference §1.4.4). The services' own tolerance is not published (§10.1).
 pub const DEFAULT_SKEW_SECS: u64 = 300;
 
-/// Which key produced the token's MAC.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum KeySlot {
-    /// The primary key.
-    Primary,
-    /// The secondary key (tried only after the primary failed, §1.4.3).
-    Secondary,
+/// The check of [`check_token`] that refused a token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TokenRefused<E> {
+    /// Step 1: no key signed the token; the caller's own answer (which keys were tried).
+    Signature(E),
+    /// Step 2: `se` is past, even with the skew ([`Error::Expired`]).
+    Expired(Error),
+    /// Step 3: the decoded `sr` does not admit the resource.
+    OutOfScope,
+}
+
+/// Checks a parsed token in the one order every token check of the workspace uses (the hub's
+/// device, module and service tokens, DPS registrations and [`Verifier`]):
+///
+/// 1. **MAC** (reference §1.4 rules 1-3): `signed_by` finds the key that signed the token
+///    (primary before secondary, [`KeySlot::that_signed`]) or says why none did;
+/// 2. **expiry** (§1.4.4): refused when `se + skew_secs < now`;
+/// 3. **scope** (§1.4.5, §1.4.6): when given, `scope` must [admit](Scope::admits) the
+///    token's raw `sr`.
+///
+/// Why this order: the MAC comes first so that a token nobody signed learns nothing from the
+/// other checks, not whether it would have been in time nor which resource was expected; it is
+/// also §1.4's order. Expiry before scope: it is a compare of two integers, while the scope
+/// decodes `sr`. Every step runs for a token that is accepted, so the order costs nothing on
+/// the accepting path. Checks that are not about the token (identity status, policy rights,
+/// the `disable*SAS` switches, DPS's `skn`) are the caller's, before this.
+///
+/// ```
+/// use iot_sas::{KeySlot, ResourceUri, SasToken, Scope, SharedAccessKey, TokenRefused};
+///
+/// let key = SharedAccessKey::from_bytes(b"0123456789abcdef").unwrap();
+/// let dev1 = ResourceUri::Device { host: "hub.net", device_id: "dev1" };
+/// let text = iot_sas::sign(&key, &dev1, 1_000, None).unwrap();
+/// let token = SasToken::parse(&text).unwrap();
+/// let mac = key.mac_key();
+/// let signed_by = |t: &SasToken<'_>| mac.verify(t).map(|()| KeySlot::Primary);
+/// assert_eq!(
+///     iot_sas::check_token(&token, signed_by, 900, 0, Some(Scope::Names(dev1))),
+///     Ok(KeySlot::Primary)
+/// );
+/// assert!(matches!(
+///     iot_sas::check_token(&token, signed_by, 1_001, 0, Some(Scope::Names(dev1))),
+///     Err(TokenRefused::Expired(_))
+/// ));
+/// let other = ResourceUri::Device { host: "hub.net", device_id: "dev2" };
+/// assert_eq!(
+///     iot_sas::check_token(&token, signed_by, 900, 0, Some(Scope::Names(other))),
+///     Err(TokenRefused::OutOfScope)
+/// );
+/// ```
+///
+/// # Errors
+///
+/// The first check that refuses, as a [`TokenRefused`].
+#[inline]
+pub fn check_token<K, E>(
+    token: &SasToken<'_>,
+    signed_by: impl FnOnce(&SasToken<'_>) -> Result<K, E>,
+    now: u64,
+    skew_secs: u64,
+    scope: Option<Scope<'_>>,
+) -> Result<K, TokenRefused<E>> {
+    let key = signed_by(token).map_err(TokenRefused::Signature)?;
+    token
+        .check_expiry(now, skew_secs)
+        .map_err(TokenRefused::Expired)?;
+    if scope.is_some_and(|scope| !scope.admits(token.resource_raw())) {
+        return Err(TokenRefused::OutOfScope);
+    }
+    Ok(key)
 }
 
 /// A successful verification.
@@ -29,15 +94,9 @@ pub struct Verified {
 ///
 /// Both keys are kept as compact pre-keyed HMAC-SHA256 states ([`MacKey`], no key bytes),
 /// cloned per token, so a verifier per identity stays small even for a million identities.
-/// The checks run in the order of reference §1.4:
-///
-/// 1. MAC over the raw `sr` + `"\n"` + raw `se`, compared in constant time with the primary key,
-///    then the secondary key ([`Error::SignatureMismatch`]);
-/// 2. expiry: refused when `se + skew < now` ([`Error::Expired`]);
-/// 3. if a resource is given, the decoded `sr` must be a case-insensitive path-segment prefix of
-///    it ([`resource_covers`](crate::resource_covers), [`Error::ResourceMismatch`]).
-///
-/// The MAC comes first so that an unauthenticated token learns nothing from the other checks.
+/// The checks run in the order of [`check_token`]: MAC with the primary, then the secondary
+/// key ([`Error::SignatureMismatch`]), expiry ([`Error::Expired`]), and, if a resource is
+/// given, [`Scope::CoversText`] ([`Error::ResourceMismatch`]).
 #[derive(Clone, Debug)]
 pub struct Verifier {
     primary: MacKey,
@@ -87,13 +146,22 @@ impl Verifier {
         resource: Option<&str>,
         now: u64,
     ) -> Result<Verified, Error> {
-        let key = self.verify_signature(token)?;
-        token.check_expiry(now, self.skew_secs)?;
-        if let Some(segment) =
-            resource.and_then(|plain| first_difference(token.resource_raw(), plain))
-        {
-            return Err(Error::ResourceMismatch { segment });
-        }
+        let key = check_token(
+            token,
+            |token| self.verify_signature(token),
+            now,
+            self.skew_secs,
+            resource.map(Scope::CoversText),
+        )
+        .map_err(|refused| match refused {
+            TokenRefused::Signature(error) | TokenRefused::Expired(error) => error,
+            TokenRefused::OutOfScope => Error::ResourceMismatch {
+                // `CoversText` refused, so the segment rule finds a difference.
+                segment: resource
+                    .and_then(|plain| first_difference(token.resource_raw(), plain))
+                    .unwrap_or_default(),
+            },
+        })?;
         Ok(Verified {
             key,
             expiry: token.expiry(),
@@ -107,13 +175,8 @@ impl Verifier {
     ///
     /// [`Error::SignatureMismatch`].
     pub fn verify_signature(&self, token: &SasToken<'_>) -> Result<KeySlot, Error> {
-        if self.primary.verify(token).is_ok() {
-            return Ok(KeySlot::Primary);
-        }
-        match &self.secondary {
-            Some(secondary) if secondary.verify(token).is_ok() => Ok(KeySlot::Secondary),
-            _ => Err(Error::SignatureMismatch),
-        }
+        KeySlot::that_signed(token, &self.primary, self.secondary.as_ref())
+            .ok_or(Error::SignatureMismatch)
     }
 
     /// Parses `text` and verifies it: [`SasToken::parse`] then [`verify`](Self::verify).
@@ -127,8 +190,7 @@ impl Verifier {
         resource: Option<&str>,
         now: u64,
     ) -> Result<Verified, Error> {
-        // Borrowed, not moved out with `?`: moving the fresh token copies it with wide loads
-        // over the parser's narrow stores (a store-forwarding stall on x86-64).
+        // Borrowed, not moved out with `?`: see "Store forwarding" in benches/benches/sas.rs.
         match &SasToken::parse(text) {
             Ok(token) => self.verify(token, resource, now),
             Err(error) => Err(error.clone()),

@@ -10,10 +10,20 @@
 use std::alloc::System;
 
 use iot_sas::{
-    ConnectionString, KeySlot, MacKey, ResourceUri, SasToken, SharedAccessKey, Verifier,
-    derive_device_key, derive_device_mac_key, resource_covers, resource_matches, sign_into,
+    ConnectionString, KeySlot, MacKey, ResourceUri, SasToken, Scope, SharedAccessKey, Verifier,
+    derive_device_key, derive_device_mac_key, sign_into,
 };
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+
+/// The plain-text scope rules under their former names, through the one entry point.
+fn resource_matches(sr: &str, plain: &str) -> bool {
+    Scope::NamesText(plain).admits(sr)
+}
+
+/// See `resource_matches`.
+fn resource_covers(sr: &str, plain: &str) -> bool {
+    Scope::CoversText(plain).admits(sr)
+}
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;

@@ -8,7 +8,9 @@
 //! hundred lines, fuzzed by the `server_mqtt_decode` target.
 
 mod codec;
+mod encode;
 mod packet;
 
-pub use codec::{DecodeError, decode, encode};
+pub use codec::{DecodeError, decode};
+pub use encode::encode;
 pub use packet::{ConnAck, Connect, ConnectReturnCode, Packet, Publish, QoS, Subscribe, Will};

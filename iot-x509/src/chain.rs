@@ -79,9 +79,11 @@ pub enum ChainError {
     /// A CA's name constraints exclude the certificate.
     #[error("name constraints violated")]
     NameConstraintViolation,
-    /// A certificate does not parse or uses an unsupported critical extension or version.
-    #[error("malformed certificate: {0}")]
-    Malformed(String),
+    /// A certificate does not parse or uses an unsupported critical extension or version; the
+    /// cause is kept ([`Error::MalformedCertificate`](crate::Error::MalformedCertificate) for
+    /// what rustls-webpki refused, or the certificate view's own parse error).
+    #[error("{0}")]
+    Malformed(#[source] crate::Error),
     /// The anchoring CA's `keyUsage` lacks `keyCertSign`: its key may not sign certificates
     /// (RFC 5280 §4.2.1.3; OpenSSL refuses it as an issuer).
     #[error("the CA certificate's key usage does not allow signing certificates (keyCertSign)")]
@@ -288,6 +290,6 @@ fn map_error(err: webpki::Error, now: u64) -> ChainError {
         E::NameConstraintViolation | E::MaximumNameConstraintComparisonsExceeded => {
             ChainError::NameConstraintViolation
         }
-        other => ChainError::Malformed(format!("{other:?}")),
+        other => ChainError::Malformed(crate::Error::MalformedCertificate(format!("{other:?}"))),
     }
 }

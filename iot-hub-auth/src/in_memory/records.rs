@@ -6,7 +6,7 @@ use std::hash::BuildHasher;
 use base64::Engine as _;
 
 use super::InMemoryRegistry;
-use crate::claim::display_id;
+use crate::identifier::display_id;
 use crate::identity::{
     Authentication, AuthenticationType, Capabilities, DeviceIdentity, IdentityStatus, SymmetricKey,
     X509Thumbprint,

@@ -9,6 +9,8 @@
 //! * `enrollments`: the DPS service API.
 //! * `device`: DPS device registration and hub telemetry over HTTPS.
 //! * [`wire`]: statuses, error bodies, etags, `If-Match`.
+//! * `commit`: after the store committed, bringing the realm in step ([`mirror`], [`trial`],
+//!   [`apply`]).
 //! * `redact`: the caller's signature never reaches a report.
 //!
 //! Order of a write: decide under a read lock, commit the writes in one store transaction,
@@ -16,6 +18,7 @@
 //! registrations) with one lock, so two `If-Match` updates cannot both pass.
 
 pub mod auth;
+mod commit;
 mod device;
 mod enrollments;
 mod redact;
@@ -25,6 +28,7 @@ pub mod wire;
 
 use iot_x509::CertificateDer;
 
+pub use commit::{apply, mirror, trial};
 pub use device::telemetry_properties;
 pub use enrollments::registration_state;
 pub use registry::identity_json;
@@ -280,127 +284,9 @@ fn select_hub<'r>(realm: &'r Realm, req: &ApiRequest<'_>) -> Option<&'r HubEntry
         return Some(hub);
     }
     let token = iot_sas::SasToken::parse(req.authorization?.trim()).ok()?;
-    let sr = percent_encoding::percent_decode_str(token.resource_raw())
+    let sr = iot_sas::percent_decode(token.resource_raw())
         .decode_utf8()
         .ok()?;
     let first = sr.split('/').next()?;
     realm.hubs.hub(first)
-}
-
-/// Applies committed writes to the realm, so memory matches the store. Writes the APIs do not
-/// produce are ignored.
-pub fn mirror(realm: &mut Realm, writes: &[Write]) {
-    for write in writes {
-        match write {
-            Write::Identity { hub, identity } => {
-                let _ = realm.hubs.upsert_identity(hub, identity.clone());
-            }
-            Write::RemoveIdentity {
-                hub,
-                device_id,
-                module_id,
-            } => {
-                realm
-                    .hubs
-                    .remove_identity(hub, device_id, module_id.as_deref());
-            }
-            Write::Twin(twin) => realm.hubs.set_twin(twin.clone()),
-            Write::Enrollment(e) => {
-                if let Some(dps) = realm.dps.as_mut() {
-                    let _ = dps.service.upsert_individual(e.clone());
-                }
-            }
-            Write::RemoveEnrollment(id) => {
-                if let Some(dps) = realm.dps.as_mut() {
-                    dps.service.remove_individual(id);
-                }
-            }
-            Write::EnrollmentGroup(g) => {
-                if let Some(dps) = realm.dps.as_mut() {
-                    let _ = dps.service.upsert_group(g.clone());
-                }
-            }
-            Write::RemoveEnrollmentGroup(id) => {
-                if let Some(dps) = realm.dps.as_mut() {
-                    dps.service.remove_group(id);
-                }
-            }
-            Write::RemoveRecord(id) => {
-                if let Some(dps) = realm.dps.as_mut() {
-                    dps.front.remove_record(id);
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-/// Checks writes against the rules that span records (an X.509 certificate in one enrollment
-/// only, CA references that exist, group limits) by applying them to the realm and undoing
-/// them at once; on failure the outcome becomes a 400 without writes. Call it under the same
-/// lock as [`decide`], the commit and [`apply`], when [`ApiOutcome::trial`] is set.
-pub fn trial(realm: &mut Realm, outcome: &mut ApiOutcome, now_ms: u64) {
-    if !outcome.trial {
-        return;
-    }
-    let Some(dps) = realm.dps.as_mut() else {
-        return;
-    };
-    let mut failure = None;
-    for write in &outcome.writes {
-        let result = match write {
-            Write::Enrollment(e) => {
-                let old = dps.service.individual(&e.registration_id).cloned();
-                let result = dps.service.upsert_individual(e.clone());
-                if result.is_ok() {
-                    dps.service.remove_individual(&e.registration_id);
-                    if let Some(old) = old {
-                        let _ = dps.service.upsert_individual(old);
-                    }
-                }
-                result
-            }
-            Write::EnrollmentGroup(g) => {
-                let old = dps.service.group(&g.enrollment_group_id).cloned();
-                let result = dps.service.upsert_group(g.clone());
-                if result.is_ok() {
-                    match old {
-                        Some(old) => {
-                            let _ = dps.service.upsert_group(old);
-                        }
-                        None => {
-                            dps.service.remove_group(&g.enrollment_group_id);
-                        }
-                    }
-                }
-                result
-            }
-            _ => Ok(()),
-        };
-        if let Err(e) = result {
-            failure = Some(e.to_string());
-            break;
-        }
-    }
-    if let Some(reason) = failure {
-        outcome.response = ApiResponse::dps_error(400, 400_000, &reason, now_ms);
-        outcome.writes.clear();
-        outcome.after = AfterCommit::Nothing;
-        outcome.code = "invalid_body".into();
-        outcome.reason = reason;
-    }
-}
-
-/// Applies what a committed outcome asks for.
-pub fn apply(realm: &mut Realm, outcome: &ApiOutcome) {
-    match &outcome.after {
-        AfterCommit::Nothing => {}
-        AfterCommit::Mirror => mirror(realm, &outcome.writes),
-        AfterCommit::Register(plan) => {
-            let realm = &mut *realm;
-            if let Some(dps) = realm.dps.as_mut() {
-                dps.front.commit(plan, &mut realm.hubs);
-            }
-        }
-    }
 }

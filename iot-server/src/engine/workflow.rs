@@ -222,8 +222,10 @@ pub fn run_test_to_production(inputs: &ScenarioInputs) -> Result<Story, Error> {
 }
 
 fn key(text: &str) -> Result<SharedAccessKey, Error> {
-    SharedAccessKey::from_base64(text).map_err(|_| Error::KeyNotBase64 {
+    SharedAccessKey::from_base64(text).map_err(|source| Error::InvalidKey {
         enrollment: EnrollmentRef::Individual("scenario input".into()),
+        slot: iot_sas::KeySlot::Primary,
+        source,
     })
 }
 
@@ -317,3 +319,4 @@ impl World {
 
 mod scenarios;
 mod sim;
+mod steps;

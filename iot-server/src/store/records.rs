@@ -38,7 +38,7 @@ pub struct HubState {
 }
 
 fn default_skew() -> u64 {
-    iot_hub_auth::DEFAULT_CLOCK_SKEW_SECS
+    iot_sas::DEFAULT_SKEW_SECS
 }
 
 impl HubState {
@@ -182,7 +182,7 @@ impl TelemetryMessage {
     /// (the SDKs URL-encode system properties such as `$.ct` as `%24.ct`).
     pub fn property_map(&self) -> Vec<(String, String)> {
         let decode = |text: &str| {
-            percent_encoding::percent_decode_str(text)
+            iot_sas::percent_decode(text)
                 .decode_utf8_lossy()
                 .into_owned()
         };

@@ -9,7 +9,7 @@
 //! never learns whether a policy exists or what it may do; the reason in words goes to the log.
 
 use iot_hub_auth::{AccessRights, DenyReason, HubSettings};
-use iot_sas::{SasToken, SharedAccessKey, Verifier, resource_covers};
+use iot_sas::{SasToken, Scope, SharedAccessKey, TokenRefused, Verifier};
 
 use crate::engine::dps_api::has_right;
 use crate::store::DpsState;
@@ -151,28 +151,31 @@ pub fn dps_service(
         None => return Err(unauthenticated("bad_policy_key", "policy key unusable")),
     }
     .with_skew(skew_secs);
-    verifier.verify_signature(&token).map_err(|_| {
-        unauthenticated(
+    iot_sas::check_token(
+        &token,
+        |token| verifier.verify_signature(token),
+        now,
+        skew_secs,
+        Some(Scope::CoversText(&dps.service_host_name)),
+    )
+    .map_err(|refused| match refused {
+        TokenRefused::Signature(_) => unauthenticated(
             "bad_signature",
             format!("token not signed by policy {name}"),
-        )
-    })?;
-    token.check_expiry(now, skew_secs).map_err(|_| {
-        unauthenticated(
+        ),
+        TokenRefused::Expired(_) => unauthenticated(
             "token_expired",
             format!("token expired at {} (now {now})", token.expiry()),
-        )
-    })?;
-    if !resource_covers(token.resource_raw(), &dps.service_host_name) {
-        return Err(unauthenticated(
+        ),
+        TokenRefused::OutOfScope => unauthenticated(
             "token_scope",
             format!(
                 "token for {} does not cover {}",
                 token.resource_raw(),
                 dps.service_host_name
             ),
-        ));
-    }
+        ),
+    })?;
     if !has_right(&policy.rights, right) {
         return Err(Refusal::Forbidden {
             policy: name.to_owned(),

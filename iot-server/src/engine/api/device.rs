@@ -10,9 +10,9 @@
 //! (and so before any poll can see `assigned`). Telemetry is authorized by
 //! `iot_hub_auth::authorize` with `Transport::Https` and stored durably before the 204.
 
-use iot_dps_service::{Decision, DpsTransport, RegistrationOutcome};
+use iot_dps_service::{DpsTransport, RegistrationDecision, RegistrationOutcome};
 use iot_hub_auth::{ConnectRequest, Transport};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use iot_sas::percent_encode;
 
 use super::wire::ApiResponse;
 use super::{AfterCommit, ApiOutcome, ApiRequest};
@@ -22,26 +22,20 @@ use crate::engine::hubs::HubEntry;
 use crate::engine::realm::Realm;
 use crate::store::{TelemetryMessage, Write};
 
-/// Bytes kept as they are in a property bag: RFC 3986 unreserved.
-const PROPERTY: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
 /// The MQTT-style property bag (`$.mid=..&$.cid=..&$.ct=..&$.ce=..&name=value`, reference
 /// §6.3) of an HTTPS message's headers: `iothub-messageid`, `iothub-correlationid`,
 /// `content-type`, `content-encoding` and every `iothub-app-{name}` (names lower-case, as
-/// HTTP delivers them). Application keys and all values are percent-encoded.
+/// HTTP delivers them). Application keys and all values are percent-encoded
+/// ([`iot_sas::percent_encode`]: RFC 3986 unreserved kept).
 pub fn telemetry_properties(headers: &[(&str, &str)]) -> String {
     let mut bag: Vec<String> = Vec::new();
     let mut push = |key: &str, system: bool, value: &str| {
         let key = if system {
             key.to_owned()
         } else {
-            utf8_percent_encode(key, PROPERTY).to_string()
+            percent_encode(key).to_string()
         };
-        bag.push(format!("{key}={}", utf8_percent_encode(value, PROPERTY)));
+        bag.push(format!("{key}={}", percent_encode(value)));
     };
     for (system, key) in [
         ("iothub-messageid", "$.mid"),
@@ -174,9 +168,9 @@ pub(super) fn register(
     }
     let event = registration_event(registration_id, &plan.outcome);
     let code = match &plan.outcome.decision {
-        Decision::Assigned { .. } => "assigned",
-        Decision::Disabled { .. } => "disabled",
-        Decision::Failed(_) => "failed",
+        RegistrationDecision::Assigned { .. } => "assigned",
+        RegistrationDecision::Disabled { .. } => "disabled",
+        RegistrationDecision::Failed(_) => "failed",
     };
     let reason = plan.outcome.decision.to_string();
     let mut outcome = ApiOutcome::write(response, writes, AfterCommit::Register(Box::new(plan)))
@@ -252,11 +246,11 @@ pub(super) fn operation_status(
 /// The report of a registration decision.
 fn registration_event(registration_id: &str, outcome: &RegistrationOutcome) -> ServerEvent {
     let (status, hub, device) = match &outcome.decision {
-        Decision::Assigned { hub, device_id, .. } => {
+        RegistrationDecision::Assigned { hub, device_id, .. } => {
             ("assigned", Some(hub.clone()), Some(device_id.clone()))
         }
-        Decision::Disabled { .. } => ("disabled", None, None),
-        Decision::Failed(_) => ("failed", None, None),
+        RegistrationDecision::Disabled { .. } => ("disabled", None, None),
+        RegistrationDecision::Failed(_) => ("failed", None, None),
     };
     ServerEvent::Registration {
         registration_id: registration_id.to_owned(),

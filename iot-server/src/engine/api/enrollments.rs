@@ -35,7 +35,7 @@ pub(super) fn handle(dps: &DpsEntry, req: &ApiRequest<'_>, route: &Route) -> Api
         req.authorization,
         right,
         req.now_secs(),
-        iot_dps_service::DEFAULT_TOKEN_SKEW_SECS,
+        iot_sas::DEFAULT_SKEW_SECS,
     ) {
         Ok(policy) => policy,
         Err(refusal) => return ApiOutcome::refused_dps(&refusal, req.now_ms),

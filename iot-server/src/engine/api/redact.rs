@@ -4,7 +4,7 @@
 //! the request's `Authorization`, so it removes each signature of it from every text field,
 //! whichever field carried it.
 
-use percent_encoding::percent_decode_str;
+use iot_sas::percent_decode;
 
 /// What a removed signature becomes.
 const REDACTED: &str = "<redacted>";
@@ -24,7 +24,7 @@ pub(super) fn signatures(authorization: Option<&str>) -> Vec<String> {
     for (at, key) in lower.match_indices("sig=") {
         let rest = text.get(at + key.len()..).unwrap_or_default();
         let raw = rest.split('&').next().unwrap_or_default();
-        let decoded: Vec<u8> = percent_decode_str(raw).collect();
+        let decoded: Vec<u8> = percent_decode(raw).collect();
         if decoded.len() != 44 || decoded.last() != Some(&b'=') {
             continue;
         }

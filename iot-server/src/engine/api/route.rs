@@ -5,7 +5,7 @@
 //! Path segments are percent-decoded once (UTF-8, no `/` inside a decoded segment); an empty
 //! segment, a trailing `/` or a path longer than [`MAX_PATH_LEN`] is not routed.
 
-use percent_encoding::percent_decode_str;
+use iot_sas::percent_decode;
 
 /// Longest request path routed (IDs are at most 128 characters; four of them fit).
 pub const MAX_PATH_LEN: usize = 1024;
@@ -223,7 +223,7 @@ fn decode_segment(raw: &str) -> Result<String, RouteError> {
     if raw.is_empty() {
         return Err(RouteError::NotFound);
     }
-    let text = percent_decode_str(raw)
+    let text = percent_decode(raw)
         .decode_utf8()
         .map_err(|_| RouteError::NotFound)?;
     if text.is_empty() || text.contains('/') || text.chars().any(char::is_control) {

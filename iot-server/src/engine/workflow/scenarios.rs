@@ -2,148 +2,13 @@
 //! expected one (reference ../shared/reference/azure-iot-protocol.md §7.5, §7.6, §8.3, §8.4).
 
 use iot_dps_proto::Event;
-use iot_hub_auth::{AuthenticationType, DenyReason, Transport};
+use iot_hub_auth::{DenyReason, Transport};
 
+use super::steps::{Expect, describe_change, describe_event};
 use super::{ScenarioReport, SimDevice, StepReport, World};
-use iot_dps_service::{EnrollmentRef, Error, HubChange};
-
-/// What a connect step expects.
-enum Expect {
-    Allowed,
-    Denied(fn(&DenyReason) -> bool, &'static str),
-}
+use iot_dps_service::EnrollmentRef;
 
 impl World {
-    fn tick(&mut self, secs: u64) -> u64 {
-        self.now += secs;
-        self.now
-    }
-
-    /// Registers the device; the step passes when DPS assigns `hub` with `substatus`.
-    fn register_step(
-        &mut self,
-        title: &str,
-        device: &SimDevice,
-        hub: &str,
-        substatus: &str,
-        leaf: Option<&[u8]>,
-    ) -> StepReport {
-        let now = self.tick(10);
-        let run = super::provision(&mut self.front, &self.service, &mut self.hubs, device, now);
-        let mut notes: Vec<String> = Vec::new();
-        if let Some(outcome) = &run.outcome {
-            notes.push(format!("dps decision: {}", outcome.decision));
-            for change in &outcome.hub_changes {
-                notes.push(describe_change(change));
-            }
-        }
-        notes.push(format!(
-            "{} mqtt messages through the iot-dps-proto state machine",
-            run.messages
-        ));
-        let expected = format!("assigned to {hub}, substatus {substatus}");
-        let (actual, mut ok) = match &run.event {
-            Some(Event::Assigned {
-                assigned_hub,
-                device_id,
-                substatus: s,
-                ..
-            }) => {
-                let s = s.as_ref().map_or("none", |s| s.as_str());
-                (
-                    format!("assigned to {assigned_hub} as '{device_id}', substatus {s}"),
-                    assigned_hub == hub && s == substatus,
-                )
-            }
-            other => (describe_event(other.as_ref()), false),
-        };
-        if let Some(leaf) = leaf {
-            let (line, good) = self.thumbprint_note(hub, &device.registration_id, leaf);
-            notes.push(line);
-            ok &= good;
-        }
-        StepReport {
-            step: title.into(),
-            expected,
-            actual,
-            ok,
-            notes,
-        }
-    }
-
-    /// X.509 devices land in the hub as selfSigned with the leaf's SHA-256 thumbprint (§7.5).
-    fn thumbprint_note(&self, hub: &str, device_id: &str, leaf: &[u8]) -> (String, bool) {
-        use iot_hub_auth::Registry as _;
-        let want = iot_x509::Thumbprint::sha256_of(leaf).to_string();
-        let identity = self.hubs.registry(hub).and_then(|r| r.get(device_id, None));
-        match identity {
-            Some(id) => {
-                let tp = id
-                    .authentication
-                    .x509_thumbprint
-                    .as_ref()
-                    .and_then(|t| t.primary_thumbprint.as_ref())
-                    .map(ToString::to_string)
-                    .unwrap_or_default();
-                let good = id.authentication.r#type == AuthenticationType::SelfSigned
-                    && tp.eq_ignore_ascii_case(&want);
-                (
-                    format!(
-                        "hub identity '{device_id}': type {}, primary thumbprint {tp} (leaf SHA-256 {want})",
-                        id.authentication.r#type.as_str()
-                    ),
-                    good,
-                )
-            }
-            None => (
-                format!("hub identity '{device_id}' missing in {hub}"),
-                false,
-            ),
-        }
-    }
-
-    fn connect_step(
-        &mut self,
-        title: &str,
-        hub: &str,
-        device: &SimDevice,
-        transport: Transport,
-        expect: Expect,
-    ) -> StepReport {
-        let (expect_allowed, deny_check, deny_label) = match expect {
-            Expect::Allowed => (true, (|_| false) as fn(&DenyReason) -> bool, ""),
-            Expect::Denied(check, label) => (false, check, label),
-        };
-        let now = self.tick(5);
-        let result = super::connect(
-            &self.hubs,
-            hub,
-            &device.registration_id,
-            &device.credential,
-            transport,
-            now,
-        );
-        let expected = if expect_allowed {
-            format!("{hub} allows the connection")
-        } else {
-            format!("{hub} refuses: {deny_label}")
-        };
-        let (actual, ok) = match &result {
-            Ok(()) => (format!("{hub} allowed the connection"), expect_allowed),
-            Err(reason) => (
-                format!("{hub} refused: {reason}"),
-                !expect_allowed && deny_check(reason),
-            ),
-        };
-        StepReport {
-            step: title.into(),
-            expected,
-            actual,
-            ok,
-            notes: Vec::new(),
-        }
-    }
-
     pub(super) fn move_to_production(
         &mut self,
         name: &str,
@@ -219,33 +84,6 @@ impl World {
         report(name, steps)
     }
 
-    fn retarget(&mut self, enrollment: &EnrollmentRef, hub: &str) -> Result<(), Error> {
-        match enrollment {
-            EnrollmentRef::Individual(id) => {
-                let mut e =
-                    self.service
-                        .individual(id)
-                        .cloned()
-                        .ok_or_else(|| Error::NotFound {
-                            enrollment: enrollment.clone(),
-                        })?;
-                e.settings.iot_hubs = vec![hub.to_owned()];
-                self.service.upsert_individual(e)
-            }
-            EnrollmentRef::Group(id) => {
-                let mut g = self
-                    .service
-                    .group(id)
-                    .cloned()
-                    .ok_or_else(|| Error::NotFound {
-                        enrollment: enrollment.clone(),
-                    })?;
-                g.settings.iot_hubs = vec![hub.to_owned()];
-                self.service.upsert_group(g)
-            }
-        }
-    }
-
     pub(super) fn websocket_refused(&mut self, device: &SimDevice) -> ScenarioReport {
         let now = self.tick(10);
         let run = super::provision(&mut self.front, &self.service, &mut self.hubs, device, now);
@@ -255,7 +93,7 @@ impl World {
             Some(o) => {
                 let ok = matches!(
                     &o.decision,
-                    iot_dps_service::Decision::Failed(
+                    iot_dps_service::RegistrationDecision::Failed(
                         iot_dps_service::RegistrationFailure::X509CaOverWebSockets
                     )
                 ) && o.status_code == 401
@@ -388,52 +226,5 @@ fn report(name: &str, steps: Vec<StepReport>) -> ScenarioReport {
         name: name.into(),
         ok: steps.iter().all(|s| s.ok),
         steps,
-    }
-}
-
-fn describe_change(change: &HubChange) -> String {
-    match change {
-        HubChange::Upsert {
-            hub,
-            identity,
-            twin,
-        } => {
-            let twin = match twin {
-                iot_dps_service::TwinChange::Initial { .. } => "initial twin",
-                iot_dps_service::TwinChange::MigrateFrom { .. } => "twin migrated",
-                iot_dps_service::TwinChange::Keep => "twin kept",
-            };
-            format!(
-                "hub change: create/update '{}' in {hub} as {} ({twin})",
-                identity.device_id,
-                identity.authentication.r#type.as_str()
-            )
-        }
-        HubChange::Remove { hub, device_id } => {
-            format!("hub change: delete '{device_id}' from {hub}")
-        }
-        HubChange::Disable { hub, device_id } => {
-            format!("hub change: disable '{device_id}' in {hub}")
-        }
-        other => format!("hub change in {}", other.hub()),
-    }
-}
-
-fn describe_event(event: Option<&Event>) -> String {
-    match event {
-        Some(Event::Assigned {
-            assigned_hub,
-            device_id,
-            ..
-        }) => format!("assigned to {assigned_hub} as '{device_id}'"),
-        Some(Event::Disabled) => "registration disabled".into(),
-        Some(Event::Failed { status, error }) => format!(
-            "failed (status {}, error code {})",
-            status.map_or_else(|| "none".to_owned(), |s| s.to_string()),
-            error
-                .error_code()
-                .map_or_else(|| "none".to_owned(), |c| c.to_string())
-        ),
-        None => "no answer".into(),
     }
 }

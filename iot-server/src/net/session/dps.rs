@@ -99,13 +99,13 @@ fn registration_event(
     registration_id: &str,
     outcome: &iot_dps_service::RegistrationOutcome,
 ) -> ServerEvent {
-    use iot_dps_service::Decision;
+    use iot_dps_service::RegistrationDecision;
     let (status, hub, device) = match &outcome.decision {
-        Decision::Assigned { hub, device_id, .. } => {
+        RegistrationDecision::Assigned { hub, device_id, .. } => {
             ("assigned", Some(hub.clone()), Some(device_id.clone()))
         }
-        Decision::Disabled { .. } => ("disabled", None, None),
-        Decision::Failed(_) => ("failed", None, None),
+        RegistrationDecision::Disabled { .. } => ("disabled", None, None),
+        RegistrationDecision::Failed(_) => ("failed", None, None),
     };
     ServerEvent::Registration {
         registration_id: registration_id.to_owned(),

@@ -1,4 +1,6 @@
-//! Identifier rules (reference ../shared/reference/azure-iot-protocol.md §4).
+//! Registration ID and enrollment group ID rules (reference
+//! ../shared/reference/azure-iot-protocol.md §4). IoT Hub device IDs (an enrollment's
+//! `deviceId`) follow iot-hub-auth's rule, [`iot_hub_auth::validate_device_id`].
 
 use crate::Error;
 
@@ -6,8 +8,6 @@ use crate::Error;
 pub const MAX_REGISTRATION_ID_LEN: usize = 128;
 /// Longest registration ID taken from an X.509 leaf CN (§4, §7.5: X.509 caps CN at 64).
 pub const MAX_X509_REGISTRATION_ID_LEN: usize = 64;
-/// Longest IoT Hub device ID (§4).
-pub const MAX_DEVICE_ID_LEN: usize = 128;
 
 /// Checks a DPS registration ID or enrollment group ID: 1..=128 characters, ASCII
 /// alphanumerics plus `- . _ :`, last character alphanumeric or `-` (§4, DOC concepts-service).
@@ -40,33 +40,6 @@ pub fn validate_registration_id(id: &str) -> Result<(), Error> {
     }
 }
 
-/// Checks an IoT Hub device ID: 1..=128 ASCII characters, alphanumerics plus
-/// `- : . + % _ # * ? ! ( ) , = @ ; $ '` (the union csharp accepts, §4).
-///
-/// # Errors
-/// [`Error::InvalidId`] naming the broken rule.
-pub fn validate_device_id(id: &str) -> Result<(), Error> {
-    let fail = |reason: &'static str| {
-        Err(Error::InvalidId {
-            kind: "device",
-            id: clip(id),
-            reason,
-        })
-    };
-    if id.is_empty() {
-        return fail("empty");
-    }
-    if id.len() > MAX_DEVICE_ID_LEN {
-        return fail("longer than 128 characters");
-    }
-    let ok = |b: u8| b.is_ascii_alphanumeric() || b"-:.+%_#*?!(),=@;$'".contains(&b);
-    if id.bytes().all(ok) {
-        Ok(())
-    } else {
-        fail("character outside the device ID set")
-    }
-}
-
 /// Registration IDs are case-insensitive (§4): the key used for lookups.
 pub(crate) fn fold(id: &str) -> String {
     id.to_ascii_lowercase()
@@ -96,13 +69,5 @@ mod tests {
         }
         assert!(validate_registration_id(&"a".repeat(128)).is_ok());
         assert!(validate_registration_id(&"a".repeat(129)).is_err());
-    }
-
-    #[test]
-    fn device_ids_follow_the_docs() {
-        assert!(validate_device_id("dev+1@x(y)$'").is_ok());
-        assert!(validate_device_id("a/b").is_err());
-        assert!(validate_device_id("").is_err());
-        assert!(validate_device_id(&"d".repeat(129)).is_err());
     }
 }

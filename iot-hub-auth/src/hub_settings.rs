@@ -2,18 +2,15 @@
 //! what a connect decision accepts (azure-iot-protocol.md §1.4, §1.6, §6.4, §7.3, §9), plus
 //! [`HubDocument`], the JSON file that holds settings and identities together.
 
+use iot_sas::DEFAULT_SKEW_SECS;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, IdKind};
-use crate::id::{validate_host_name, validate_policy_name};
+use crate::identifier::{validate_host_name, validate_policy_name};
 use crate::identity::DeviceIdentity;
 use crate::in_memory::InMemoryRegistry;
 use crate::keys::PreKeyedKeys;
 use crate::policy::{AccessRights, SharedAccessPolicy};
-
-/// Default tolerated clock skew for token expiry, in seconds: 5 minutes, the SDKs' and
-/// EdgeHub's `MaxClockSkew` (azure-iot-protocol.md §1.4.4; the service's own value is OPEN).
-pub const DEFAULT_CLOCK_SKEW_SECS: u64 = 300;
 
 /// A shared access policy with its keys decoded and pre-keyed.
 #[derive(Clone, Debug)]
@@ -61,7 +58,8 @@ impl HubPolicy {
 ///   `selfSigned` devices. Default false: the thumbprint already binds the certificate, and DPS
 ///   creates `selfSigned` identities whose device ID may differ from the CN (§7.2, §7.5, OPEN
 ///   §10.4).
-/// * `allowed_clock_skew_secs`: tolerated lateness of a token's `se` (default 300 s).
+/// * `allowed_clock_skew_secs`: tolerated lateness of a token's `se` (default
+///   [`iot_sas::DEFAULT_SKEW_SECS`], 300 s).
 #[derive(Clone, Debug)]
 pub struct HubSettings {
     host_name: String,
@@ -94,7 +92,7 @@ impl HubSettings {
             disable_device_sas: false,
             disable_module_sas: false,
             disable_local_auth: false,
-            allowed_clock_skew_secs: DEFAULT_CLOCK_SKEW_SECS,
+            allowed_clock_skew_secs: DEFAULT_SKEW_SECS,
             x509_ca_over_websockets: false,
             self_signed_requires_cn: false,
         })
@@ -107,7 +105,7 @@ impl HubSettings {
 
     /// The hub name (first label of the host name).
     pub fn hub_name(&self) -> &str {
-        crate::id::hub_name(&self.host_name)
+        crate::identifier::hub_name(&self.host_name)
     }
 
     /// Adds (or replaces, by name) a shared access policy after validating its name and keys.
@@ -171,7 +169,7 @@ pub struct CertificateProperties {
 }
 
 fn default_skew() -> u64 {
-    DEFAULT_CLOCK_SKEW_SECS
+    DEFAULT_SKEW_SECS
 }
 
 /// A hub described in one JSON document: settings, policies, CAs and identities, each in

@@ -92,6 +92,15 @@ pub fn hub_name(host: &str) -> &str {
     host.split('.').next().unwrap_or(host)
 }
 
+/// How an identity is named in messages and keys: `deviceId`, or `deviceId/moduleId` (the
+/// MQTT client ID form, azure-iot-protocol.md §6.1).
+pub(crate) fn display_id(device_id: &str, module_id: Option<&str>) -> String {
+    match module_id {
+        Some(m) => format!("{device_id}/{m}"),
+        None => device_id.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
