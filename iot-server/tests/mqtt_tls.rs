@@ -469,6 +469,13 @@ async fn dps_wrong_key_is_answered_401() {
         .await;
     let accepted: Value = serde_json::from_str(&accepted).unwrap();
     let operation = accepted["operationId"].as_str().unwrap();
+    // The owner's own session reads its operation (before another session for sym-01 takes
+    // the client ID over, MQTT 3.1.1 §3.1.4-2).
+    let (topic, body) = d
+        .dps_request(&operation_status_topic("v", operation).unwrap(), b" ")
+        .await;
+    assert!(topic.starts_with("$dps/registrations/res/200/"), "{topic}");
+    assert!(body.contains("assignedHub"), "{body}");
     let mut e = Client::connect(server.mqtt_addr(), &ca, None)
         .await
         .unwrap();
@@ -484,8 +491,8 @@ async fn dps_wrong_key_is_answered_401() {
     assert!(!body.contains("assignedHub"), "{body}");
     // Every poll is authenticated again (the session's credential attests the registration,
     // as for a register): a session for sym-01 without its key, or with another key, reads
-    // nothing of sym-01's operation; sym-01's own session does.
-    let wrong = SharedAccessKey::from_base64(&key(11)).unwrap();
+    // nothing of sym-01's operation; sym-01's own session does, and so does a session signed
+    // with sym-01's secondary key (key 11).
     for password in [None, Some(dps_token("sym-01", &wrong))] {
         let mut f = Client::connect(server.mqtt_addr(), &ca, None)
             .await
@@ -503,8 +510,18 @@ async fn dps_wrong_key_is_answered_401() {
         let body: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(body["errorCode"], 401_002);
     }
-    let (topic, body) = d
-        .dps_request(&operation_status_topic("v", operation).unwrap(), b" ")
+    let secondary = SharedAccessKey::from_base64(&key(11)).unwrap();
+    let mut g = Client::connect(server.mqtt_addr(), &ca, None)
+        .await
+        .unwrap();
+    let token = dps_token("sym-01", &secondary);
+    let ack = g
+        .mqtt_connect("sym-01", &dps_user("sym-01"), Some(&token))
+        .await;
+    assert_eq!(ack.unwrap().code, ConnectReturnCode::Accepted);
+    g.subscribe("$dps/registrations/res/#").await;
+    let (topic, body) = g
+        .dps_request(&operation_status_topic("u", operation).unwrap(), b" ")
         .await;
     assert!(topic.starts_with("$dps/registrations/res/200/"), "{topic}");
     assert!(body.contains("assignedHub"), "{body}");
