@@ -42,9 +42,19 @@ pub const OID_SERVER_AUTH: &str = "1.3.6.1.5.5.7.3.1";
 impl CertificateInfo {
     /// Parses one DER certificate (no trailing bytes allowed).
     ///
+    /// A certificate is a SEQUENCE (RFC 5280 §4.1), which DER always encodes constructed, so
+    /// its first byte is 0x30 (X.690 §8.9.1, §10.1). x509-parser does not check the
+    /// constructed bit, so a primitive 0x10 is refused here: such bytes are no certificate to
+    /// OpenSSL or rustls, and `parse_certificates` would take them from PEM but not as DER.
+    ///
     /// # Errors
     /// [`Error::MalformedCertificate`] or [`Error::TrailingData`].
     pub fn parse(der: &[u8]) -> Result<Self, Error> {
+        if der.first() != Some(&0x30) {
+            return Err(Error::MalformedCertificate(
+                "a certificate is a DER SEQUENCE: its first byte must be 0x30".into(),
+            ));
+        }
         let (rest, cert) = X509Certificate::from_der(der)
             .map_err(|err| Error::MalformedCertificate(err.to_string()))?;
         if !rest.is_empty() {

@@ -444,3 +444,32 @@ fn certificate_view_and_dps_shape() {
     let back: iot_x509::X509CertificateInfo = serde_json::from_value(json).unwrap();
     assert_eq!(back, dps);
 }
+
+/// A certificate is a SEQUENCE, encoded constructed (tag byte 0x30, X.690 §8.9.1): the same
+/// bytes with the primitive tag 0x10 are refused as DER, inside PEM and by
+/// `CertificateInfo::parse` alike (found by fuzzing x509_parse_pem: PEM took them, DER
+/// input did not; OpenSSL refuses them too). Seed fuzz/corpus/x509_parse_pem/
+/// regression_primitive_certificate_sequence.
+#[test]
+fn a_certificate_is_a_constructed_sequence() {
+    use base64::Engine as _;
+    let mut der = one("device-ec.pem");
+    assert!(CertificateInfo::parse(&der).is_ok());
+    der[0] = 0x10;
+    assert!(matches!(
+        CertificateInfo::parse(&der),
+        Err(Error::MalformedCertificate(_))
+    ));
+    assert!(matches!(
+        parse_certificates(&der),
+        Err(Error::MalformedCertificate(_))
+    ));
+    let pem = format!(
+        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+        base64::engine::general_purpose::STANDARD.encode(&der)
+    );
+    assert!(matches!(
+        parse_certificates(pem.as_bytes()),
+        Err(Error::MalformedCertificate(_))
+    ));
+}
