@@ -111,6 +111,19 @@ impl ProvisioningService {
         }
     }
 
+    /// Whether the request's credential still attests its registration ID, deciding nothing
+    /// else: the check a device's later requests (the operation-status poll) go through.
+    /// `Err` is the outcome a register with this credential would have answered (a refusal
+    /// before attestation).
+    pub fn authenticate(
+        &self,
+        req: &RegistrationRequest<'_>,
+    ) -> Result<(), Box<RegistrationOutcome>> {
+        self.check_and_attest(req)
+            .map(|_| ())
+            .map_err(|failure| Box::new(self.fail(failure, req.operation_id, req.now)))
+    }
+
     fn check_and_attest(
         &self,
         req: &RegistrationRequest<'_>,

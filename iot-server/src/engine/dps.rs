@@ -36,6 +36,23 @@ pub struct DpsPeer<'a> {
     pub transport: DpsTransport,
 }
 
+impl<'a> DpsPeer<'a> {
+    /// The service's view of a request on this connection.
+    fn request(&self, body: &'a [u8], operation_id: &'a str, now: u64) -> RegistrationRequest<'a> {
+        RegistrationRequest {
+            registration_id: self.client_id,
+            transport: self.transport,
+            mqtt_user_name: self.user_name,
+            sas_token: self.password,
+            client_chain: self.chain,
+            body,
+            operation_id,
+            latencies: &[],
+            now,
+        }
+    }
+}
+
 /// An operation-status poll whose credential did not attest the registration.
 #[derive(Clone, Debug)]
 pub struct RefusedPoll {
@@ -135,17 +152,7 @@ impl DpsFrontEnd {
         now: u64,
         operation_id: &str,
     ) -> RegisterPlan {
-        let req = RegistrationRequest {
-            registration_id: peer.client_id,
-            transport: peer.transport,
-            mqtt_user_name: peer.user_name,
-            sas_token: peer.password,
-            client_chain: peer.chain,
-            body: payload,
-            operation_id,
-            latencies: &[],
-            now,
-        };
+        let req = peer.request(payload, operation_id, now);
         let outcome = match service.register(&req, self.record(peer.client_id)) {
             RegisterStep::Done(outcome) => *outcome,
             // No webhook client here: custom allocation fails as an unreachable webhook would
@@ -245,15 +252,15 @@ impl DpsFrontEnd {
         now: u64,
     ) -> Result<(u16, Vec<u8>), RefusedPoll> {
         let body = serde_json::json!({ "registrationId": peer.client_id }).to_string();
-        let check = self.decide_register(service, peer, body.as_bytes(), now, operation_id);
-        if check.status == 401 {
-            return Err(RefusedPoll {
-                status: check.status,
-                body: check.body,
-                reason: check.outcome.decision.to_string(),
-            });
+        let req = peer.request(body.as_bytes(), operation_id, now);
+        match service.authenticate(&req) {
+            Err(refused) if refused.status_code == 401 => Err(RefusedPoll {
+                status: refused.status_code,
+                body: refused.wire().to_json(),
+                reason: refused.decision.to_string(),
+            }),
+            _ => Ok(self.poll(peer.client_id, operation_id)),
         }
-        Ok(self.poll(peer.client_id, operation_id))
     }
 
     /// One MQTT request end to end in memory (decide, commit, answer): the response topic
