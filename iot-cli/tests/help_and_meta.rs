@@ -156,18 +156,18 @@ fn version_names_the_crate_versions_and_features() {
     assert_eq!(iot(&["-V"]).stdout, format!("iot {version}\n"));
 }
 
-/// `(command, flag, variable)` for every flag whose help names an environment variable.
-fn env_flags() -> Vec<(String, String, String)> {
+/// `(command, flag, variable, help text)` for every flag whose help names an environment
+/// variable; the text is the flag's own entry up to its `[env: ...]`, whitespace collapsed.
+fn env_flags() -> Vec<(String, String, String, String)> {
     let mut found = Vec::new();
     for path in every_command() {
         let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
         args.push("--help");
         let help = iot(&args).stdout;
-        let mut flag = String::new();
+        let (mut flag, mut entry) = (String::new(), String::new());
         for line in help.lines() {
-            let words: Vec<&str> = line.split_whitespace().collect();
-            let named = words
-                .iter()
+            let named = line
+                .split_whitespace()
                 .take(2)
                 .find(|w| w.starts_with("--"))
                 .map(|w| w.trim_end_matches(','));
@@ -176,10 +176,15 @@ fn env_flags() -> Vec<(String, String, String)> {
                 && let Some(name) = named
             {
                 flag = name.to_owned();
+                entry.clear();
             }
-            if let Some(rest) = line.split("[env: ").nth(1) {
-                let var = rest.split(']').next().unwrap_or_default().to_owned();
-                found.push((path.join(" "), flag.clone(), var));
+            let (text, env) = line.split_once("[env: ").unwrap_or((line, ""));
+            entry.push(' ');
+            entry.push_str(text);
+            if !env.is_empty() {
+                let var = env.split(']').next().unwrap_or_default().to_owned();
+                let text = entry.split_whitespace().collect::<Vec<_>>().join(" ");
+                found.push((path.join(" "), flag.clone(), var, text));
             }
         }
     }
@@ -199,30 +204,15 @@ fn every_secret_flag_documents_its_file_stdin_and_environment_forms() {
         "--symmetric-key",
     ] {
         assert!(
-            found.iter().any(|(_, f, _)| f == flag),
+            found.iter().any(|(_, f, _, _)| f == flag),
             "{flag}: no help names its variable ({found:?})"
         );
     }
-    // One variable per flag name, everywhere.
-    for (cmd, flag, var) in &found {
+    // One variable per flag name, everywhere; the entry names @FILE and stdin too.
+    for (cmd, flag, var, text) in &found {
         assert!(var.starts_with("IOT_"), "{cmd} {flag}: {var}");
-        let other = found.iter().find(|(_, f, v)| f == flag && v != var);
+        let other = found.iter().find(|(_, f, v, _)| f == flag && v != var);
         assert!(other.is_none(), "{cmd} {flag}: {var} vs {other:?}");
-        let mut args: Vec<&str> = cmd.split(' ').collect();
-        args.push("--help");
-        let help = iot(&args).stdout;
-        // The flag's own entry under "Options:", up to its `[env: ...]`.
-        let entry: Vec<&str> = help
-            .lines()
-            .skip_while(|l| {
-                let entry = l.trim_start();
-                !(entry.starts_with(&format!("{flag} <")) || entry.contains(&format!(", {flag} <")))
-            })
-            .collect();
-        let end = entry.iter().position(|l| l.contains("[env: ")).unwrap_or(0);
-        let text = entry[..=end].join(" ");
-        let text = text.split("[env: ").next().unwrap_or_default();
-        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(
             text.contains("@FILE") && text.contains("- for stdin"),
             "{cmd} {flag}: the help names @FILE and - for stdin: {text}"
@@ -241,7 +231,7 @@ fn every_secret_flag_documents_its_file_stdin_and_environment_forms() {
         })
         .collect();
     documented.sort();
-    let mut used: Vec<(String, String)> = found.into_iter().map(|(_, f, v)| (f, v)).collect();
+    let mut used: Vec<(String, String)> = found.into_iter().map(|(_, f, v, _)| (f, v)).collect();
     used.sort();
     used.dedup();
     assert_eq!(documented, used, "README variables vs help");
