@@ -8,6 +8,7 @@
 //! * [`dps`] and [`hubs`]: the DPS MQTT front end and the hubs in memory, shared by the
 //!   server and the in-memory demo.
 //! * [`route`]: which endpoint a CONNECT is for, and the connect decision.
+//! * [`summary`]: what a started server reports about its hubs and DPS; the TLS host names.
 //! * [`hub_topics`]: what a hub device may publish and subscribe to.
 //! * [`workflow`]: the test-to-production workflow (`iot demo`).
 //! * [`api`]: the HTTPS APIs (Registry Manager, DPS service, DPS device, telemetry).
@@ -21,4 +22,5 @@ pub mod hubs;
 pub mod import;
 pub mod realm;
 pub mod route;
+pub mod summary;
 pub mod workflow;

@@ -13,6 +13,7 @@ pub mod store;
 pub mod tls;
 
 pub use config::{Limits, MAX_MESSAGE_SIZE, ServerConfig, TlsSource};
+pub use engine::summary::{DpsSummary, HubSummary};
 pub use error::Error;
 pub use event::ServerEvent;
 pub use export::export;

@@ -10,6 +10,7 @@ use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 
 use crate::engine::realm::Realm;
+use crate::engine::summary::{DpsSummary, HubSummary};
 use crate::net::writer::StoreHandle;
 use crate::store::{SqliteStore, Store};
 use crate::tls::TlsSetup;
@@ -58,51 +59,6 @@ pub struct Summary {
     /// Configuration that loads but probably does not do what was meant.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
-}
-
-/// A hub in the [`Summary`].
-#[derive(Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct HubSummary {
-    /// Host name.
-    pub host_name: String,
-    /// `HostName=...;SharedAccessKeyName=...;SharedAccessKey=...` of the first policy with
-    /// RegistryWrite (`iothubowner` by convention).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner_connection_string: Option<String>,
-}
-
-impl core::fmt::Debug for HubSummary {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("HubSummary")
-            .field("host_name", &self.host_name)
-            .finish_non_exhaustive()
-    }
-}
-
-/// The DPS instance in the [`Summary`].
-#[derive(Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DpsSummary {
-    /// ID scope.
-    pub id_scope: String,
-    /// The device endpoint devices dial.
-    pub device_endpoint: String,
-    /// Service API host name.
-    pub service_host_name: String,
-    /// `HostName=...;SharedAccessKeyName=...;SharedAccessKey=...` of the first policy with
-    /// EnrollmentWrite.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub service_connection_string: Option<String>,
-}
-
-impl core::fmt::Debug for DpsSummary {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("DpsSummary")
-            .field("id_scope", &self.id_scope)
-            .field("device_endpoint", &self.device_endpoint)
-            .finish_non_exhaustive()
-    }
 }
 
 /// A running server.

@@ -12,7 +12,8 @@ use std::sync::Arc;
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
-pub use local_ca::{GLOBAL_DPS_HOST, LocalCa, server_names};
+pub use crate::engine::summary::{GLOBAL_DPS_HOST, server_names};
+pub use local_ca::LocalCa;
 pub use verifier::AnyClientCertificate;
 
 use crate::Error;

@@ -7,7 +7,7 @@ use iot_hub_auth::AccessRights;
 use crate::Error;
 use crate::engine::dps::DpsFrontEnd;
 use crate::engine::hubs::Hubs;
-use crate::server::{DpsSummary, HubSummary};
+use crate::engine::summary::{self, DpsSummary, HubSummary};
 use crate::store::{DpsState, Snapshot};
 
 /// The DPS instance.
@@ -86,11 +86,11 @@ impl Realm {
             .collect()
     }
 
-    /// The host names the TLS certificate must cover (see [`crate::tls::server_names`]).
+    /// The host names the TLS certificate must cover (see [`summary::server_names`]).
     pub fn tls_names(&self) -> Vec<String> {
         let hubs = self.hubs.iter().map(|h| h.settings.host_name());
         let dps = self.dps.iter().map(|d| d.state.service_host_name.as_str());
-        crate::tls::server_names(hubs.chain(dps))
+        summary::server_names(hubs.chain(dps))
     }
 
     /// Each hub's host name and owner connection string.
@@ -120,7 +120,7 @@ impl Realm {
     pub fn dps_summary(&self) -> Option<DpsSummary> {
         self.dps.as_ref().map(|d| DpsSummary {
             id_scope: d.state.instance.id_scope.clone(),
-            device_endpoint: crate::tls::GLOBAL_DPS_HOST.to_owned(),
+            device_endpoint: summary::GLOBAL_DPS_HOST.to_owned(),
             service_host_name: d.state.service_host_name.clone(),
             service_connection_string: d
                 .state

@@ -14,22 +14,6 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::Error;
 
-/// The SDKs' global DPS endpoint (iot-dps-proto `GLOBAL_DEVICE_ENDPOINT`).
-pub const GLOBAL_DPS_HOST: &str = iot_dps_proto::GLOBAL_DEVICE_ENDPOINT;
-
-/// The names the generated server certificate covers, sorted and without duplicates:
-/// `localhost`, `127.0.0.1`, `::1`, the global DPS host and `extra` (hub and DPS hosts).
-pub fn server_names<'a>(extra: impl IntoIterator<Item = &'a str>) -> Vec<String> {
-    let mut names: Vec<String> = ["localhost", "127.0.0.1", "::1", GLOBAL_DPS_HOST]
-        .into_iter()
-        .chain(extra)
-        .map(str::to_ascii_lowercase)
-        .collect();
-    names.sort();
-    names.dedup();
-    names
-}
-
 /// The local root CA (P-256, ten years) kept in a directory.
 #[derive(Debug)]
 pub struct LocalCa {
@@ -109,7 +93,7 @@ impl LocalCa {
         &self.ca.cert_pem
     }
 
-    /// The server chain (leaf, CA) and key for `names` (see [`server_names`]): reused from
+    /// The server chain (leaf, CA) and key for `names` (see [`super::server_names`]): reused from
     /// `server.pem`/`server.key` when `server.names` lists the same names, else made anew.
     ///
     /// # Errors
