@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use iot_device::{Error, HubClient, HubOptions, Message, ProvisioningOptions, Transport};
 use iot_server::ServerEvent;
-use iot_server::engine::workflow::StepReport;
+use iot_server::engine::workflow::{StepReport, identity_of_leaf};
 use serde_json::Value;
 use tokio::sync::broadcast;
 
@@ -92,28 +92,16 @@ impl Setup {
         device_id: &str,
         leaf: &[u8],
     ) -> (String, bool) {
-        let want = iot_x509::Thumbprint::sha256_of(leaf).to_string();
+        let what = format!("registry manager GET {hub}/devices/{device_id}");
         match self.operator.device(hub, "GET", device_id, None).await {
-            Ok((200, identity)) => {
-                let kind = identity["authentication"]["type"]
-                    .as_str()
-                    .unwrap_or("?")
-                    .to_owned();
-                let tp = identity["authentication"]["x509Thumbprint"]["primaryThumbprint"]
-                    .as_str()
-                    .unwrap_or("")
-                    .to_owned();
-                (
-                    format!(
-                        "registry manager GET {hub}/devices/{device_id}: type {kind}, primary thumbprint {tp} (leaf SHA-256 {want})"
-                    ),
-                    kind == "selfSigned" && tp.eq_ignore_ascii_case(&want),
-                )
-            }
-            Ok((status, _)) => (
-                format!("registry manager GET {hub}/devices/{device_id}: status {status}"),
-                false,
-            ),
+            Ok((200, body)) => match serde_json::from_value(body) {
+                Ok(identity) => {
+                    let (line, good) = identity_of_leaf(&identity, leaf);
+                    (format!("{what}: {line}"), good)
+                }
+                Err(e) => (format!("{what}: unreadable identity: {e}"), false),
+            },
+            Ok((status, _)) => (format!("{what}: status {status}"), false),
             Err(e) => (format!("registry manager: {e}"), false),
         }
     }

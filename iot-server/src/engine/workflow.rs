@@ -320,3 +320,4 @@ impl World {
 mod scenarios;
 mod sim;
 mod steps;
+pub use steps::identity_of_leaf;

@@ -14,6 +14,29 @@ pub(super) enum Expect {
     Denied(fn(&DenyReason) -> bool, &'static str),
 }
 
+/// Whether `identity` is the one DPS creates for an individual X.509 enrollment of `leaf`
+/// (reference §7.5): authentication type `selfSigned` with the leaf's SHA-256 thumbprint as
+/// the primary thumbprint. Returns the verdict and a line that shows what was compared
+/// ("type selfSigned, primary thumbprint AB.. (leaf SHA-256 AB..)"). The in-memory workflow
+/// reads the identity from the hub's registry, `iot demo` from the Registry Manager API.
+pub fn identity_of_leaf(identity: &iot_hub_auth::DeviceIdentity, leaf: &[u8]) -> (String, bool) {
+    let want = iot_x509::Thumbprint::sha256_of(leaf);
+    let kind = identity.authentication.r#type;
+    let primary = identity
+        .authentication
+        .x509_thumbprint
+        .as_ref()
+        .and_then(|t| t.primary_thumbprint.as_ref());
+    let shown = primary.map(ToString::to_string).unwrap_or_default();
+    (
+        format!(
+            "type {}, primary thumbprint {shown} (leaf SHA-256 {want})",
+            kind.as_str()
+        ),
+        kind == AuthenticationType::SelfSigned && primary == Some(&want),
+    )
+}
+
 impl World {
     pub(super) fn tick(&mut self, secs: u64) -> u64 {
         self.now += secs;
@@ -80,26 +103,10 @@ impl World {
         leaf: &[u8],
     ) -> (String, bool) {
         use iot_hub_auth::Registry as _;
-        let want = iot_x509::Thumbprint::sha256_of(leaf).to_string();
-        let identity = self.hubs.registry(hub).and_then(|r| r.get(device_id, None));
-        match identity {
-            Some(id) => {
-                let tp = id
-                    .authentication
-                    .x509_thumbprint
-                    .as_ref()
-                    .and_then(|t| t.primary_thumbprint.as_ref())
-                    .map(ToString::to_string)
-                    .unwrap_or_default();
-                let good = id.authentication.r#type == AuthenticationType::SelfSigned
-                    && tp.eq_ignore_ascii_case(&want);
-                (
-                    format!(
-                        "hub identity '{device_id}': type {}, primary thumbprint {tp} (leaf SHA-256 {want})",
-                        id.authentication.r#type.as_str()
-                    ),
-                    good,
-                )
+        match self.hubs.registry(hub).and_then(|r| r.get(device_id, None)) {
+            Some(identity) => {
+                let (line, good) = identity_of_leaf(&identity, leaf);
+                (format!("hub identity '{device_id}': {line}"), good)
             }
             None => (
                 format!("hub identity '{device_id}' missing in {hub}"),
@@ -222,5 +229,52 @@ pub(super) fn describe_event(event: Option<&Event>) -> String {
                 .map_or_else(|| "none".to_owned(), |c| c.to_string())
         ),
         None => "no answer".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::identity_of_leaf;
+    use iot_hub_auth::DeviceIdentity;
+    use iot_x509::Thumbprint;
+    use iot_x509::generate::{Validity, new_self_signed_device_cert};
+
+    fn identity(auth: &serde_json::Value) -> DeviceIdentity {
+        serde_json::from_value(
+            serde_json::json!({"deviceId": "x509-device-01", "authentication": auth}),
+        )
+        .expect("a valid identity")
+    }
+
+    fn self_signed(primary: &str) -> DeviceIdentity {
+        identity(&serde_json::json!({
+            "type": "selfSigned",
+            "x509Thumbprint": {"primaryThumbprint": primary, "secondaryThumbprint": null}
+        }))
+    }
+
+    #[test]
+    fn a_self_signed_identity_with_the_leafs_sha256_is_the_leafs_identity() {
+        let leaf = new_self_signed_device_cert("x509-device-01", Validity::days(1_700_000_000, 1))
+            .expect("certificate")
+            .der;
+        let other = new_self_signed_device_cert("x509-device-01", Validity::days(1_700_000_000, 1))
+            .expect("certificate")
+            .der;
+        let sha256 = Thumbprint::sha256_of(&leaf).to_string();
+        let (line, good) = identity_of_leaf(&self_signed(&sha256.to_ascii_lowercase()), &leaf);
+        assert!(good, "{line}");
+        assert!(line.contains(&sha256), "{line}");
+        // Another certificate's thumbprint, the same leaf's SHA-1, or a non-X.509 type: not it.
+        let wrong = Thumbprint::sha256_of(&other).to_string();
+        assert!(!identity_of_leaf(&self_signed(&wrong), &leaf).1);
+        let sha1 = Thumbprint::sha1_of(&leaf).to_string();
+        assert!(!identity_of_leaf(&self_signed(&sha1), &leaf).1);
+        let sas = identity(&serde_json::json!({
+            "type": "sas",
+            "symmetricKey": {"primaryKey": "AAAAAAAAAAAAAAAAAAAAAA==", "secondaryKey": null}
+        }));
+        let (line, good) = identity_of_leaf(&sas, &leaf);
+        assert!(!good && line.starts_with("type sas"), "{line}");
     }
 }
