@@ -233,6 +233,12 @@ mod tests {
     }
 
     #[test]
+    fn errors_cross_threads() {
+        fn send_sync<T: Send + Sync + 'static>() {}
+        send_sync::<Error>();
+    }
+
+    #[test]
     fn an_ended_connection_keeps_the_error_that_ended_it() {
         let reset = Error::Network(io::Error::from(io::ErrorKind::ConnectionReset));
         let reset_text = reset.to_string();

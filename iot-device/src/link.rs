@@ -152,6 +152,6 @@ fn ws_error(e: tokio_tungstenite::tungstenite::Error) -> Error {
     match e {
         WsError::Io(io) => Error::Network(io),
         WsError::ConnectionClosed | WsError::AlreadyClosed => Error::Closed,
-        other => WebSocketError::Tungstenite(Box::new(other)).into(),
+        other => WebSocketError::Tungstenite(other).into(),
     }
 }

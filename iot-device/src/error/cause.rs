@@ -39,7 +39,7 @@ pub enum WebSocketError {
     /// (I/O errors and a closed connection are [`Error::Network`](crate::Error::Network) and
     /// [`Error::Closed`](crate::Error::Closed) instead.)
     #[error("{0}")]
-    Tungstenite(#[source] Box<tungstenite::Error>),
+    Tungstenite(#[source] tungstenite::Error),
     /// The server did not echo subprotocol `mqtt` (reference §5.1, §6.1).
     #[error("the server did not select subprotocol mqtt (got {echoed:?})")]
     NoMqttSubprotocol {
