@@ -129,8 +129,9 @@ pub enum Error {
         #[source]
         source: iot_sas::Error,
     },
-    /// A thumbprint is not 40 (SHA-1) or 64 (SHA-256) hex digits, or the primary and
-    /// secondary thumbprints differ in length (azure-iot-protocol.md §7.1).
+    /// The identity's thumbprints do not fit together: the primary and secondary use
+    /// different hashes (azure-iot-protocol.md §7.1). A thumbprint that is not 40 (SHA-1) or
+    /// 64 (SHA-256) hex digits is refused when the identity is read ([`Error::Json`]).
     #[error("thumbprint of {owner:?} is invalid: {reason}")]
     InvalidThumbprint {
         /// Device/module ID that owns the thumbprint.
