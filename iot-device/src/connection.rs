@@ -3,18 +3,19 @@
 //! acknowledgements back through channels.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use tokio::sync::{mpsc, oneshot};
-use tokio::task::JoinHandle;
+use tokio::task::{JoinError, JoinHandle};
 use tokio::time::Instant;
 
-use crate::Error;
 use crate::credential::X509Identity;
 use crate::endpoint::Endpoint;
 use crate::link::Link;
 use crate::session::{ConnectFields, Session, SessionEvent};
+use crate::{Error, ProtocolError};
 
 /// Most received messages the caller has not read yet; one more closes the connection (a
 /// server flooding a device must not grow its memory without bound).
@@ -66,7 +67,9 @@ pub(crate) struct Connection {
     commands: Option<mpsc::Sender<Command>>,
     incoming: mpsc::Receiver<ReceivedMessage>,
     task: Option<JoinHandle<Error>>,
-    ended: Option<String>,
+    /// Why the task ended, once it has been awaited: its error, or the join error when it
+    /// panicked or was cancelled. Shared, as every later call reports it.
+    ended: Option<Result<Arc<Error>, Arc<JoinError>>>,
 }
 
 impl core::fmt::Debug for Command {
@@ -177,14 +180,12 @@ impl Connection {
 
     async fn end_reason(&mut self) -> Error {
         if let Some(task) = self.task.take() {
-            self.ended = Some(match task.await {
-                Ok(err) => err.to_string(),
-                Err(join) => join.to_string(),
-            });
+            self.ended = Some(task.await.map(Arc::new).map_err(Arc::new));
         }
         match &self.ended {
-            Some(reason) if reason == &Error::Closed.to_string() => Error::Closed,
-            Some(reason) => Error::Protocol(format!("the connection ended: {reason}")),
+            Some(Ok(err)) if matches!(**err, Error::Closed) => Error::Closed,
+            Some(Ok(err)) => ProtocolError::Ended(Arc::clone(err)).into(),
+            Some(Err(join)) => ProtocolError::TaskFailed(Arc::clone(join)).into(),
             None => Error::Closed,
         }
     }
@@ -260,9 +261,7 @@ async fn drive(
             }
         }
         if overflow {
-            break Error::Protocol(format!(
-                "more than {MAX_UNREAD} received messages were left unread"
-            ));
+            break ProtocolError::Unread { max: MAX_UNREAD }.into();
         }
         let wake = session
             .poll_timeout()

@@ -6,7 +6,7 @@ use rustls_pki_types::pem::PemObject as _;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use zeroize::Zeroize as _;
 
-use crate::Error;
+use crate::{Error, InvalidInput};
 
 /// A device credential, for DPS and for the hub alike.
 ///
@@ -78,7 +78,7 @@ impl X509Identity {
         key: PrivateKeyDer<'static>,
     ) -> Result<Self, Error> {
         if chain.is_empty() {
-            return Err(Error::invalid("the certificate chain is empty"));
+            return Err(InvalidInput::EmptyChain.into());
         }
         Ok(Self { chain, key })
     }
@@ -90,9 +90,8 @@ impl X509Identity {
     pub fn from_pem(chain_pem: &[u8], key_pem: &[u8]) -> Result<Self, Error> {
         let chain = CertificateDer::pem_slice_iter(chain_pem)
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| Error::invalid(format!("certificate PEM: {e}")))?;
-        let key = PrivateKeyDer::from_pem_slice(key_pem)
-            .map_err(|e| Error::invalid(format!("private key PEM: {e}")))?;
+            .map_err(InvalidInput::CertificatePem)?;
+        let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(InvalidInput::KeyPem)?;
         Self::new(chain, key)
     }
 

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject as _;
 
-use crate::Error;
 use crate::credential::X509Identity;
+use crate::{Error, InvalidInput, TlsError};
 
 /// MQTT over TLS port of IoT Hub and DPS (reference §5.1, §6.1).
 pub const MQTT_TLS_PORT: u16 = 8883;
@@ -55,9 +55,9 @@ impl ServerTrust {
     pub fn from_pem(pem: &[u8]) -> Result<Self, Error> {
         let certs = CertificateDer::pem_slice_iter(pem)
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| Error::invalid(format!("CA PEM: {e}")))?;
+            .map_err(InvalidInput::CaPem)?;
         if certs.is_empty() {
-            return Err(Error::invalid("the CA file holds no certificate"));
+            return Err(InvalidInput::NoCaCertificate.into());
         }
         Ok(Self::Certificates(Arc::new(certs)))
     }
@@ -130,28 +130,24 @@ impl Endpoint {
                 let found = rustls_native_certs::load_native_certs();
                 let (added, _) = roots.add_parsable_certificates(found.certs);
                 if added == 0 {
-                    return Err(Error::Tls(
-                        "no trusted CA in the system store; pass the server's CA".to_owned(),
-                    ));
+                    return Err(TlsError::NoSystemRoots.into());
                 }
             }
             ServerTrust::Certificates(certs) => {
                 for cert in certs.iter() {
-                    roots
-                        .add(cert.clone())
-                        .map_err(|e| Error::Tls(format!("unusable CA certificate: {e}")))?;
+                    roots.add(cert.clone()).map_err(TlsError::UnusableCa)?;
                 }
             }
         }
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = rustls::ClientConfig::builder_with_provider(provider)
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-            .map_err(|e| Error::Tls(e.to_string()))?
+            .map_err(TlsError::Versions)?
             .with_root_certificates(roots);
         let config = match identity {
             Some(id) => builder
                 .with_client_auth_cert(id.chain().to_vec(), id.key())
-                .map_err(|e| Error::Tls(format!("client certificate or key: {e}")))?,
+                .map_err(TlsError::ClientIdentity)?,
             None => builder.with_no_client_auth(),
         };
         Ok(Arc::new(config))
@@ -175,7 +171,32 @@ mod tests {
     fn trust_from_pem_needs_a_certificate() {
         assert!(matches!(
             ServerTrust::from_pem(b"nothing here"),
-            Err(Error::Invalid(_))
+            Err(Error::Invalid(InvalidInput::NoCaCertificate))
         ));
+    }
+
+    #[test]
+    fn an_unusable_ca_keeps_the_rustls_error() {
+        let garbage = CertificateDer::from(vec![0x30, 0x03, 0x02, 0x01, 0x00]);
+        let endpoint = Endpoint::new("localhost")
+            .with_trust(ServerTrust::Certificates(Arc::new(vec![garbage])));
+        let err = endpoint.tls_config(None).unwrap_err();
+        assert!(
+            matches!(err, Error::Tls(TlsError::UnusableCa(_))),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string()
+                .starts_with("tls: unusable CA certificate: "),
+            "{err}"
+        );
+        let cause = std::error::Error::source(&err).expect("Tls has a source");
+        let rustls = cause.source().expect("UnusableCa keeps rustls's error");
+        assert!(
+            rustls.downcast_ref::<rustls::Error>().is_some(),
+            "{rustls:?}"
+        );
+        assert!(err.is_retryable());
+        assert_eq!(err.code(), "tls");
     }
 }

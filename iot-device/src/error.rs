@@ -4,6 +4,10 @@ use std::io;
 
 use iot_dps_proto::Failure;
 
+mod cause;
+
+pub use cause::{InvalidInput, ProtocolError, StoreError, TlsError, WebSocketError};
+
 /// Everything that can go wrong talking to DPS or a hub.
 ///
 /// [`Error::is_retryable`] tells the two families apart: a network failure (connection refused,
@@ -47,14 +51,14 @@ pub enum Error {
     /// The TLS handshake failed (bad server certificate, unsupported key, alert) (retryable
     /// only in the sense that a later attempt may reach a different server).
     #[error("tls: {0}")]
-    Tls(String),
+    Tls(#[source] TlsError),
     /// The WebSocket upgrade failed, or the server did not echo subprotocol `mqtt`.
     #[error("websocket: {0}")]
-    WebSocket(String),
+    WebSocket(#[source] WebSocketError),
     /// The peer broke MQTT 3.1.1 (a malformed or unexpected packet), or a keep-alive went
     /// unanswered (retryable).
     #[error("mqtt protocol: {0}")]
-    Protocol(String),
+    Protocol(#[source] ProtocolError),
     /// No answer in time (CONNACK, PUBACK, SUBACK, twin response) (retryable).
     #[error("timed out waiting for {0}")]
     Timeout(&'static str),
@@ -72,16 +76,17 @@ pub enum Error {
     /// Bad configuration or input: an identifier that cannot go into a topic, an unreadable
     /// certificate or key, a message over the size limit.
     #[error("invalid input: {0}")]
-    Invalid(String),
+    Invalid(#[source] InvalidInput),
     /// Building a SAS token or a DPS message failed.
     #[error("dps protocol: {0}")]
     Dps(#[from] iot_dps_proto::Error),
     /// A SAS key or token error.
     #[error("sas: {0}")]
     Sas(#[from] iot_sas::Error),
-    /// The caller-owned assignment store failed.
+    /// The assignment store failed (a caller-owned store reports its own error as
+    /// [`StoreError::Other`]).
     #[error("assignment store: {0}")]
-    Store(String),
+    Store(#[source] StoreError),
 }
 
 impl Error {
@@ -124,10 +129,6 @@ impl Error {
     /// True when the server refused the connection (CONNACK non-zero).
     pub fn is_refused(&self) -> bool {
         matches!(self, Self::Refused { .. })
-    }
-
-    pub(crate) fn invalid(message: impl Into<String>) -> Self {
-        Self::Invalid(message.into())
     }
 }
 
@@ -192,6 +193,72 @@ mod tests {
         assert!(!net.is_refused());
         assert!(Error::Closed.is_retryable());
         assert!(!Error::Disabled.is_retryable());
+    }
+
+    #[test]
+    fn typed_causes_keep_code_and_retry_class() {
+        let cases: [(Error, &str, bool); 5] = [
+            (TlsError::NoSystemRoots.into(), "tls", true),
+            (
+                WebSocketError::NoMqttSubprotocol { echoed: None }.into(),
+                "websocket",
+                true,
+            ),
+            (ProtocolError::NotConnected.into(), "protocol", true),
+            (InvalidInput::EmptyChain.into(), "invalid_input", false),
+            (
+                StoreError::Other("flash is read-only".into()).into(),
+                "assignment_store",
+                false,
+            ),
+        ];
+        for (err, code, retryable) in cases {
+            assert_eq!(err.code(), code, "{err:?}");
+            assert_eq!(err.is_retryable(), retryable, "{err:?}");
+        }
+        assert_eq!(
+            Error::from(WebSocketError::NoMqttSubprotocol {
+                echoed: Some("json".into())
+            })
+            .to_string(),
+            "websocket: the server did not select subprotocol mqtt (got Some(\"json\"))"
+        );
+        // A caller-owned store's own error is the source of the source.
+        let err = Error::from(StoreError::Other("flash is read-only".into()));
+        assert_eq!(err.to_string(), "assignment store: flash is read-only");
+        let own = std::error::Error::source(&err)
+            .and_then(std::error::Error::source)
+            .expect("Other keeps the store's error");
+        assert_eq!(own.to_string(), "flash is read-only");
+    }
+
+    #[test]
+    fn errors_cross_threads() {
+        fn send_sync<T: Send + Sync + 'static>() {}
+        send_sync::<Error>();
+    }
+
+    #[test]
+    fn an_ended_connection_keeps_the_error_that_ended_it() {
+        let reset = Error::Network(io::Error::from(io::ErrorKind::ConnectionReset));
+        let reset_text = reset.to_string();
+        let err = Error::from(ProtocolError::Ended(std::sync::Arc::new(reset)));
+        assert_eq!(
+            err.to_string(),
+            format!("mqtt protocol: the connection ended: {reset_text}")
+        );
+        assert!(err.is_retryable());
+        let cause = std::error::Error::source(&err).expect("Protocol has a source");
+        let ended = cause
+            .downcast_ref::<ProtocolError>()
+            .expect("the cause is the typed ProtocolError");
+        let ProtocolError::Ended(inner) = ended else {
+            panic!("{ended:?}");
+        };
+        let Error::Network(io) = &**inner else {
+            panic!("{inner:?}");
+        };
+        assert_eq!(io.kind(), io::ErrorKind::ConnectionReset);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::connection::{Connection, Limits, ReceivedMessage};
 use crate::endpoint::Endpoint;
 use crate::session::ConnectFields;
 use crate::twin::{TWIN_RESPONSE_FILTER, TwinResponse, get_twin_topic, patch_reported_topic};
-use crate::{Credential, Error, Message, USER_AGENT};
+use crate::{Credential, Error, InvalidInput, Message, ProtocolError, USER_AGENT};
 
 /// The hub api-version in the user name: the docs' and Node's (reference §6.1).
 pub const HUB_API_VERSION: &str = "2021-04-12";
@@ -128,15 +128,15 @@ impl HubOptions {
                     matches!(c, '/' | '?' | '#' | '+' | '&') || c.is_whitespace() || c.is_control()
                 })
             {
-                return Err(Error::invalid(format!(
-                    "{what} {value:?} cannot go into an MQTT user name or topic"
-                )));
+                return Err(InvalidInput::NotTopicSafe {
+                    what,
+                    value: value.to_owned(),
+                }
+                .into());
             }
         }
         if self.keep_alive > Duration::from_secs(1177) {
-            return Err(Error::invalid(
-                "keep-alive over 1177 s (IoT Hub's client maximum)",
-            ));
+            return Err(InvalidInput::KeepAliveOverHubMaximum.into());
         }
         Ok(())
     }
@@ -348,8 +348,7 @@ impl HubClient {
         let (_, body) = self
             .twin_request("twin GET", get_twin_topic, Bytes::new())
             .await?;
-        serde_json::from_slice(&body)
-            .map_err(|e| Error::Protocol(format!("the twin is not JSON: {e}")))
+        serde_json::from_slice(&body).map_err(|e| ProtocolError::TwinNotJson(e).into())
     }
 
     /// Patches reported properties; returns the twin's new reported version when the hub
@@ -358,8 +357,7 @@ impl HubClient {
     /// # Errors
     /// [`Error::Status`] for a non-2xx answer, connection errors.
     pub async fn patch_reported(&mut self, patch: &Value) -> Result<Option<u64>, Error> {
-        let body =
-            Bytes::from(serde_json::to_vec(patch).map_err(|e| Error::invalid(e.to_string()))?);
+        let body = Bytes::from(serde_json::to_vec(patch).map_err(InvalidInput::ReportedNotJson)?);
         let (response, _) = self
             .twin_request("reported properties PATCH", patch_reported_topic, body)
             .await?;

@@ -20,7 +20,7 @@ pub use credential::{Credential, X509Identity};
 pub use endpoint::{
     Endpoint, MQTT_TLS_PORT, ServerTrust, Transport, WEBSOCKET_PATH, WEBSOCKET_PORT,
 };
-pub use error::Error;
+pub use error::{Error, InvalidInput, ProtocolError, StoreError, TlsError, WebSocketError};
 pub use hub::{HUB_API_VERSION, HubClient, HubOptions};
 pub use lifecycle::{
     AssignmentStore, ConnectPath, Connected, DeviceStep, FileStore, HubSettings,

@@ -5,10 +5,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::Error;
 use crate::endpoint::Endpoint;
 use crate::hub::{HubClient, HubOptions};
 use crate::provision::{Assignment, ProvisioningOptions, ProvisioningStep, provision_with};
+use crate::{Error, StoreError};
 
 /// Where the last assignment is kept between runs; the caller owns it.
 pub trait AssignmentStore {
@@ -59,33 +59,44 @@ impl FileStore {
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Self { path: path.into() }
     }
+
+    fn io_error(&self, source: std::io::Error) -> Error {
+        StoreError::Io {
+            path: self.path.clone(),
+            source,
+        }
+        .into()
+    }
 }
 
 impl AssignmentStore for FileStore {
     fn load(&mut self) -> Result<Option<Assignment>, Error> {
         match std::fs::read(&self.path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-                Error::Store(format!("{}: not an assignment: {e}", self.path.display()))
+            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|source| {
+                StoreError::NotAnAssignment {
+                    path: self.path.clone(),
+                    source,
+                }
+                .into()
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Error::Store(format!("{}: {e}", self.path.display()))),
+            Err(e) => Err(self.io_error(e)),
         }
     }
 
     fn save(&mut self, assignment: &Assignment) -> Result<(), Error> {
-        let text =
-            serde_json::to_vec_pretty(assignment).map_err(|e| Error::Store(e.to_string()))?;
+        let text = serde_json::to_vec_pretty(assignment).map_err(StoreError::Encode)?;
         let tmp = self.path.with_extension("tmp");
         std::fs::write(&tmp, text)
             .and_then(|()| std::fs::rename(&tmp, &self.path))
-            .map_err(|e| Error::Store(format!("{}: {e}", self.path.display())))
+            .map_err(|e| self.io_error(e))
     }
 
     fn clear(&mut self) -> Result<(), Error> {
         match std::fs::remove_file(&self.path) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(Error::Store(format!("{}: {e}", self.path.display()))),
+            Err(e) => Err(self.io_error(e)),
         }
     }
 }
@@ -304,7 +315,33 @@ mod tests {
         store.clear().unwrap();
         assert_eq!(store.load().unwrap(), None);
         std::fs::write(dir.join("assignment.json"), b"{not json").unwrap();
-        assert!(matches!(store.load(), Err(Error::Store(_))));
+        let err = store.load().unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                Error::Store(StoreError::NotAnAssignment { path, .. })
+                    if path == &dir.join("assignment.json")
+            ),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string().starts_with(&format!(
+                "assignment store: {}: not an assignment: ",
+                dir.join("assignment.json").display()
+            )),
+            "{err}"
+        );
+        // serde_json's error is down the source chain.
+        let cause = std::error::Error::source(&err).expect("Store has a source");
+        let json = cause
+            .source()
+            .expect("NotAnAssignment keeps serde_json's error");
+        assert!(
+            json.downcast_ref::<serde_json::Error>().is_some(),
+            "{json:?}"
+        );
+        assert!(!err.is_retryable());
+        assert_eq!(err.code(), "assignment_store");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -14,8 +14,8 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-use crate::Error;
 use crate::endpoint::{Endpoint, Transport, WEBSOCKET_PATH};
+use crate::{Error, InvalidInput, ProtocolError, TlsError, WebSocketError};
 
 type Tls = TlsStream<TcpStream>;
 
@@ -38,8 +38,12 @@ impl Link {
         let port = endpoint.port();
         let tcp = TcpStream::connect((endpoint.host.as_str(), port)).await?;
         tcp.set_nodelay(true)?;
-        let name = ServerName::try_from(endpoint.host.clone())
-            .map_err(|e| Error::invalid(format!("host name {:?}: {e}", endpoint.host)))?;
+        let name = ServerName::try_from(endpoint.host.clone()).map_err(|source| {
+            InvalidInput::HostName {
+                host: endpoint.host.clone(),
+                source,
+            }
+        })?;
         let stream = tokio_rustls::TlsConnector::from(tls)
             .connect(name, tcp)
             .await
@@ -48,7 +52,7 @@ impl Link {
                     .get_ref()
                     .and_then(|inner| inner.downcast_ref::<rustls::Error>())
                 {
-                    Some(tls) => Error::Tls(tls.to_string()),
+                    Some(tls) => TlsError::Handshake(tls.clone()).into(),
                     None => Error::Network(e),
                 }
             })?;
@@ -61,9 +65,7 @@ impl Link {
                     endpoint.host.clone()
                 };
                 let url = format!("wss://{host}:{port}{WEBSOCKET_PATH}");
-                let mut request = url
-                    .into_client_request()
-                    .map_err(|e| Error::WebSocket(e.to_string()))?;
+                let mut request = url.into_client_request().map_err(ws_error)?;
                 request
                     .headers_mut()
                     .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("mqtt"));
@@ -73,16 +75,17 @@ impl Link {
                 let (ws, response) =
                     tokio_tungstenite::client_async_with_config(request, stream, Some(config))
                         .await
-                        .map_err(|e| Error::WebSocket(e.to_string()))?;
+                        .map_err(ws_error)?;
                 let echoed = response
                     .headers()
                     .get("Sec-WebSocket-Protocol")
                     .and_then(|v| v.to_str().ok())
                     .map(str::trim);
                 if echoed != Some("mqtt") {
-                    return Err(Error::WebSocket(format!(
-                        "the server did not select subprotocol mqtt (got {echoed:?})"
-                    )));
+                    return Err(WebSocketError::NoMqttSubprotocol {
+                        echoed: echoed.map(str::to_owned),
+                    }
+                    .into());
                 }
                 Ok(Self::WebSocket(Box::new(ws)))
             }
@@ -112,9 +115,7 @@ impl Link {
                     // tungstenite answers pings itself.
                     Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {}
                     Some(Ok(Message::Text(_))) => {
-                        return Err(Error::Protocol(
-                            "a text WebSocket frame; MQTT needs binary frames".to_owned(),
-                        ));
+                        return Err(ProtocolError::TextFrame.into());
                     }
                 }
             },
@@ -151,6 +152,6 @@ fn ws_error(e: tokio_tungstenite::tungstenite::Error) -> Error {
     match e {
         WsError::Io(io) => Error::Network(io),
         WsError::ConnectionClosed | WsError::AlreadyClosed => Error::Closed,
-        other => Error::WebSocket(other.to_string()),
+        other => WebSocketError::Tungstenite(other).into(),
     }
 }

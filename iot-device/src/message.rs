@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use bytes::Bytes;
 use iot_sas::percent_encode;
 
-use crate::Error;
+use crate::{Error, InvalidInput};
 
 /// IoT Hub's largest device-to-cloud message: 256 KB (Microsoft Learn "IoT Hub quotas and
 /// throttling"); bigger ones are refused here rather than by the hub closing the connection.
@@ -103,10 +103,11 @@ impl Message {
     /// [`Error::Invalid`] for a body over [`MAX_MESSAGE_SIZE`].
     pub fn topic(&self, device_id: &str, module_id: Option<&str>) -> Result<String, Error> {
         if self.body.len() > MAX_MESSAGE_SIZE {
-            return Err(Error::invalid(format!(
-                "a message body of {} bytes exceeds IoT Hub's {MAX_MESSAGE_SIZE}-byte limit",
-                self.body.len()
-            )));
+            return Err(InvalidInput::MessageTooLarge {
+                size: self.body.len(),
+                max: MAX_MESSAGE_SIZE,
+            }
+            .into());
         }
         let mut topic = match module_id {
             Some(module) => format!("devices/{device_id}/modules/{module}/messages/events/"),

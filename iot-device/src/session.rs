@@ -15,7 +15,7 @@ use rumqttc::mqttbytes::v4::{
 };
 use rumqttc::mqttbytes::{Error as CodecError, QoS};
 
-use crate::Error;
+use crate::{Error, InvalidInput, ProtocolError};
 
 /// The CONNECT fields a session opens with.
 #[derive(Clone, PartialEq, Eq)]
@@ -84,7 +84,7 @@ impl Session {
         now: Duration,
     ) -> Result<Self, Error> {
         let keep_alive_secs = u16::try_from(connect.keep_alive.as_secs())
-            .map_err(|_| Error::invalid("keep-alive must be at most 65535 seconds"))?;
+            .map_err(|_| InvalidInput::KeepAliveOverMqttMaximum)?;
         let mut packet = Connect::new(connect.client_id.clone());
         packet.keep_alive = keep_alive_secs;
         packet.clean_session = connect.clean_session;
@@ -112,10 +112,13 @@ impl Session {
         packet
             .write(&mut self.output, self.max_packet)
             .map_err(|e| match e {
-                CodecError::OutgoingPacketTooLarge { pkt_size, max } => Error::invalid(format!(
-                    "an MQTT packet of {pkt_size} bytes exceeds the {max}-byte limit"
-                )),
-                other => Error::invalid(other.to_string()),
+                CodecError::OutgoingPacketTooLarge { pkt_size, max } => {
+                    InvalidInput::PacketTooLarge {
+                        size: pkt_size,
+                        max,
+                    }
+                }
+                other => InvalidInput::Encode(other),
             })?;
         self.last_sent = now;
         Ok(())
@@ -135,7 +138,7 @@ impl Session {
     fn check_open(&self) -> Result<(), Error> {
         match self.phase {
             Phase::Connected => Ok(()),
-            Phase::AwaitingConnAck => Err(Error::Protocol("not connected yet".to_owned())),
+            Phase::AwaitingConnAck => Err(ProtocolError::NotConnected.into()),
             Phase::Closed => Err(Error::Closed),
         }
     }
@@ -151,9 +154,7 @@ impl Session {
     ) -> Result<Option<u16>, Error> {
         self.check_open()?;
         if self.awaiting_ack.len() >= usize::from(u16::MAX) - 1 {
-            return Err(Error::invalid(
-                "too many messages waiting for an acknowledgement",
-            ));
+            return Err(InvalidInput::TooManyUnacknowledged.into());
         }
         let qos = if qos1 {
             QoS::AtLeastOnce
@@ -174,7 +175,7 @@ impl Session {
     pub(crate) fn subscribe(&mut self, now: Duration, filters: &[&str]) -> Result<u16, Error> {
         self.check_open()?;
         if filters.is_empty() {
-            return Err(Error::invalid("SUBSCRIBE needs at least one filter"));
+            return Err(InvalidInput::NoSubscribeFilter.into());
         }
         let mut packet = Subscribe::new_many(
             filters
@@ -219,7 +220,7 @@ impl Session {
             let packet = match Packet::read(&mut self.input, self.max_packet) {
                 Ok(packet) => packet,
                 Err(CodecError::InsufficientBytes(_)) => return Ok(()),
-                Err(err) => return Err(Error::Protocol(format!("undecodable packet: {err}"))),
+                Err(err) => return Err(ProtocolError::Undecodable(err).into()),
             };
             self.handle_packet(now, packet)?;
         }
@@ -242,10 +243,7 @@ impl Session {
                         self.write(&Packet::PubAck(PubAck::new(publish.pkid)), now)?
                     }
                     QoS::ExactlyOnce => {
-                        return Err(Error::Protocol(
-                            "a QoS 2 PUBLISH although every subscription asked for QoS 1"
-                                .to_owned(),
-                        ));
+                        return Err(ProtocolError::QoS2Publish.into());
                     }
                 }
                 self.events.push_back(SessionEvent::Message {
@@ -276,18 +274,16 @@ impl Session {
                 Ok(())
             }
             (Phase::Connected, Packet::UnsubAck(_)) => Ok(()),
-            (_, other) => Err(Error::Protocol(format!(
-                "unexpected {} from the server",
-                packet_name(&other)
-            ))),
+            (_, other) => Err(ProtocolError::Unexpected {
+                packet: packet_name(&other),
+            }
+            .into()),
         }
     }
 
-    fn take_ack(&mut self, pkid: u16, what: &str) -> Result<(), Error> {
+    fn take_ack(&mut self, pkid: u16, packet: &'static str) -> Result<(), Error> {
         let Some(index) = self.awaiting_ack.iter().position(|&p| p == pkid) else {
-            return Err(Error::Protocol(format!(
-                "{what} for packet identifier {pkid}, which nothing waits for"
-            )));
+            return Err(ProtocolError::UnknownAck { packet, pkid }.into());
         };
         self.awaiting_ack.swap_remove(index);
         Ok(())
@@ -479,7 +475,15 @@ mod tests {
                 &server_bytes(&Packet::PubAck(PubAck::new(b))),
             )
             .unwrap_err();
-        assert!(matches!(err, Error::Protocol(_)), "{err:?}");
+        let Error::Protocol(ProtocolError::UnknownAck { packet, pkid }) = &err else {
+            panic!("{err:?}");
+        };
+        assert_eq!((*packet, *pkid), ("PUBACK", b));
+        assert_eq!(
+            err.to_string(),
+            format!("mqtt protocol: PUBACK for packet identifier {b}, which nothing waits for")
+        );
+        assert!(err.is_retryable());
     }
 
     #[test]

@@ -100,8 +100,26 @@ pub enum RegistrationFailure {
     /// code 400207).
     #[error("custom allocation failed: {reason}")]
     CustomAllocation {
-        /// What went wrong, e.g. `status code: 400`.
-        reason: String,
+        /// What went wrong, e.g. [`CustomAllocationFailure::Status`].
+        #[source]
+        reason: CustomAllocationFailure,
+    },
+}
+
+/// Why a custom allocation failed, the cause of [`RegistrationFailure::CustomAllocation`]
+/// (§8.2, code 400207).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CustomAllocationFailure {
+    /// The webhook call failed with this HTTP status.
+    #[error("status code: {0}")]
+    Status(u16),
+    /// The webhook chose a hub that is not one of the request's `linkedHubs`.
+    #[error("hub '{hub}' is not one of the linked hubs")]
+    HubNotLinked {
+        /// The hub host name the webhook answered (clipped like an identifier, as it comes
+        /// from outside).
+        hub: String,
     },
 }
 

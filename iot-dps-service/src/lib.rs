@@ -33,7 +33,9 @@ pub use enrollment::{
     X509Attestation, X509CaReferences, X509CertificateWithInfo, X509Certificates,
 };
 pub use error::{BadCertificate, Error};
-pub use failure::{MalformedRequest, RegistrationFailure, UnusableCertificate};
+pub use failure::{
+    CustomAllocationFailure, MalformedRequest, RegistrationFailure, UnusableCertificate,
+};
 pub use instance::{DpsCertificate, DpsInstance, LinkedHub, MAX_CERTIFICATES, MAX_LINKED_HUBS};
 pub use record::{RecordCredential, RecordStatus, RecordSubstatus, RegistrationRecord};
 pub use registration_id::{

@@ -10,10 +10,10 @@ use crate::attest::Attested;
 use crate::registration_id::{clip, validate_registration_id};
 use crate::response::{done, hub_changes, success_response};
 use crate::{
-    AllocationPolicy, AllocationResponse, MalformedRequest, PendingAllocation, PreviousAssignment,
-    ProvisioningService, RecordStatus, RegisterStep, RegistrationDecision, RegistrationFailure,
-    RegistrationOutcome, RegistrationRecord, RegistrationRequest, candidate_hubs,
-    decide_reprovision,
+    AllocationPolicy, AllocationResponse, CustomAllocationFailure, MalformedRequest,
+    PendingAllocation, PreviousAssignment, ProvisioningService, RecordStatus, RegisterStep,
+    RegistrationDecision, RegistrationFailure, RegistrationOutcome, RegistrationRecord,
+    RegistrationRequest, candidate_hubs, decide_reprovision,
 };
 
 impl ProvisioningService {
@@ -83,19 +83,18 @@ impl ProvisioningService {
             now,
             ..
         } = pending;
-        let failure = |reason: String| RegistrationFailure::CustomAllocation { reason };
+        let failure = |reason| RegistrationFailure::CustomAllocation { reason };
         let result = match response {
-            Err(status) => Err(failure(format!("status code: {status}"))),
+            Err(status) => Err(failure(CustomAllocationFailure::Status(status))),
             Ok(r) => match request
                 .linked_hubs
                 .iter()
                 .find(|h| h.eq_ignore_ascii_case(&r.iot_hub_host_name))
             {
                 Some(hub) => Ok((hub.clone(), r)),
-                None => Err(failure(format!(
-                    "hub '{}' is not one of the linked hubs",
-                    clip(&r.iot_hub_host_name)
-                ))),
+                None => Err(failure(CustomAllocationFailure::HubNotLinked {
+                    hub: clip(&r.iot_hub_host_name),
+                })),
             },
         };
         match result {

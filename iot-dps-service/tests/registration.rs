@@ -5,13 +5,13 @@
 use base64::Engine as _;
 use iot_dps_service::{
     AllocationPolicy, AllocationResponse, Attestation, BadCertificate, CustomAllocationDefinition,
-    DeviceResponse, DpsCertificate, DpsInstance, DpsTransport, EnrollmentGroup, EnrollmentRef,
-    EnrollmentSettings, Error, HubChange, HubLatency, IndividualEnrollment, LinkedHub,
-    MalformedRequest, ProvisioningService, ProvisioningStatus, RecordCredential, RecordStatus,
-    RecordSubstatus, RegisterStep, RegistrationDecision, RegistrationFailure, RegistrationOutcome,
-    RegistrationRecord, RegistrationRequest, ReprovisionPolicy, RevocationAction,
-    RevocationWarning, TwinChange, UnusableCertificate, X509Attestation, X509CaReferences,
-    X509CertificateWithInfo, X509Certificates,
+    CustomAllocationFailure, DeviceResponse, DpsCertificate, DpsInstance, DpsTransport,
+    EnrollmentGroup, EnrollmentRef, EnrollmentSettings, Error, HubChange, HubLatency,
+    IndividualEnrollment, LinkedHub, MalformedRequest, ProvisioningService, ProvisioningStatus,
+    RecordCredential, RecordStatus, RecordSubstatus, RegisterStep, RegistrationDecision,
+    RegistrationFailure, RegistrationOutcome, RegistrationRecord, RegistrationRequest,
+    ReprovisionPolicy, RevocationAction, RevocationWarning, TwinChange, UnusableCertificate,
+    X509Attestation, X509CaReferences, X509CertificateWithInfo, X509Certificates,
 };
 use iot_hub_auth::AuthenticationType;
 use iot_sas::{ResourceUri, SharedAccessKey, derive_device_key, sign};
@@ -596,11 +596,30 @@ fn custom_allocation_is_a_two_step_call() {
     };
     let out = service.complete_custom_allocation((*pending).clone(), Ok(wrong));
     assert_eq!(failure(&out).error_code(), 400_207);
+    assert_eq!(
+        failure(&out),
+        &RegistrationFailure::CustomAllocation {
+            reason: CustomAllocationFailure::HubNotLinked {
+                hub: "evil.azure-devices.net".into()
+            }
+        }
+    );
+    assert_eq!(
+        failure(&out).to_string(),
+        "custom allocation failed: hub 'evil.azure-devices.net' is not one of the linked hubs"
+    );
     assert_eq!(out.record.unwrap().status, RecordStatus::Failed);
     let out = service.complete_custom_allocation(*pending, Err(500));
     assert_eq!(
         failure(&out).to_string(),
         "custom allocation failed: status code: 500"
+    );
+    assert_eq!(failure(&out).error_code(), 400_207);
+    // The typed cause is the failure's source.
+    let cause = std::error::Error::source(failure(&out)).expect("a custom allocation cause");
+    assert_eq!(
+        cause.downcast_ref::<CustomAllocationFailure>(),
+        Some(&CustomAllocationFailure::Status(500))
     );
 }
 

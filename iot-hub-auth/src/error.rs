@@ -34,6 +34,72 @@ impl core::fmt::Display for IdKind {
     }
 }
 
+/// What is wrong with an identifier ([`Error::InvalidId`], azure-iot-protocol.md §4).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IdProblem {
+    /// The identifier is empty.
+    #[error("empty")]
+    Empty,
+    /// The identifier is longer than its limit.
+    #[error("longer than {max} characters")]
+    TooLong {
+        /// The limit (128 for device and module IDs, 64 for policy names, 253 for host names).
+        max: usize,
+    },
+    /// The identifier holds a character outside its allowed set (the first one found).
+    #[error("character {ch:?} is not allowed")]
+    BadChar {
+        /// The character.
+        ch: char,
+    },
+    /// A host name with a single DNS label (no `.`).
+    #[error("needs at least two labels")]
+    SingleLabel,
+    /// A host name with an empty DNS label or one longer than 63 characters.
+    #[error("has an empty or too long label")]
+    BadLabel,
+}
+
+/// What is wrong with an identity's thumbprints ([`Error::InvalidThumbprint`],
+/// azure-iot-protocol.md §7.1). Thumbprint text is parsed by
+/// [`Thumbprint`](iot_x509::Thumbprint) when the identity is read, so a bad hex string is a
+/// [`Error::Json`] there.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ThumbprintProblem {
+    /// The primary and secondary thumbprints use different hashes (40 and 64 hex digits).
+    #[error("primary and secondary thumbprints differ in length")]
+    LengthsDiffer {
+        /// The primary thumbprint's hash.
+        primary: iot_x509::ThumbprintAlgorithm,
+        /// The secondary thumbprint's hash.
+        secondary: iot_x509::ThumbprintAlgorithm,
+    },
+}
+
+/// What is missing or superfluous in an identity's `authentication` block for its `type`
+/// ([`Error::AuthenticationMismatch`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthenticationProblem {
+    /// `sas` without `symmetricKey`.
+    #[error("symmetricKey with primaryKey and secondaryKey is required")]
+    SymmetricKeyMissing,
+    /// `sas` with an `x509Thumbprint`.
+    #[error("x509Thumbprint must be empty")]
+    ThumbprintSuperfluous,
+    /// `selfSigned` with a `symmetricKey`.
+    #[error("symmetricKey must be empty")]
+    SymmetricKeySuperfluous,
+    /// `selfSigned` without a primary thumbprint.
+    #[error("x509Thumbprint.primaryThumbprint is required")]
+    PrimaryThumbprintMissing,
+    /// `certificateAuthority` or `none` with a `symmetricKey` or an `x509Thumbprint`.
+    #[error("symmetricKey and x509Thumbprint must be empty")]
+    CredentialsSuperfluous,
+}
+
 /// Errors in identities, hub settings or transport identity claims.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -46,8 +112,9 @@ pub enum Error {
         kind: IdKind,
         /// The offending text (IDs are not secret).
         id: String,
-        /// What is wrong, e.g. "longer than 128 characters".
-        reason: String,
+        /// What is wrong, e.g. [`IdProblem::TooLong`].
+        #[source]
+        reason: IdProblem,
     },
     /// A symmetric key is not canonical base64 or does not decode to 16..=64 bytes
     /// (azure-iot-protocol.md §1.2; the rule is iot-sas's
@@ -62,14 +129,16 @@ pub enum Error {
         #[source]
         source: iot_sas::Error,
     },
-    /// A thumbprint is not 40 (SHA-1) or 64 (SHA-256) hex digits, or the primary and
-    /// secondary thumbprints differ in length (azure-iot-protocol.md §7.1).
+    /// The identity's thumbprints do not fit together: the primary and secondary use
+    /// different hashes (azure-iot-protocol.md §7.1). A thumbprint that is not 40 (SHA-1) or
+    /// 64 (SHA-256) hex digits is refused when the identity is read ([`Error::Json`]).
     #[error("thumbprint of {owner:?} is invalid: {reason}")]
     InvalidThumbprint {
         /// Device/module ID that owns the thumbprint.
         owner: String,
         /// What is wrong.
-        reason: String,
+        #[source]
+        reason: ThumbprintProblem,
     },
     /// The identity's `authentication` block does not fit its `type` (for example `sas`
     /// without `symmetricKey`, or `selfSigned` without a primary thumbprint).
@@ -80,7 +149,8 @@ pub enum Error {
         /// The declared `authentication.type`.
         auth_type: String,
         /// What is missing or superfluous.
-        reason: String,
+        #[source]
+        reason: AuthenticationProblem,
     },
     /// The `statusReason` is longer than 128 characters (azure-iot-protocol.md §7.1).
     #[error("statusReason of {owner:?} is longer than 128 characters")]
@@ -112,13 +182,23 @@ pub enum Error {
         /// The module ID.
         module_id: String,
     },
-    /// A registered CA certificate could not be loaded.
-    #[error("certificate {name:?} could not be loaded: {reason}")]
+    /// A registered CA certificate could not be loaded: it does not parse, or it is not a CA
+    /// certificate.
+    #[error("certificate {name:?} could not be loaded: {source}")]
     InvalidCertificate {
         /// The certificate's name.
         name: String,
-        /// The `iot-x509` error text.
-        reason: String,
+        /// Why iot-x509 refused it.
+        #[source]
+        source: iot_x509::Error,
+    },
+    /// A registered CA certificate's text holds more (or fewer) than one certificate.
+    #[error("certificate {name:?} could not be loaded: expected one certificate, found {found}")]
+    NotOneCertificate {
+        /// The certificate's name.
+        name: String,
+        /// How many certificates the text holds.
+        found: usize,
     },
     /// The MQTT CONNECT user name does not have the shape
     /// `{host}/{deviceId}[/{moduleId}]/?{query}` (azure-iot-protocol.md §6.1).

@@ -247,17 +247,17 @@ impl HubDocument {
             hub.add_policy(policy)?;
         }
         for cert in &self.certificates {
-            let bad = |reason: String| Error::InvalidCertificate {
+            let bad = |source: iot_x509::Error| Error::InvalidCertificate {
                 name: cert.name.clone(),
-                reason,
+                source,
             };
             let ders = iot_x509::parse_certificates(cert.properties.certificate.as_bytes())
-                .map_err(|e| bad(e.to_string()))?;
+                .map_err(bad)?;
             let [der] = ders.as_slice() else {
-                return Err(bad(format!(
-                    "expected one certificate, found {}",
-                    ders.len()
-                )));
+                return Err(Error::NotOneCertificate {
+                    name: cert.name.clone(),
+                    found: ders.len(),
+                });
             };
             hub.cas
                 .add(iot_x509::RegisteredCa {
@@ -265,7 +265,7 @@ impl HubDocument {
                     der: der.as_ref().to_vec(),
                     verified: cert.properties.is_verified,
                 })
-                .map_err(|e| bad(e.to_string()))?;
+                .map_err(bad)?;
         }
         let registry: Result<InMemoryRegistry, Error> = self.identities.iter().cloned().collect();
         Ok((hub, registry?))
@@ -322,6 +322,47 @@ mod tests {
         assert!(!hub.remove_policy("device"));
     }
 
+    /// A CA document whose text is a bundle, or whose certificate is no CA: each cause is typed.
+    #[test]
+    fn certificate_document_causes() {
+        let pem = |name: &str| {
+            let path = format!(
+                "{}/../iot-x509/tests/data/openssl/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+        };
+        let doc = |certificate: String| {
+            let json = serde_json::json!({
+                "hostName": "h.net",
+                "certificates": [{"name": "c", "properties": {"certificate": certificate}}],
+            });
+            HubDocument::from_json(&json.to_string()).unwrap().build()
+        };
+        let bundle = pem("root-ec.pem") + &pem("intermediate-ec.pem");
+        let err = doc(bundle).unwrap_err();
+        assert_eq!(
+            err,
+            Error::NotOneCertificate {
+                name: "c".into(),
+                found: 2
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "certificate \"c\" could not be loaded: expected one certificate, found 2"
+        );
+        let err = doc(pem("device-ec.pem")).unwrap_err();
+        assert_eq!(
+            err,
+            Error::InvalidCertificate {
+                name: "c".into(),
+                source: iot_x509::Error::NotACa { name: "c".into() },
+            }
+        );
+        assert!(doc(pem("root-ec.pem")).is_ok());
+    }
+
     #[test]
     fn document_errors() {
         let dup = format!(
@@ -333,7 +374,19 @@ mod tests {
         assert!(matches!(doc.build(), Err(Error::Duplicate { .. })));
         let bad_cert = r#"{"hostName":"h.net","certificates":[{"name":"x","properties":{"certificate":"nope"}}]}"#;
         let doc = HubDocument::from_json(bad_cert).unwrap();
-        assert!(matches!(doc.build(), Err(Error::InvalidCertificate { .. })));
+        let err = doc.build().unwrap_err();
+        // iot-x509's error is kept whole, down the source chain.
+        let Error::InvalidCertificate { name, source } = &err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(name, "x");
+        assert_eq!(source.code(), "malformed_certificate");
+        let cause = std::error::Error::source(&err).expect("InvalidCertificate has a source");
+        assert_eq!(cause.downcast_ref::<iot_x509::Error>(), Some(source));
+        assert_eq!(
+            err.to_string(),
+            format!("certificate \"x\" could not be loaded: {source}")
+        );
         assert!(matches!(
             HubDocument::from_json("{"),
             Err(Error::Json { .. })

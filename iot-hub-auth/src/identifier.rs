@@ -6,7 +6,7 @@
 //! accept the union (IDs created through those paths exist in real hubs). `/` is never allowed,
 //! which is what keeps `{deviceId}/{moduleId}` client IDs unambiguous.
 
-use crate::error::{Error, IdKind};
+use crate::error::{Error, IdKind, IdProblem};
 
 /// Maximum length of a device or module ID (azure-iot-protocol.md §4).
 pub const MAX_ID_LEN: usize = 128;
@@ -20,23 +20,23 @@ fn is_id_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || ID_SPECIAL_CHARS.as_bytes().contains(&b)
 }
 
-fn invalid(kind: IdKind, id: &str, reason: impl Into<String>) -> Error {
+fn invalid(kind: IdKind, id: &str, reason: IdProblem) -> Error {
     Error::InvalidId {
         kind,
         id: id.into(),
-        reason: reason.into(),
+        reason,
     }
 }
 
 fn check_chars(kind: IdKind, id: &str, max: usize, ok: impl Fn(u8) -> bool) -> Result<(), Error> {
     if id.is_empty() {
-        return Err(invalid(kind, id, "empty"));
+        return Err(invalid(kind, id, IdProblem::Empty));
     }
     if id.len() > max {
-        return Err(invalid(kind, id, format!("longer than {max} characters")));
+        return Err(invalid(kind, id, IdProblem::TooLong { max }));
     }
-    if let Some(c) = id.chars().find(|&c| !c.is_ascii() || !ok(c as u8)) {
-        return Err(invalid(kind, id, format!("character {c:?} is not allowed")));
+    if let Some(ch) = id.chars().find(|&c| !c.is_ascii() || !ok(c as u8)) {
+        return Err(invalid(kind, id, IdProblem::BadChar { ch }));
     }
     Ok(())
 }
@@ -71,17 +71,13 @@ pub fn validate_host_name(host: &str) -> Result<(), Error> {
         b.is_ascii_alphanumeric() || b == b'-' || b == b'.'
     })?;
     if !host.contains('.') {
-        return Err(invalid(IdKind::HostName, host, "needs at least two labels"));
+        return Err(invalid(IdKind::HostName, host, IdProblem::SingleLabel));
     }
     if host
         .split('.')
         .any(|label| label.is_empty() || label.len() > 63)
     {
-        return Err(invalid(
-            IdKind::HostName,
-            host,
-            "has an empty or too long label",
-        ));
+        return Err(invalid(IdKind::HostName, host, IdProblem::BadLabel));
     }
     Ok(())
 }
@@ -112,6 +108,23 @@ mod tests {
         assert!(validate_device_id("a-b.c+d%e_f#g*h?i!j(k)l,m:n=o@p$q'r;s").is_ok());
         let err = validate_device_id(&"a".repeat(129)).unwrap_err();
         assert!(err.to_string().contains("longer than 128"), "{err}");
+        let cause = std::error::Error::source(&err).expect("InvalidId has a source");
+        assert_eq!(
+            cause.downcast_ref::<IdProblem>(),
+            Some(&IdProblem::TooLong { max: MAX_ID_LEN })
+        );
+        assert_eq!(
+            validate_device_id("a/b"),
+            Err(Error::InvalidId {
+                kind: IdKind::Device,
+                id: "a/b".into(),
+                reason: IdProblem::BadChar { ch: '/' },
+            })
+        );
+        assert_eq!(
+            validate_device_id("a/b").unwrap_err().to_string(),
+            "invalid device ID \"a/b\": character '/' is not allowed"
+        );
         assert!(validate_device_id("").is_err());
         for bad in [
             "a/b", "a b", "a&b", "a~b", "a\"b", "é", "a\0", "a\\b", "a<b",
@@ -143,9 +156,14 @@ mod tests {
     #[test]
     fn host_names() {
         assert!(validate_host_name("myhub.azure-devices.net").is_ok());
-        assert!(validate_host_name("myhub").is_err());
-        assert!(validate_host_name("my hub.net").is_err());
-        assert!(validate_host_name("a..b").is_err());
+        let reason = |host| match validate_host_name(host) {
+            Err(Error::InvalidId { reason, .. }) => Some(reason),
+            _ => None,
+        };
+        assert_eq!(reason("myhub"), Some(IdProblem::SingleLabel));
+        assert_eq!(reason("my hub.net"), Some(IdProblem::BadChar { ch: ' ' }));
+        assert_eq!(reason("a..b"), Some(IdProblem::BadLabel));
+        assert_eq!(reason(""), Some(IdProblem::Empty));
         assert_eq!(hub_name("myhub.azure-devices.net"), "myhub");
     }
 }

@@ -11,7 +11,7 @@
 use iot_sas::KeySlot;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::error::Error;
+use crate::error::{AuthenticationProblem, Error, ThumbprintProblem};
 use crate::identifier::{validate_device_id, validate_module_id};
 use crate::keys::registered_key;
 use iot_x509::Thumbprint;
@@ -319,10 +319,10 @@ impl DeviceIdentity {
             return Err(Error::StatusReasonTooLong { owner });
         }
         let auth = &self.authentication;
-        let mismatch = |reason: &str| Error::AuthenticationMismatch {
+        let mismatch = |reason: AuthenticationProblem| Error::AuthenticationMismatch {
             owner: owner.clone(),
             auth_type: auth.r#type.as_str().into(),
-            reason: reason.into(),
+            reason,
         };
         if let Some(keys) = &auth.symmetric_key {
             keys.validate(&owner)?;
@@ -335,35 +335,36 @@ impl DeviceIdentity {
         {
             return Err(Error::InvalidThumbprint {
                 owner,
-                reason: "primary and secondary thumbprints differ in length".into(),
+                reason: ThumbprintProblem::LengthsDiffer {
+                    primary: p.algorithm(),
+                    secondary: s.algorithm(),
+                },
             });
         }
         match auth.r#type {
             AuthenticationType::Sas => {
                 if auth.symmetric_key.is_none() {
-                    return Err(mismatch(
-                        "symmetricKey with primaryKey and secondaryKey is required",
-                    ));
+                    return Err(mismatch(AuthenticationProblem::SymmetricKeyMissing));
                 }
                 if auth.x509_thumbprint.is_some() {
-                    return Err(mismatch("x509Thumbprint must be empty"));
+                    return Err(mismatch(AuthenticationProblem::ThumbprintSuperfluous));
                 }
             }
             AuthenticationType::SelfSigned => {
                 if auth.symmetric_key.is_some() {
-                    return Err(mismatch("symmetricKey must be empty"));
+                    return Err(mismatch(AuthenticationProblem::SymmetricKeySuperfluous));
                 }
                 if auth
                     .x509_thumbprint
                     .as_ref()
                     .is_none_or(|t| t.primary_thumbprint.is_none())
                 {
-                    return Err(mismatch("x509Thumbprint.primaryThumbprint is required"));
+                    return Err(mismatch(AuthenticationProblem::PrimaryThumbprintMissing));
                 }
             }
             AuthenticationType::CertificateAuthority | AuthenticationType::None => {
                 if auth.symmetric_key.is_some() || auth.x509_thumbprint.is_some() {
-                    return Err(mismatch("symmetricKey and x509Thumbprint must be empty"));
+                    return Err(mismatch(AuthenticationProblem::CredentialsSuperfluous));
                 }
             }
         }
@@ -471,7 +472,20 @@ mod tests {
         let err = DeviceIdentity::self_signed("d", sha1, Some(sha256))
             .validate()
             .unwrap_err();
-        assert!(matches!(err, Error::InvalidThumbprint { .. }), "{err}");
+        assert_eq!(
+            err,
+            Error::InvalidThumbprint {
+                owner: "d".into(),
+                reason: ThumbprintProblem::LengthsDiffer {
+                    primary: iot_x509::ThumbprintAlgorithm::Sha1,
+                    secondary: iot_x509::ThumbprintAlgorithm::Sha256,
+                },
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "thumbprint of \"d\" is invalid: primary and secondary thumbprints differ in length"
+        );
         assert!(
             DeviceIdentity::self_signed("d", sha1, Some(sha1))
                 .validate()
@@ -496,6 +510,12 @@ mod tests {
         id.authentication.r#type = AuthenticationType::Sas;
         let err = id.validate().unwrap_err();
         assert!(err.to_string().contains("symmetricKey"), "{err}");
+        // The typed cause is the error's source.
+        let cause = std::error::Error::source(&err).expect("a mismatch has a source");
+        assert_eq!(
+            cause.downcast_ref::<AuthenticationProblem>(),
+            Some(&AuthenticationProblem::SymmetricKeyMissing)
+        );
         assert!(
             DeviceIdentity::certificate_authority("d")
                 .validate()

@@ -23,7 +23,7 @@ pub use authorize::{authorize, authorize_service};
 pub use decision::{
     Allow, AllowedIdentity, AuthMethod, Decision, DenyReason, Presented, ServiceAllow,
 };
-pub use error::{Error, IdKind};
+pub use error::{AuthenticationProblem, Error, IdKind, IdProblem, ThumbprintProblem};
 pub use hub_settings::{
     CertificateDocument, CertificateProperties, HubDocument, HubPolicy, HubSettings,
 };

@@ -116,7 +116,7 @@ impl CaSet {
             return Err(Error::NotACa { name: ca.name });
         }
         let anchor = webpki::anchor_from_trusted_cert(&CertificateDer::from(ca.der.as_slice()))
-            .map_err(|err| Error::MalformedCertificate(format!("{err:?}")))?
+            .map_err(|err| Error::from(crate::CertificateProblem::Webpki(err)))?
             .to_owned();
         let (not_before, not_after) =
             validity_of(&ca.der).unwrap_or((info.not_before(), info.not_after()));

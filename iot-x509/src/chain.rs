@@ -290,6 +290,6 @@ fn map_error(err: webpki::Error, now: u64) -> ChainError {
         E::NameConstraintViolation | E::MaximumNameConstraintComparisonsExceeded => {
             ChainError::NameConstraintViolation
         }
-        other => ChainError::Malformed(crate::Error::MalformedCertificate(format!("{other:?}"))),
+        other => ChainError::Malformed(crate::CertificateProblem::Webpki(other).into()),
     }
 }

@@ -18,7 +18,7 @@ pub enum Error {
     },
     /// The PEM text is broken: missing end line, bad base64, mismatched labels.
     #[error("invalid PEM: {0}")]
-    InvalidPem(String),
+    InvalidPem(#[source] PemProblem),
     /// Bytes follow the certificate (DER) or the last PEM block.
     #[error("trailing data after the certificate at byte {offset}")]
     TrailingData {
@@ -27,7 +27,7 @@ pub enum Error {
     },
     /// The bytes are neither PEM nor a DER certificate, or the certificate does not parse.
     #[error("malformed certificate: {0}")]
-    MalformedCertificate(String),
+    MalformedCertificate(#[source] CertificateProblem),
     /// A thumbprint does not have 40 (SHA-1) or 64 (SHA-256) hex digits.
     #[error("thumbprint has {digits} hex digits, expected 40 (SHA-1) or 64 (SHA-256)")]
     ThumbprintLength {
@@ -123,6 +123,142 @@ pub enum Error {
     Generate(String),
 }
 
+/// What is wrong with PEM text ([`Error::InvalidPem`]).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PemProblem {
+    /// A `-----BEGIN ` line that does not end in `-----`.
+    #[error("malformed begin line `{line}`")]
+    MalformedBeginLine {
+        /// The line, trimmed.
+        line: String,
+    },
+    /// An `-----END ` line whose label is not the open block's.
+    #[error("`{line}` does not close `-----BEGIN {label}-----`")]
+    MismatchedEnd {
+        /// The end line, trimmed.
+        line: String,
+        /// The label of the open block.
+        label: String,
+    },
+    /// The body of a block is not standard padded base64.
+    #[error("bad base64 in `{label}` block: {source}")]
+    Base64 {
+        /// The label of the block.
+        label: String,
+        /// The base64 decoder's error (offset and byte).
+        #[source]
+        source: base64::DecodeError,
+    },
+    /// More certificates than [`MAX_CERTIFICATES`](crate::MAX_CERTIFICATES) in one input.
+    #[error("more than {max} certificates")]
+    TooManyCertificates {
+        /// The limit.
+        max: usize,
+    },
+    /// A block carries RFC 1421 headers (`Proc-Type:`, `DEK-Info:`): encrypted or legacy PEM.
+    #[error("PEM headers (`{line}`) are not supported: encrypted or legacy PEM")]
+    Headers {
+        /// The header line, trimmed.
+        line: String,
+    },
+    /// The input ends inside a block.
+    #[error("missing `-----END {label}-----`")]
+    MissingEnd {
+        /// The label of the open block.
+        label: String,
+    },
+}
+
+/// Why bytes are not a certificate ([`Error::MalformedCertificate`]).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CertificateProblem {
+    /// The input is not UTF-8 text and does not start like DER.
+    #[error("input is neither PEM text nor a DER certificate")]
+    NeitherPemNorDer,
+    /// The input is text without any `-----BEGIN` line.
+    #[error("input is neither PEM text nor a DER certificate (no `-----BEGIN` line)")]
+    NoPemBlock,
+    /// The first byte is not 0x30: a certificate is a constructed DER SEQUENCE
+    /// (RFC 5280 §4.1, X.690 §8.9.1).
+    #[error("a certificate is a DER SEQUENCE: its first byte must be 0x30")]
+    NotASequence,
+    /// x509-parser refused the DER (the structure, or an extension when it is read).
+    #[error("{0}")]
+    Parse(#[source] ParseError),
+    /// The version field is outside v1..=v3 (RFC 5280 §4.1.2.1).
+    #[error("unsupported X.509 version value {version}")]
+    UnsupportedVersion {
+        /// The encoded value (0 for v1, 2 for v3).
+        version: u32,
+    },
+    /// rustls-webpki refused the certificate (as a trust anchor, or while verifying a chain,
+    /// for a reason that has no [`ChainError`](crate::ChainError) of its own).
+    #[error("{0}")]
+    Webpki(#[source] webpki::Error),
+}
+
+/// An x509-parser error, kept whole as the cause of [`CertificateProblem::Parse`]. Its
+/// `Display` is x509-parser's text; [`source`](std::error::Error::source) gives x509-parser's
+/// error itself. It is opaque so that the x509-parser version is not part of this crate's API.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParseError(ParseErrorInner);
+
+#[derive(Clone, Debug, PartialEq)]
+enum ParseErrorInner {
+    /// From a whole-certificate parse (nom's wrapper says whether more input was needed).
+    Der(x509_parser::nom::Err<x509_parser::error::X509Error>),
+    /// From reading one extension of a parsed certificate.
+    Extension(x509_parser::error::X509Error),
+}
+
+// x509-parser's errors hold no floating-point values, so their `PartialEq` is an equivalence
+// (x509-parser only leaves `Eq` underived); `Error` derives `Eq` and needs it here.
+impl Eq for ParseError {}
+
+impl core::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match &self.0 {
+            ParseErrorInner::Der(err) => err.fmt(f),
+            ParseErrorInner::Extension(err) => err.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ParseError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.0 {
+            ParseErrorInner::Der(err) => Some(err),
+            ParseErrorInner::Extension(err) => Some(err),
+        }
+    }
+}
+
+impl From<x509_parser::nom::Err<x509_parser::error::X509Error>> for CertificateProblem {
+    fn from(err: x509_parser::nom::Err<x509_parser::error::X509Error>) -> Self {
+        Self::Parse(ParseError(ParseErrorInner::Der(err)))
+    }
+}
+
+impl From<x509_parser::error::X509Error> for CertificateProblem {
+    fn from(err: x509_parser::error::X509Error) -> Self {
+        Self::Parse(ParseError(ParseErrorInner::Extension(err)))
+    }
+}
+
+impl From<CertificateProblem> for Error {
+    fn from(problem: CertificateProblem) -> Self {
+        Self::MalformedCertificate(problem)
+    }
+}
+
+impl From<PemProblem> for Error {
+    fn from(problem: PemProblem) -> Self {
+        Self::InvalidPem(problem)
+    }
+}
+
 impl Error {
     /// A stable snake_case code for the error, for logs, JSON output and programs that branch
     /// on the cause (`not_a_certificate`, `identity_mismatch`, `pop_bad_signature`, ...). The
@@ -156,7 +292,7 @@ impl Error {
 
 #[cfg(test)]
 mod tests {
-    use super::Error;
+    use super::{CertificateProblem, Error, PemProblem};
 
     #[test]
     fn codes_are_stable_snake_case_and_distinct() {
@@ -169,10 +305,15 @@ mod tests {
                 },
                 "not_a_certificate",
             ),
-            (Error::InvalidPem("x".into()), "invalid_pem"),
+            (
+                Error::InvalidPem(PemProblem::MissingEnd {
+                    label: "CERTIFICATE".into(),
+                }),
+                "invalid_pem",
+            ),
             (Error::TrailingData { offset: 1 }, "trailing_data"),
             (
-                Error::MalformedCertificate("x".into()),
+                Error::MalformedCertificate(CertificateProblem::NotASequence),
                 "malformed_certificate",
             ),
             (Error::ThumbprintLength { digits: 3 }, "thumbprint_length"),

@@ -5,7 +5,7 @@ use x509_parser::prelude::FromDer as _;
 use x509_parser::x509::X509Name;
 
 use crate::validity::format_utc;
-use crate::{Error, Thumbprint};
+use crate::{CertificateProblem, Error, Thumbprint};
 
 /// Owned facts about one certificate, parsed once with x509-parser.
 ///
@@ -51,12 +51,9 @@ impl CertificateInfo {
     /// [`Error::MalformedCertificate`] or [`Error::TrailingData`].
     pub fn parse(der: &[u8]) -> Result<Self, Error> {
         if der.first() != Some(&0x30) {
-            return Err(Error::MalformedCertificate(
-                "a certificate is a DER SEQUENCE: its first byte must be 0x30".into(),
-            ));
+            return Err(CertificateProblem::NotASequence.into());
         }
-        let (rest, cert) = X509Certificate::from_der(der)
-            .map_err(|err| Error::MalformedCertificate(err.to_string()))?;
+        let (rest, cert) = X509Certificate::from_der(der).map_err(CertificateProblem::from)?;
         if !rest.is_empty() {
             return Err(Error::TrailingData {
                 offset: der.len().saturating_sub(rest.len()),
@@ -67,7 +64,7 @@ impl CertificateInfo {
 
     fn from_parsed(cert: &X509Certificate<'_>) -> Result<Self, Error> {
         let malformed =
-            |err: x509_parser::error::X509Error| Error::MalformedCertificate(err.to_string());
+            |err: x509_parser::error::X509Error| Error::from(CertificateProblem::from(err));
         let basic = cert.basic_constraints().map_err(malformed)?;
         let key_usage = cert.key_usage().map_err(malformed)?.map(|ku| {
             let ku = ku.value;
@@ -115,9 +112,7 @@ impl CertificateInfo {
         // RFC 5280 §4.1.2.1: v1, v2 or v3 (encoded 0, 1, 2).
         let version = cert.version().0;
         if version > 2 {
-            return Err(Error::MalformedCertificate(format!(
-                "unsupported X.509 version value {version}"
-            )));
+            return Err(CertificateProblem::UnsupportedVersion { version }.into());
         }
         let validity = cert.validity();
         Ok(Self {

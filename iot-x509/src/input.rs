@@ -6,7 +6,7 @@
 use base64::Engine as _;
 use rustls_pki_types::CertificateDer;
 
-use crate::Error;
+use crate::{CertificateProblem, Error, PemProblem};
 
 /// Most certificates accepted from one input (a device chain is a handful; this bounds work).
 pub const MAX_CERTIFICATES: usize = 64;
@@ -38,14 +38,10 @@ pub fn parse_certificates(input: &[u8]) -> Result<Vec<CertificateDer<'static>>, 
         return Ok(vec![CertificateDer::from(der.to_vec())]);
     }
     let Ok(text) = core::str::from_utf8(input) else {
-        return Err(Error::MalformedCertificate(
-            "input is neither PEM text nor a DER certificate".into(),
-        ));
+        return Err(CertificateProblem::NeitherPemNorDer.into());
     };
     if !text.contains(BEGIN) {
-        return Err(Error::MalformedCertificate(
-            "input is neither PEM text nor a DER certificate (no `-----BEGIN` line)".into(),
-        ));
+        return Err(CertificateProblem::NoPemBlock.into());
     }
     parse_pem(text)
 }
@@ -64,7 +60,9 @@ fn parse_pem(text: &str) -> Result<Vec<CertificateDer<'static>>, Error> {
             None => {
                 if let Some(rest) = line.strip_prefix(BEGIN) {
                     let label = rest.strip_suffix(DASHES).ok_or_else(|| {
-                        Error::InvalidPem(format!("malformed begin line `{line}`"))
+                        PemProblem::MalformedBeginLine {
+                            line: line.to_owned(),
+                        }
                     })?;
                     open = Some((label, String::new()));
                     trailing_at = None;
@@ -75,15 +73,18 @@ fn parse_pem(text: &str) -> Result<Vec<CertificateDer<'static>>, Error> {
             Some((label, body)) => {
                 if let Some(rest) = line.strip_prefix(END) {
                     if rest.strip_suffix(DASHES) != Some(*label) {
-                        return Err(Error::InvalidPem(format!(
-                            "`{line}` does not close `-----BEGIN {label}-----`"
-                        )));
+                        return Err(PemProblem::MismatchedEnd {
+                            line: line.to_owned(),
+                            label: (*label).to_owned(),
+                        }
+                        .into());
                     }
                     let label = *label;
                     let der = base64::engine::general_purpose::STANDARD
                         .decode(body.as_bytes())
-                        .map_err(|err| {
-                            Error::InvalidPem(format!("bad base64 in `{label}` block: {err}"))
+                        .map_err(|source| PemProblem::Base64 {
+                            label: label.to_owned(),
+                            source,
                         })?;
                     open = None;
                     if let Some(found) = non_certificate(label) {
@@ -94,15 +95,17 @@ fn parse_pem(text: &str) -> Result<Vec<CertificateDer<'static>>, Error> {
                     }
                     check_der(&der)?;
                     if certs.len() >= MAX_CERTIFICATES {
-                        return Err(Error::InvalidPem(format!(
-                            "more than {MAX_CERTIFICATES} certificates"
-                        )));
+                        return Err(PemProblem::TooManyCertificates {
+                            max: MAX_CERTIFICATES,
+                        }
+                        .into());
                     }
                     certs.push(CertificateDer::from(der));
                 } else if line.contains(':') {
-                    return Err(Error::InvalidPem(format!(
-                        "PEM headers (`{line}`) are not supported: encrypted or legacy PEM"
-                    )));
+                    return Err(PemProblem::Headers {
+                        line: line.to_owned(),
+                    }
+                    .into());
                 } else {
                     body.push_str(line);
                 }
@@ -110,9 +113,10 @@ fn parse_pem(text: &str) -> Result<Vec<CertificateDer<'static>>, Error> {
         }
     }
     if let Some((label, _)) = open {
-        return Err(Error::InvalidPem(format!(
-            "missing `-----END {label}-----`"
-        )));
+        return Err(PemProblem::MissingEnd {
+            label: label.to_owned(),
+        }
+        .into());
     }
     if let Some(offset) = trailing_at {
         return Err(Error::TrailingData { offset });
@@ -209,9 +213,58 @@ mod tests {
     }
 
     #[test]
+    fn pem_and_parse_errors_keep_their_cause() {
+        use std::error::Error as _;
+        // Bad base64: the decoder's own error is down the source chain.
+        let pem = b"-----BEGIN CERTIFICATE-----\nA*AA\n-----END CERTIFICATE-----\n";
+        let err = parse_certificates(pem).unwrap_err();
+        let Error::InvalidPem(PemProblem::Base64 { label, .. }) = &err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(label, "CERTIFICATE");
+        let problem = err.source().expect("InvalidPem has a source");
+        let decode = problem.source().expect("Base64 keeps the decoder's error");
+        assert_eq!(
+            decode.downcast_ref::<base64::DecodeError>(),
+            Some(&base64::DecodeError::InvalidByte(1, b'*'))
+        );
+        // A truncated SEQUENCE: x509-parser's error is down the chain, not a string.
+        let err = parse_certificates(&[0x30, 0x03, 1]).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::MalformedCertificate(CertificateProblem::Parse(_))
+            ),
+            "{err:?}"
+        );
+        let problem = err.source().expect("MalformedCertificate has a source");
+        let parse = problem.source().expect("Parse keeps x509-parser's error");
+        let nom = parse
+            .source()
+            .expect("the wrapper gives x509-parser's error");
+        assert!(
+            nom.downcast_ref::<x509_parser::nom::Err<x509_parser::error::X509Error>>()
+                .is_some(),
+            "{nom:?}"
+        );
+        // Causes the crate finds itself are typed, with no source below them.
+        let err = parse_certificates(b"hello").unwrap_err();
+        assert_eq!(
+            err,
+            Error::MalformedCertificate(CertificateProblem::NoPemBlock)
+        );
+        assert!(err.source().and_then(|p| p.source()).is_none());
+    }
+
+    #[test]
     fn unterminated_block_fails() {
         let pem = b"-----BEGIN CERTIFICATE-----\nAAAA\n";
-        assert!(matches!(parse_certificates(pem), Err(Error::InvalidPem(_))));
+        assert_eq!(
+            parse_certificates(pem),
+            Err(Error::InvalidPem(PemProblem::MissingEnd {
+                label: "CERTIFICATE".into()
+            }))
+        );
         let pem = b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END PRIVATE KEY-----\n";
         assert!(matches!(parse_certificates(pem), Err(Error::InvalidPem(_))));
     }

@@ -17,7 +17,7 @@ mod validity;
 pub use ca::{CaSet, RegisteredCa};
 pub use cache::{ChainCache, DEFAULT_CACHE_CAPACITY};
 pub use chain::{ChainError, MAX_INTERMEDIATES, VerifiedChain, verify_client_chain};
-pub use error::Error;
+pub use error::{CertificateProblem, Error, ParseError, PemProblem};
 pub use identity::check_identity;
 pub use info::{CertificateInfo, OID_CLIENT_AUTH, OID_SERVER_AUTH, X509CertificateInfo};
 pub use input::{MAX_CERTIFICATES, parse_certificates};

@@ -4,7 +4,7 @@ use ring::signature::{self, VerificationAlgorithm};
 use x509_parser::certificate::X509Certificate;
 use x509_parser::prelude::FromDer as _;
 
-use crate::{CertificateInfo, Error};
+use crate::{CertificateInfo, CertificateProblem, Error};
 
 const ECDSA_SHA256: &str = "1.2.840.10045.4.3.2";
 const ECDSA_SHA384: &str = "1.2.840.10045.4.3.3";
@@ -44,10 +44,9 @@ pub fn verify_proof_of_possession(
             code: code.to_owned(),
         });
     }
-    let (_, ca) = X509Certificate::from_der(ca_der)
-        .map_err(|err| Error::MalformedCertificate(err.to_string()))?;
-    let (_, cert) = X509Certificate::from_der(verification_cert_der)
-        .map_err(|err| Error::MalformedCertificate(err.to_string()))?;
+    let (_, ca) = X509Certificate::from_der(ca_der).map_err(CertificateProblem::from)?;
+    let (_, cert) =
+        X509Certificate::from_der(verification_cert_der).map_err(CertificateProblem::from)?;
     if cert.issuer().as_raw() != ca.subject().as_raw() {
         return Err(Error::PopIssuerMismatch {
             issuer: info.issuer().to_owned(),
