@@ -79,7 +79,7 @@ impl GeneratedCert {
 }
 
 fn generate_error(err: rcgen::Error) -> Error {
-    Error::Generate(err.to_string())
+    Error::Generate(err)
 }
 
 /// A self-signed root CA: `basicConstraints=critical,CA:true`,
