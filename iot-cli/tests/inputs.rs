@@ -872,3 +872,348 @@ fn value_flags_and_file_flags_share_at_file_and_dash() {
         assert_eq!(verify.code, 0, "{name}: {}", verify.stdout);
     }
 }
+
+/// The proof-of-possession code of the `pop-right.pem` fixture.
+const POP_CODE: &str = "0A1B2C3D4E5F60718293A4B5C6D7E8F9A0B1C2D3E4F5A6B7";
+/// `--now` of the certificates the CLI makes in these tests: 2026-01-01T00:00:00Z.
+const MADE_AT: &str = "2026-01-01T00:00:00Z";
+/// The `valid:` line of a certificate made at [`MADE_AT`] for the default 30 days.
+const MADE_VALID: &str =
+    "valid:       2026-01-01T00:00:00Z (1767225600) to 2026-01-31T00:00:00Z (1769817600)\n";
+
+/// `iot x509 new-ca -o DIR/ca` at [`MADE_AT`]; returns the certificate and key paths.
+fn made_ca(dir: &std::path::Path) -> (String, String) {
+    let prefix = dir.join("ca").display().to_string();
+    let run = iot(&["x509", "new-ca", "-o", &prefix, "--now", MADE_AT]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    (format!("{prefix}.cert.pem"), format!("{prefix}.key.pem"))
+}
+
+/// The text of `x509 new-*` with what depends on the fresh key (the thumbprints) left out and
+/// the output prefix written as `PREFIX`.
+fn made_text(stdout: &str, prefix: &str) -> String {
+    stdout
+        .lines()
+        .filter(|line| !line.starts_with("sha"))
+        .map(|line| format!("{}\n", line.replace(prefix, "PREFIX")))
+        .collect()
+}
+
+/// Issuer, subject and validity of the first certificate of a file, as `x509 inspect` shows.
+fn issued(cert: &str) -> (String, String, u64, u64) {
+    let run = iot(&["x509", "inspect", cert, "--json"]);
+    assert_eq!(run.code, 0, "{cert}: {}", run.stderr);
+    let v = &run.json()["certificates"][0];
+    (
+        v["issuerName"].as_str().unwrap().to_owned(),
+        v["subjectName"].as_str().unwrap().to_owned(),
+        v["notBeforeUnix"].as_u64().unwrap(),
+        v["notAfterUnix"].as_u64().unwrap(),
+    )
+}
+
+/// The subject of a certificate file.
+fn subject(cert: &str) -> String {
+    let run = iot(&["x509", "inspect", cert, "--json"]);
+    assert_eq!(run.code, 0, "{cert}: {}", run.stderr);
+    run.json()["certificates"][0]["subjectName"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Every file flag not covered by `a_dash_reads_any_file_from_stdin`: the command once with
+/// the path and once with `-` and the same bytes on stdin gives the same status and stdout.
+#[test]
+fn every_file_flag_reads_the_same_bytes_from_stdin_as_from_its_path() {
+    let dir = temp_dir("inputs_dash_everywhere");
+    let (device, root) = (fixture("device-ec.pem"), fixture("root-ec.pem"));
+    let (device_rsa, root_rsa) = (fixture("device-rsa.pem"), fixture("root-rsa.pem"));
+    let (pop, hub) = (fixture("pop-right.pem"), hub_json());
+    // The device the example hub file registers under its CA.
+    let hub_device = format!(
+        "{}/../examples/certs/device-ec.pem",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let user = "contoso.azure-devices.net/device-ec/?api-version=2021-04-12";
+    // (arguments with "FILE" where the file goes, the file, status, stdout start)
+    let cases: Vec<(Vec<&str>, &str, i32, &str)> = vec![
+        (
+            vec!["x509", "inspect", "FILE"],
+            &device,
+            0,
+            "subject:            CN=device-ec\n",
+        ),
+        (
+            vec!["x509", "inspect", "-c", "FILE"],
+            &device,
+            0,
+            "subject:            CN=device-ec\n",
+        ),
+        (
+            vec![
+                "x509", "verify", "-c", "FILE", "--trust", &root, "--now", HUB_NOW,
+            ],
+            &device,
+            0,
+            "accepted: anchored by CA ",
+        ),
+        (
+            vec![
+                "x509",
+                "verify",
+                "-c",
+                &device_rsa,
+                "--trust",
+                &root,
+                "--unverified",
+                "FILE",
+                "--now",
+                HUB_NOW,
+            ],
+            &root_rsa,
+            1,
+            "rejected: ",
+        ),
+        (
+            vec![
+                "x509",
+                "verify-pop",
+                "--ca",
+                &root,
+                "-c",
+                "FILE",
+                "--code",
+                POP_CODE,
+                "--now",
+                HUB_NOW,
+            ],
+            &pop,
+            0,
+            "accepted: the verification certificate proves possession of the CA key",
+        ),
+        (
+            vec![
+                "hub",
+                "authorize",
+                "--hub",
+                &hub,
+                "-T",
+                "mqtt",
+                "--client-id",
+                "device-ec",
+                "-u",
+                user,
+                "--cert",
+                "FILE",
+                "--now",
+                HUB_NOW,
+            ],
+            &hub_device,
+            0,
+            "allowed: device-ec by ",
+        ),
+    ];
+    for (args, file, code, start) in &cases {
+        fn with<'a>(args: &[&'a str], value: &'a str) -> Vec<&'a str> {
+            args.iter()
+                .map(|a| if *a == "FILE" { value } else { a })
+                .collect()
+        }
+        let by_path = iot(&with(args, file));
+        assert_eq!(by_path.code, *code, "{args:?}: {}", by_path.stderr);
+        assert!(
+            by_path.stdout.starts_with(start),
+            "{args:?}: {}",
+            by_path.stdout
+        );
+        let bytes = std::fs::read(file).unwrap();
+        let by_stdin = Iot::new(&with(args, "-")).stdin(&bytes).run();
+        assert_eq!(
+            (by_stdin.code, &by_stdin.stdout, &by_stdin.stderr),
+            (by_path.code, &by_path.stdout, &by_path.stderr),
+            "{args:?} with - on stdin"
+        );
+    }
+    // `--ca -` of the commands that issue: the same text (but the fresh key's thumbprints),
+    // and a certificate with the same issuer, subject and validity.
+    let (ca, ca_key) = made_ca(&dir);
+    let ca_pem = std::fs::read(&ca).unwrap();
+    let ca_subject = subject(&ca);
+    for (cmd, extra) in [
+        ("new-intermediate", vec![]),
+        ("new-device", vec!["-d", "dev1"]),
+        ("new-verification", vec!["--code", POP_CODE]),
+    ] {
+        let mut made = Vec::new();
+        for (how, ca_arg) in [("path", ca.as_str()), ("stdin", "-")] {
+            let prefix = dir.join(format!("{cmd}-{how}")).display().to_string();
+            let mut args = vec![
+                "x509", cmd, "-o", &prefix, "--ca", ca_arg, "--ca-key", &ca_key, "--now", MADE_AT,
+            ];
+            args.extend(&extra);
+            let run = if ca_arg == "-" {
+                Iot::new(&args).stdin(&ca_pem).run()
+            } else {
+                iot(&args)
+            };
+            assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+            assert_eq!(
+                made_text(&run.stdout, &prefix),
+                format!(
+                    "certificate: PREFIX.cert.pem\nprivate key: PREFIX.key.pem (owner-only)\n\
+                     {MADE_VALID}"
+                ),
+                "{args:?}"
+            );
+            let cert = issued(&format!("{prefix}.cert.pem"));
+            assert_eq!(cert.0, ca_subject, "{args:?}: issued by --ca");
+            made.push((made_text(&run.stdout, &prefix), cert));
+        }
+        assert_eq!(made[0], made[1], "{cmd}: --ca FILE and --ca -");
+    }
+}
+
+/// Only one input can come from stdin (the `input` module's rule): two file flags given `-`
+/// are a usage error before anything is read, whatever stdin holds, and nothing is written.
+#[test]
+fn two_file_flags_reading_stdin_are_a_usage_error() {
+    let dir = temp_dir("inputs_two_dashes");
+    let out = dir.join("o").display().to_string();
+    let (device, root, hub) = (fixture("device-ec.pem"), fixture("root-ec.pem"), hub_json());
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["x509", "verify", "-c", "-", "--trust", "-"],
+            "--cert and --trust both",
+        ),
+        (
+            vec![
+                "x509",
+                "verify",
+                "-c",
+                &device,
+                "--trust",
+                "-",
+                "--unverified",
+                "-",
+            ],
+            "--trust and --unverified both",
+        ),
+        (
+            vec![
+                "x509", "verify", "-c", &device, "--trust", &root, "--chain", "-", "--chain", "@-",
+            ],
+            "--chain and --chain both",
+        ),
+        (
+            vec![
+                "x509",
+                "verify-pop",
+                "--ca",
+                "-",
+                "-c",
+                "-",
+                "--code",
+                POP_CODE,
+            ],
+            "--ca and --cert both",
+        ),
+        (
+            vec![
+                "x509",
+                "new-intermediate",
+                "-o",
+                &out,
+                "--ca",
+                "-",
+                "--ca-key",
+                "-",
+            ],
+            "--ca and --ca-key both",
+        ),
+        (
+            vec![
+                "x509",
+                "new-device",
+                "-o",
+                &out,
+                "-d",
+                "dev1",
+                "--ca",
+                "-",
+                "--ca-key",
+                "-",
+            ],
+            "--ca and --ca-key both",
+        ),
+        (
+            vec![
+                "x509",
+                "new-verification",
+                "-o",
+                &out,
+                "--code",
+                POP_CODE,
+                "--ca",
+                "-",
+                "--ca-key",
+                "-",
+            ],
+            "--ca and --ca-key both",
+        ),
+        (
+            vec![
+                "hub",
+                "authorize",
+                "--hub",
+                "-",
+                "-T",
+                "https",
+                "-d",
+                "dev1",
+                "--cert",
+                "-",
+            ],
+            "--hub and --cert both",
+        ),
+        (
+            vec![
+                "hub",
+                "authorize",
+                "--hub",
+                &hub,
+                "-T",
+                "https",
+                "-d",
+                "dev1",
+                "-c",
+                "-",
+                "-p",
+                "-",
+            ],
+            "--password and --cert both",
+        ),
+    ];
+    let root_pem = std::fs::read(&root).unwrap();
+    for (args, flags) in &cases {
+        for stdin in [&root_pem[..], b""] {
+            let run = Iot::new(args).stdin(stdin).run();
+            assert_eq!(run.code, 2, "{args:?}: {}", run.stdout);
+            assert_eq!(
+                run.stderr,
+                format!("error: {flags} read stdin (`-`); only one input can come from stdin\n"),
+                "{args:?} with {} bytes on stdin",
+                stdin.len()
+            );
+            let mut json_args = args.clone();
+            json_args.push("--json");
+            let run = Iot::new(&json_args).stdin(stdin).run();
+            assert_eq!(run.code, 2, "{json_args:?}");
+            assert_eq!(run.json()["error"]["reason"], "usage", "{json_args:?}");
+        }
+    }
+    assert!(
+        std::fs::read_dir(&dir).unwrap().next().is_none(),
+        "nothing written"
+    );
+}
