@@ -1217,3 +1217,117 @@ fn two_file_flags_reading_stdin_are_a_usage_error() {
         "nothing written"
     );
 }
+
+/// The text forms not covered by `times_print_as_rfc3339_with_the_unix_value_beside`: the
+/// validity of `x509 inspect` and `x509 new-*`, the accepted text of `x509 verify`, and the
+/// allow text of `hub authorize` and `authorize-service`.
+#[test]
+fn x509_and_hub_texts_print_times_as_rfc3339_with_the_unix_value_beside() {
+    // device-ec.pem: notBefore 2025-01-01T00:00:00Z, notAfter 2035-01-01T00:00:00Z.
+    let run = iot(&["x509", "inspect", &fixture("device-ec.pem")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("not "))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "not before:         2025-01-01T00:00:00Z (1735689600)",
+            "not after:          2035-01-01T00:00:00Z (2051222400)",
+        ]
+    );
+    let run = iot(&[
+        "x509",
+        "verify",
+        "-c",
+        &fixture("device-ec.pem"),
+        "--trust",
+        &fixture("root-ec.pem"),
+        "--now",
+        HUB_NOW,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "accepted: anchored by CA `CN=iot-x509 test root EC, O=iot-x509 fixtures`, path of 2 \
+         certificates, valid until 2035-01-01T00:00:00Z (2051222400)\n"
+    );
+    // x509 new-*: `valid: FROM to TO`, --days as a duration too.
+    let dir = temp_dir("inputs_text_times");
+    let (ca, ca_key) = made_ca(&dir);
+    let prefix = |n: &str| dir.join(n).display().to_string();
+    for (name, args) in [
+        ("root", vec!["new-ca", "--days", "36h"]),
+        (
+            "int",
+            vec![
+                "new-intermediate",
+                "--ca",
+                &ca,
+                "--ca-key",
+                &ca_key,
+                "--days",
+                "36h",
+            ],
+        ),
+        ("dev", vec!["new-device", "-d", "dev1", "--days", "36h"]),
+        (
+            "pop",
+            vec![
+                "new-verification",
+                "--code",
+                "c0de",
+                "--ca",
+                &ca,
+                "--ca-key",
+                &ca_key,
+                "--days",
+                "36h",
+            ],
+        ),
+    ] {
+        let p = prefix(name);
+        let mut full = vec!["x509", args[0], "-o", &p];
+        full.extend(&args[1..]);
+        full.extend(["--now", "1767225600"]);
+        let run = iot(&full);
+        assert_eq!(run.code, 0, "{full:?}: {}", run.stderr);
+        assert_eq!(
+            made_text(&run.stdout, &p),
+            "certificate: PREFIX.cert.pem\nprivate key: PREFIX.key.pem (owner-only)\n\
+             valid:       2026-01-01T00:00:00Z (1767225600) to 2026-01-02T12:00:00Z \
+             (1767355200)\n",
+            "{full:?}"
+        );
+    }
+    // hub authorize: the allow names the token's expiry (1780275600) in both forms.
+    let args = hub_authorize(DEV1_TOKEN);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = iot(&args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "allowed: dev1 by primary device key; rights DeviceConnect; valid until \
+         2026-06-01T01:00:00Z (1780275600) (the hub drops the connection then)\n"
+    );
+    let run = iot(&[
+        "hub",
+        "authorize-service",
+        "--hub",
+        &hub_json(),
+        "-t",
+        SERVICE_TOKEN,
+        "-r",
+        "ServiceConnect",
+        "--now",
+        HUB_NOW,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "allowed: policy service (primary key) holds ServiceConnect; required ServiceConnect; \
+         valid until 2026-06-01T01:00:00Z (1780275600)\n"
+    );
+}

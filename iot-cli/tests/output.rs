@@ -299,3 +299,54 @@ fn serve_events_and_device_run_print_times_as_rfc3339_with_unix_beside() {
         leading_time(line);
     }
 }
+
+/// The live lines of `iot serve` without `--json`: each event line starts with the time as
+/// RFC 3339 with the Unix value beside it, the clock's time while the test ran.
+#[test]
+fn serve_text_lines_print_times_as_rfc3339_with_unix_beside() {
+    let unix_now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    };
+    let before = unix_now();
+    let (served, summary) = served::Served::start_text("output_serve_text");
+    assert!(
+        summary[0].starts_with("iot serve: MQTT over TLS on 127.0.0.1:"),
+        "{summary:#?}"
+    );
+    let mut send = served.send_args();
+    send.extend(["--symmetric-key", served::DEVICE_KEY].map(str::to_owned));
+    let run = iot(&served::strs(&send));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut seen = Vec::new();
+    let telemetry = served.wait_for_text(" telemetry ", &mut seen);
+    let after = unix_now();
+    let connect = seen
+        .iter()
+        .find(|l| l.contains(" connect ALLOWED "))
+        .unwrap_or_else(|| panic!("no connect line before the telemetry: {seen:#?}"));
+    assert!(
+        telemetry.ends_with(&format!(
+            " telemetry {} {}: 5 bytes stored",
+            served::HUB,
+            served::DEVICE
+        )),
+        "{telemetry}"
+    );
+    for line in [connect, &telemetry] {
+        let (rfc3339, unix) = leading_time(line);
+        assert!(
+            (before..=after).contains(&unix),
+            "{line}: {before}..={after}"
+        );
+        assert!(
+            line.starts_with(&format!("{rfc3339} ({unix}) ")),
+            "the time, then the event: {line}"
+        );
+    }
+    for line in &seen {
+        leading_time(line);
+    }
+}
