@@ -142,6 +142,56 @@ fn pkcs12_and_truncated_der_get_readable_errors() {
     }
 }
 
+/// `x509 inspect` (the command issue 14 names) on a DER file cut short: status 2 (bad input)
+/// and a sentence with both lengths, by path and on stdin, in text and in JSON.
+#[test]
+fn inspect_words_a_truncated_der_file_for_a_person() {
+    let dir = temp_dir("output_inspect_truncated");
+    let der = std::fs::read(fixture("device-ec.der")).unwrap();
+    let cut = dir.join("cut.der");
+    std::fs::write(&cut, &der[..200]).unwrap();
+    let cut = cut.display().to_string();
+    let problem = format!(
+        "truncated DER: the certificate says {} bytes, the file has 200",
+        der.len()
+    );
+    for (file, stdin) in [(cut.as_str(), None), ("-", Some(&der[..200]))] {
+        for args in [
+            vec!["x509", "inspect", file],
+            vec!["x509", "inspect", "-c", file],
+        ] {
+            let mut run = cli::Iot::new(&args);
+            if let Some(bytes) = stdin {
+                run = run.stdin(bytes);
+            }
+            let run = run.run();
+            assert_eq!(run.code, 2, "{args:?}: {}", run.stdout);
+            assert_eq!(run.stdout, "", "{args:?}");
+            assert_eq!(
+                run.stderr,
+                format!("error: --cert {file}: {problem}\n"),
+                "{args:?}"
+            );
+            let mut json_args = args.clone();
+            json_args.push("--json");
+            let mut run = cli::Iot::new(&json_args);
+            if let Some(bytes) = stdin {
+                run = run.stdin(bytes);
+            }
+            let run = run.run();
+            assert_eq!(run.code, 2, "{json_args:?}");
+            assert_eq!(
+                run.json(),
+                serde_json::json!({"error": {
+                    "reason": "truncated_der",
+                    "message": format!("--cert {file}: {problem}"),
+                }}),
+                "{json_args:?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn a_resource_mismatch_names_the_differing_segment_as_a_person_counts() {
     let run = iot(&[
