@@ -1331,3 +1331,72 @@ fn x509_and_hub_texts_print_times_as_rfc3339_with_the_unix_value_beside() {
          valid until 2026-06-01T01:00:00Z (1780275600)\n"
     );
 }
+
+/// A PEM private key as editors and tools leave it (a byte-order mark, text before the block
+/// and after it, CRLF line ends) is read like the clean key by every `--ca-key`.
+#[test]
+fn a_ca_key_with_a_bom_and_text_around_its_block_is_read_like_the_clean_key() {
+    let dir = temp_dir("inputs_odd_ca_key");
+    let (ca, ca_key) = made_ca(&dir);
+    let ca_subject = subject(&ca);
+    let clean = std::fs::read_to_string(&ca_key).unwrap();
+    let odd_key = dir.join("odd.key.pem").display().to_string();
+    std::fs::write(
+        &odd_key,
+        format!(
+            "\u{feff}Private-Key: (256 bit)\r\nnotes before the block\r\n{}notes written \
+             after it\r\n",
+            clean.replace('\n', "\r\n")
+        ),
+    )
+    .unwrap();
+    for (cmd, extra) in [
+        ("new-intermediate", vec![]),
+        ("new-device", vec!["-d", "dev1"]),
+        ("new-verification", vec!["--code", POP_CODE]),
+    ] {
+        let mut made = Vec::new();
+        for (how, key) in [("clean", ca_key.as_str()), ("odd", odd_key.as_str())] {
+            let prefix = dir.join(format!("{cmd}-{how}")).display().to_string();
+            let mut args = vec![
+                "x509", cmd, "-o", &prefix, "--ca", &ca, "--ca-key", key, "--now", MADE_AT,
+            ];
+            args.extend(&extra);
+            let run = iot(&args);
+            assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+            let cert = issued(&format!("{prefix}.cert.pem"));
+            assert_eq!(cert.0, ca_subject, "{args:?}: issued by --ca");
+            made.push((made_text(&run.stdout, &prefix), cert));
+        }
+        assert_eq!(made[0], made[1], "{cmd}: clean and odd --ca-key");
+        // The CLI refuses a --ca-key that is not the key of --ca, so the odd file was read as
+        // the CA's key; the device and verification certificates it signed check out.
+        let made_cert = dir
+            .join(format!("{cmd}-odd.cert.pem"))
+            .display()
+            .to_string();
+        let check = match cmd {
+            "new-device" => vec!["x509", "verify", "-c", &made_cert, "--trust", &ca],
+            "new-verification" => vec![
+                "x509",
+                "verify-pop",
+                "--ca",
+                &ca,
+                "-c",
+                &made_cert,
+                "--code",
+                POP_CODE,
+            ],
+            _ => continue,
+        };
+        let mut check = check;
+        check.extend(["--now", "1767226000"]);
+        let run = iot(&check);
+        assert_eq!(run.code, 0, "{check:?}: {}", run.stdout);
+        assert!(
+            run.stdout.starts_with("accepted: "),
+            "{check:?}: {}",
+            run.stdout
+        );
+    }
+}
