@@ -422,12 +422,25 @@ fn every_clock_flag_is_now_with_at_as_its_alias() {
         }
         assert_eq!(outputs[0], outputs[1], "case {i}: --now and --at agree");
     }
-    for cmd in ["new-ca", "new-device"] {
+    // Every command that makes a certificate; the issuer is valid from 2026 on, its
+    // certificates may start earlier (notBefore is what --now says).
+    let (ca, ca_key) = made_ca(&dir);
+    for cmd in [
+        "new-ca",
+        "new-device",
+        "new-intermediate",
+        "new-verification",
+    ] {
         for flag in ["--now", "--at"] {
             let prefix = out(&format!("{cmd}{flag}"));
             let mut args = vec!["x509", cmd, "-o", &prefix, flag, "1578941000", "--json"];
-            if cmd == "new-device" {
-                args.extend(["-d", "dev1"]);
+            match cmd {
+                "new-device" => args.extend(["-d", "dev1"]),
+                "new-intermediate" => args.extend(["--ca", &ca, "--ca-key", &ca_key]),
+                "new-verification" => {
+                    args.extend(["--ca", &ca, "--ca-key", &ca_key, "--code", POP_CODE]);
+                }
+                _ => {}
             }
             let run = iot(&args);
             assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
