@@ -77,7 +77,7 @@ pub(crate) enum Command {
         /// The token text: the value, @FILE or - for stdin.
         #[arg(short, long, env = "IOT_TOKEN", hide_env_values = true)]
         token: String,
-        /// Report "expired" relative to this time instead of the clock.
+        /// Report "expired" relative to this time (Unix seconds or RFC 3339) instead of the clock.
         #[arg(long, visible_alias = "at", value_parser = parse_time)]
         now: Option<u64>,
     },

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 
+use crate::input::one_stdin;
 use crate::when::{parse_days, parse_time};
 use crate::{Failure, Out, Outcome};
 
@@ -187,8 +188,49 @@ pub(crate) struct ValidityArgs {
     now: Option<u64>,
 }
 
+/// `flag` once for each of `paths`, with its value.
+fn each<'a>(flag: &'static str, paths: &'a [PathBuf]) -> Vec<(&'static str, Option<&'a str>)> {
+    paths.iter().map(|p| (flag, p.to_str())).collect()
+}
+
+/// The file flags of a command that can read stdin, with their values, in reading order.
+fn stdin_readers(cmd: &Command) -> Vec<(&'static str, Option<&str>)> {
+    match cmd {
+        // One file each: nothing else can take stdin first.
+        Command::Thumbprint { .. } | Command::Inspect { .. } | Command::NewCa { .. } => Vec::new(),
+        Command::Verify {
+            cert,
+            trust,
+            unverified,
+            chain,
+            ..
+        } => {
+            let mut readers = vec![("--cert", cert.to_str())];
+            readers.extend(each("--chain", chain));
+            readers.extend(each("--trust", trust));
+            readers.extend(each("--unverified", unverified));
+            readers
+        }
+        Command::VerifyPop { ca, cert, .. } => {
+            vec![("--ca", ca.to_str()), ("--cert", cert.to_str())]
+        }
+        Command::NewIntermediate { issuer, .. } | Command::NewVerification { issuer, .. } => vec![
+            ("--ca", issuer.ca.to_str()),
+            ("--ca-key", issuer.ca_key.to_str()),
+        ],
+        Command::NewDevice { ca, ca_key, .. } => vec![
+            ("--ca", ca.as_deref().and_then(Path::to_str)),
+            ("--ca-key", ca_key.as_deref().and_then(Path::to_str)),
+        ],
+    }
+}
+
 /// Runs one `iot x509` command.
 pub(crate) fn run(cmd: Command, out: Out) -> Outcome {
+    // Only one input can come from stdin: two file flags given `-` are refused before anything
+    // is read or written (otherwise the first one would read stdin and the error would depend
+    // on what it held).
+    one_stdin(&stdin_readers(&cmd))?;
     match cmd {
         Command::Thumbprint { cert, sha256 } => check::thumbprint(cert.path()?, sha256, out),
         Command::Inspect { cert } => inspect::inspect(cert.path()?, out),

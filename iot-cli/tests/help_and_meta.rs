@@ -236,3 +236,149 @@ fn every_secret_flag_documents_its_file_stdin_and_environment_forms() {
     used.dedup();
     assert_eq!(documented, used, "README variables vs help");
 }
+
+/// One flag of one command's `--help`: its name, and its entry (the lines from the flag's own
+/// line to the next flag), whitespace collapsed.
+#[derive(Debug)]
+struct FlagEntry {
+    command: String,
+    flag: String,
+    text: String,
+}
+
+/// `(command, --help text)` of every command, from the one walk of the help texts.
+fn every_long_help() -> Vec<(String, String)> {
+    every_command()
+        .into_iter()
+        .map(|path| {
+            let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+            args.push("--help");
+            let run = iot(&args);
+            assert_eq!(run.code, 0, "{args:?}");
+            (path.join(" "), run.stdout)
+        })
+        .collect()
+}
+
+/// Every flag entry of the help texts.
+fn flag_entries(helps: &[(String, String)]) -> Vec<FlagEntry> {
+    let mut found: Vec<FlagEntry> = Vec::new();
+    for (command, help) in helps {
+        let mut open = false;
+        for line in help.lines() {
+            let named = line
+                .split_whitespace()
+                .take(2)
+                .find(|w| w.starts_with("--"))
+                .map(|w| w.trim_end_matches(','));
+            // A flag's own line starts at column 2 (`-k, --key`) or 6 (`--key`); a wrapped
+            // line of the text below it is indented further.
+            let indent = line.len() - line.trim_start().len();
+            if (2..=6).contains(&indent)
+                && line.trim_start().starts_with('-')
+                && let Some(name) = named
+            {
+                found.push(FlagEntry {
+                    command: command.clone(),
+                    flag: name.to_owned(),
+                    text: String::new(),
+                });
+                open = true;
+            } else if !line.starts_with(' ') && !line.is_empty() {
+                // A section heading ("Commands:", "Exit status: ...") ends the entry.
+                open = false;
+            }
+            if open && let Some(entry) = found.last_mut() {
+                entry.text.push(' ');
+                entry.text.push_str(line.trim());
+            }
+        }
+    }
+    for entry in &mut found {
+        entry.text = entry.text.split_whitespace().collect::<Vec<_>>().join(" ");
+    }
+    found
+}
+
+/// Issue 14: one clock flag name everywhere. Every flag whose help says it stands for the
+/// clock is `--now` with the alias `--at`; no other clock name is left in any help.
+#[test]
+fn every_clock_flag_in_every_help_is_now_with_at_as_its_alias() {
+    let helps = every_long_help();
+    let entries = flag_entries(&helps);
+    assert!(entries.len() > 100, "{} flag entries", entries.len());
+    let clock: Vec<&FlagEntry> = entries
+        .iter()
+        .filter(|e| e.text.contains("the clock"))
+        .collect();
+    for entry in &clock {
+        assert_eq!(entry.flag, "--now", "{entry:?}");
+        assert!(entry.text.contains("[alias: --at]"), "{entry:?}");
+        assert!(entry.text.contains("Unix seconds or RFC 3339"), "{entry:?}");
+    }
+    // A `--now` that does not name the clock would be a second meaning of the name.
+    for entry in entries.iter().filter(|e| e.flag == "--now") {
+        assert!(entry.text.contains("the clock"), "{entry:?}");
+    }
+    let mut with_clock: Vec<&str> = clock.iter().map(|e| e.command.as_str()).collect();
+    with_clock.sort_unstable();
+    assert_eq!(
+        with_clock,
+        [
+            "hub authorize",
+            "hub authorize-service",
+            "sas inspect",
+            "sas sign",
+            "sas verify",
+            "x509 new-ca",
+            "x509 new-device",
+            "x509 new-intermediate",
+            "x509 new-verification",
+            "x509 verify",
+            "x509 verify-pop",
+        ]
+    );
+    // The only other flag that takes a point in time is sas sign's --expiry.
+    for entry in entries
+        .iter()
+        .filter(|e| e.text.contains("Unix seconds or RFC 3339"))
+    {
+        assert!(
+            entry.flag == "--now" || (entry.command == "sas sign" && entry.flag == "--expiry"),
+            "{entry:?}"
+        );
+    }
+    // No other clock name is a flag, an alias or a word of any help text.
+    for (command, help) in &helps {
+        let words = help
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .filter(|w| w.starts_with("--"));
+        for word in words {
+            assert!(
+                ![
+                    "--time",
+                    "--current-time",
+                    "--timestamp",
+                    "--clock",
+                    "--date",
+                    "--when",
+                    "--at-time",
+                    "--now-time",
+                ]
+                .contains(&word),
+                "{command} names {word}"
+            );
+            if word == "--at" {
+                let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
+                assert!(
+                    flat.contains("[alias: --at]"),
+                    "{command}: --at only as an alias"
+                );
+            }
+        }
+    }
+    assert!(
+        !entries.iter().any(|e| e.flag == "--at"),
+        "--at is an alias, not a flag of its own"
+    );
+}

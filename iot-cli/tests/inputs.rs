@@ -422,12 +422,25 @@ fn every_clock_flag_is_now_with_at_as_its_alias() {
         }
         assert_eq!(outputs[0], outputs[1], "case {i}: --now and --at agree");
     }
-    for cmd in ["new-ca", "new-device"] {
+    // Every command that makes a certificate; the issuer is valid from 2026 on, its
+    // certificates may start earlier (notBefore is what --now says).
+    let (ca, ca_key) = made_ca(&dir);
+    for cmd in [
+        "new-ca",
+        "new-device",
+        "new-intermediate",
+        "new-verification",
+    ] {
         for flag in ["--now", "--at"] {
             let prefix = out(&format!("{cmd}{flag}"));
             let mut args = vec!["x509", cmd, "-o", &prefix, flag, "1578941000", "--json"];
-            if cmd == "new-device" {
-                args.extend(["-d", "dev1"]);
+            match cmd {
+                "new-device" => args.extend(["-d", "dev1"]),
+                "new-intermediate" => args.extend(["--ca", &ca, "--ca-key", &ca_key]),
+                "new-verification" => {
+                    args.extend(["--ca", &ca, "--ca-key", &ca_key, "--code", POP_CODE]);
+                }
+                _ => {}
             }
             let run = iot(&args);
             assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
@@ -870,5 +883,533 @@ fn value_flags_and_file_flags_share_at_file_and_dash() {
             "1767226000",
         ]);
         assert_eq!(verify.code, 0, "{name}: {}", verify.stdout);
+    }
+}
+
+/// The proof-of-possession code of the `pop-right.pem` fixture.
+const POP_CODE: &str = "0A1B2C3D4E5F60718293A4B5C6D7E8F9A0B1C2D3E4F5A6B7";
+/// `--now` of the certificates the CLI makes in these tests: 2026-01-01T00:00:00Z.
+const MADE_AT: &str = "2026-01-01T00:00:00Z";
+/// The `valid:` line of a certificate made at [`MADE_AT`] for the default 30 days.
+const MADE_VALID: &str =
+    "valid:       2026-01-01T00:00:00Z (1767225600) to 2026-01-31T00:00:00Z (1769817600)\n";
+
+/// `iot x509 new-ca -o DIR/ca` at [`MADE_AT`]; returns the certificate and key paths.
+fn made_ca(dir: &std::path::Path) -> (String, String) {
+    let prefix = dir.join("ca").display().to_string();
+    let run = iot(&["x509", "new-ca", "-o", &prefix, "--now", MADE_AT]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    (format!("{prefix}.cert.pem"), format!("{prefix}.key.pem"))
+}
+
+/// The text of `x509 new-*` with what depends on the fresh key (the thumbprints) left out and
+/// the output prefix written as `PREFIX`.
+fn made_text(stdout: &str, prefix: &str) -> String {
+    stdout
+        .lines()
+        .filter(|line| !line.starts_with("sha"))
+        .map(|line| format!("{}\n", line.replace(prefix, "PREFIX")))
+        .collect()
+}
+
+/// Issuer, subject and validity of the first certificate of a file, as `x509 inspect` shows.
+fn issued(cert: &str) -> (String, String, u64, u64) {
+    let run = iot(&["x509", "inspect", cert, "--json"]);
+    assert_eq!(run.code, 0, "{cert}: {}", run.stderr);
+    let v = &run.json()["certificates"][0];
+    (
+        v["issuerName"].as_str().unwrap().to_owned(),
+        v["subjectName"].as_str().unwrap().to_owned(),
+        v["notBeforeUnix"].as_u64().unwrap(),
+        v["notAfterUnix"].as_u64().unwrap(),
+    )
+}
+
+/// The subject of a certificate file.
+fn subject(cert: &str) -> String {
+    let run = iot(&["x509", "inspect", cert, "--json"]);
+    assert_eq!(run.code, 0, "{cert}: {}", run.stderr);
+    run.json()["certificates"][0]["subjectName"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Every file flag not covered by `a_dash_reads_any_file_from_stdin`: the command once with
+/// the path and once with `-` and the same bytes on stdin gives the same status and stdout.
+#[test]
+fn every_file_flag_reads_the_same_bytes_from_stdin_as_from_its_path() {
+    let dir = temp_dir("inputs_dash_everywhere");
+    let (device, root) = (fixture("device-ec.pem"), fixture("root-ec.pem"));
+    let (device_rsa, root_rsa) = (fixture("device-rsa.pem"), fixture("root-rsa.pem"));
+    let (pop, hub) = (fixture("pop-right.pem"), hub_json());
+    // The device the example hub file registers under its CA.
+    let hub_device = format!(
+        "{}/../examples/certs/device-ec.pem",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let user = "contoso.azure-devices.net/device-ec/?api-version=2021-04-12";
+    // (arguments with "FILE" where the file goes, the file, status, stdout start)
+    let cases: Vec<(Vec<&str>, &str, i32, &str)> = vec![
+        (
+            vec!["x509", "inspect", "FILE"],
+            &device,
+            0,
+            "subject:            CN=device-ec\n",
+        ),
+        (
+            vec!["x509", "inspect", "-c", "FILE"],
+            &device,
+            0,
+            "subject:            CN=device-ec\n",
+        ),
+        (
+            vec![
+                "x509", "verify", "-c", "FILE", "--trust", &root, "--now", HUB_NOW,
+            ],
+            &device,
+            0,
+            "accepted: anchored by CA ",
+        ),
+        (
+            vec![
+                "x509",
+                "verify",
+                "-c",
+                &device_rsa,
+                "--trust",
+                &root,
+                "--unverified",
+                "FILE",
+                "--now",
+                HUB_NOW,
+            ],
+            &root_rsa,
+            1,
+            "rejected: ",
+        ),
+        (
+            vec![
+                "x509",
+                "verify-pop",
+                "--ca",
+                &root,
+                "-c",
+                "FILE",
+                "--code",
+                POP_CODE,
+                "--now",
+                HUB_NOW,
+            ],
+            &pop,
+            0,
+            "accepted: the verification certificate proves possession of the CA key",
+        ),
+        (
+            vec![
+                "hub",
+                "authorize",
+                "--hub",
+                &hub,
+                "-T",
+                "mqtt",
+                "--client-id",
+                "device-ec",
+                "-u",
+                user,
+                "--cert",
+                "FILE",
+                "--now",
+                HUB_NOW,
+            ],
+            &hub_device,
+            0,
+            "allowed: device-ec by ",
+        ),
+    ];
+    for (args, file, code, start) in &cases {
+        fn with<'a>(args: &[&'a str], value: &'a str) -> Vec<&'a str> {
+            args.iter()
+                .map(|a| if *a == "FILE" { value } else { a })
+                .collect()
+        }
+        let by_path = iot(&with(args, file));
+        assert_eq!(by_path.code, *code, "{args:?}: {}", by_path.stderr);
+        assert!(
+            by_path.stdout.starts_with(start),
+            "{args:?}: {}",
+            by_path.stdout
+        );
+        let bytes = std::fs::read(file).unwrap();
+        let by_stdin = Iot::new(&with(args, "-")).stdin(&bytes).run();
+        assert_eq!(
+            (by_stdin.code, &by_stdin.stdout, &by_stdin.stderr),
+            (by_path.code, &by_path.stdout, &by_path.stderr),
+            "{args:?} with - on stdin"
+        );
+    }
+    // `--ca -` of the commands that issue: the same text (but the fresh key's thumbprints),
+    // and a certificate with the same issuer, subject and validity.
+    let (ca, ca_key) = made_ca(&dir);
+    let ca_pem = std::fs::read(&ca).unwrap();
+    let ca_subject = subject(&ca);
+    for (cmd, extra) in [
+        ("new-intermediate", vec![]),
+        ("new-device", vec!["-d", "dev1"]),
+        ("new-verification", vec!["--code", POP_CODE]),
+    ] {
+        let mut made = Vec::new();
+        for (how, ca_arg) in [("path", ca.as_str()), ("stdin", "-")] {
+            let prefix = dir.join(format!("{cmd}-{how}")).display().to_string();
+            let mut args = vec![
+                "x509", cmd, "-o", &prefix, "--ca", ca_arg, "--ca-key", &ca_key, "--now", MADE_AT,
+            ];
+            args.extend(&extra);
+            let run = if ca_arg == "-" {
+                Iot::new(&args).stdin(&ca_pem).run()
+            } else {
+                iot(&args)
+            };
+            assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+            assert_eq!(
+                made_text(&run.stdout, &prefix),
+                format!(
+                    "certificate: PREFIX.cert.pem\nprivate key: PREFIX.key.pem (owner-only)\n\
+                     {MADE_VALID}"
+                ),
+                "{args:?}"
+            );
+            let cert = issued(&format!("{prefix}.cert.pem"));
+            assert_eq!(cert.0, ca_subject, "{args:?}: issued by --ca");
+            made.push((made_text(&run.stdout, &prefix), cert));
+        }
+        assert_eq!(made[0], made[1], "{cmd}: --ca FILE and --ca -");
+    }
+}
+
+/// Only one input can come from stdin (the `input` module's rule): two file flags given `-`
+/// are a usage error before anything is read, whatever stdin holds, and nothing is written.
+#[test]
+fn two_file_flags_reading_stdin_are_a_usage_error() {
+    let dir = temp_dir("inputs_two_dashes");
+    let out = dir.join("o").display().to_string();
+    let (device, root, hub) = (fixture("device-ec.pem"), fixture("root-ec.pem"), hub_json());
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["x509", "verify", "-c", "-", "--trust", "-"],
+            "--cert and --trust both",
+        ),
+        (
+            vec![
+                "x509",
+                "verify",
+                "-c",
+                &device,
+                "--trust",
+                "-",
+                "--unverified",
+                "-",
+            ],
+            "--trust and --unverified both",
+        ),
+        (
+            vec![
+                "x509", "verify", "-c", &device, "--trust", &root, "--chain", "-", "--chain", "@-",
+            ],
+            "--chain and --chain both",
+        ),
+        (
+            vec![
+                "x509",
+                "verify-pop",
+                "--ca",
+                "-",
+                "-c",
+                "-",
+                "--code",
+                POP_CODE,
+            ],
+            "--ca and --cert both",
+        ),
+        (
+            vec![
+                "x509",
+                "new-intermediate",
+                "-o",
+                &out,
+                "--ca",
+                "-",
+                "--ca-key",
+                "-",
+            ],
+            "--ca and --ca-key both",
+        ),
+        (
+            vec![
+                "x509",
+                "new-device",
+                "-o",
+                &out,
+                "-d",
+                "dev1",
+                "--ca",
+                "-",
+                "--ca-key",
+                "-",
+            ],
+            "--ca and --ca-key both",
+        ),
+        (
+            vec![
+                "x509",
+                "new-verification",
+                "-o",
+                &out,
+                "--code",
+                POP_CODE,
+                "--ca",
+                "-",
+                "--ca-key",
+                "-",
+            ],
+            "--ca and --ca-key both",
+        ),
+        (
+            vec![
+                "hub",
+                "authorize",
+                "--hub",
+                "-",
+                "-T",
+                "https",
+                "-d",
+                "dev1",
+                "--cert",
+                "-",
+            ],
+            "--hub and --cert both",
+        ),
+        (
+            vec![
+                "hub",
+                "authorize",
+                "--hub",
+                &hub,
+                "-T",
+                "https",
+                "-d",
+                "dev1",
+                "-c",
+                "-",
+                "-p",
+                "-",
+            ],
+            "--password and --cert both",
+        ),
+    ];
+    let root_pem = std::fs::read(&root).unwrap();
+    for (args, flags) in &cases {
+        for stdin in [&root_pem[..], b""] {
+            let run = Iot::new(args).stdin(stdin).run();
+            assert_eq!(run.code, 2, "{args:?}: {}", run.stdout);
+            assert_eq!(
+                run.stderr,
+                format!("error: {flags} read stdin (`-`); only one input can come from stdin\n"),
+                "{args:?} with {} bytes on stdin",
+                stdin.len()
+            );
+            let mut json_args = args.clone();
+            json_args.push("--json");
+            let run = Iot::new(&json_args).stdin(stdin).run();
+            assert_eq!(run.code, 2, "{json_args:?}");
+            assert_eq!(run.json()["error"]["reason"], "usage", "{json_args:?}");
+        }
+    }
+    assert!(
+        std::fs::read_dir(&dir).unwrap().next().is_none(),
+        "nothing written"
+    );
+}
+
+/// The text forms not covered by `times_print_as_rfc3339_with_the_unix_value_beside`: the
+/// validity of `x509 inspect` and `x509 new-*`, the accepted text of `x509 verify`, and the
+/// allow text of `hub authorize` and `authorize-service`.
+#[test]
+fn x509_and_hub_texts_print_times_as_rfc3339_with_the_unix_value_beside() {
+    // device-ec.pem: notBefore 2025-01-01T00:00:00Z, notAfter 2035-01-01T00:00:00Z.
+    let run = iot(&["x509", "inspect", &fixture("device-ec.pem")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("not "))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "not before:         2025-01-01T00:00:00Z (1735689600)",
+            "not after:          2035-01-01T00:00:00Z (2051222400)",
+        ]
+    );
+    let run = iot(&[
+        "x509",
+        "verify",
+        "-c",
+        &fixture("device-ec.pem"),
+        "--trust",
+        &fixture("root-ec.pem"),
+        "--now",
+        HUB_NOW,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "accepted: anchored by CA `CN=iot-x509 test root EC, O=iot-x509 fixtures`, path of 2 \
+         certificates, valid until 2035-01-01T00:00:00Z (2051222400)\n"
+    );
+    // x509 new-*: `valid: FROM to TO`, --days as a duration too.
+    let dir = temp_dir("inputs_text_times");
+    let (ca, ca_key) = made_ca(&dir);
+    let prefix = |n: &str| dir.join(n).display().to_string();
+    for (name, args) in [
+        ("root", vec!["new-ca", "--days", "36h"]),
+        (
+            "int",
+            vec![
+                "new-intermediate",
+                "--ca",
+                &ca,
+                "--ca-key",
+                &ca_key,
+                "--days",
+                "36h",
+            ],
+        ),
+        ("dev", vec!["new-device", "-d", "dev1", "--days", "36h"]),
+        (
+            "pop",
+            vec![
+                "new-verification",
+                "--code",
+                "c0de",
+                "--ca",
+                &ca,
+                "--ca-key",
+                &ca_key,
+                "--days",
+                "36h",
+            ],
+        ),
+    ] {
+        let p = prefix(name);
+        let mut full = vec!["x509", args[0], "-o", &p];
+        full.extend(&args[1..]);
+        full.extend(["--now", "1767225600"]);
+        let run = iot(&full);
+        assert_eq!(run.code, 0, "{full:?}: {}", run.stderr);
+        assert_eq!(
+            made_text(&run.stdout, &p),
+            "certificate: PREFIX.cert.pem\nprivate key: PREFIX.key.pem (owner-only)\n\
+             valid:       2026-01-01T00:00:00Z (1767225600) to 2026-01-02T12:00:00Z \
+             (1767355200)\n",
+            "{full:?}"
+        );
+    }
+    // hub authorize: the allow names the token's expiry (1780275600) in both forms.
+    let args = hub_authorize(DEV1_TOKEN);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = iot(&args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "allowed: dev1 by primary device key; rights DeviceConnect; valid until \
+         2026-06-01T01:00:00Z (1780275600) (the hub drops the connection then)\n"
+    );
+    let run = iot(&[
+        "hub",
+        "authorize-service",
+        "--hub",
+        &hub_json(),
+        "-t",
+        SERVICE_TOKEN,
+        "-r",
+        "ServiceConnect",
+        "--now",
+        HUB_NOW,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "allowed: policy service (primary key) holds ServiceConnect; required ServiceConnect; \
+         valid until 2026-06-01T01:00:00Z (1780275600)\n"
+    );
+}
+
+/// A PEM private key as editors and tools leave it (a byte-order mark, text before the block
+/// and after it, CRLF line ends) is read like the clean key by every `--ca-key`.
+#[test]
+fn a_ca_key_with_a_bom_and_text_around_its_block_is_read_like_the_clean_key() {
+    let dir = temp_dir("inputs_odd_ca_key");
+    let (ca, ca_key) = made_ca(&dir);
+    let ca_subject = subject(&ca);
+    let clean = std::fs::read_to_string(&ca_key).unwrap();
+    let odd_key = dir.join("odd.key.pem").display().to_string();
+    std::fs::write(
+        &odd_key,
+        format!(
+            "\u{feff}Private-Key: (256 bit)\r\nnotes before the block\r\n{}notes written \
+             after it\r\n",
+            clean.replace('\n', "\r\n")
+        ),
+    )
+    .unwrap();
+    for (cmd, extra) in [
+        ("new-intermediate", vec![]),
+        ("new-device", vec!["-d", "dev1"]),
+        ("new-verification", vec!["--code", POP_CODE]),
+    ] {
+        let mut made = Vec::new();
+        for (how, key) in [("clean", ca_key.as_str()), ("odd", odd_key.as_str())] {
+            let prefix = dir.join(format!("{cmd}-{how}")).display().to_string();
+            let mut args = vec![
+                "x509", cmd, "-o", &prefix, "--ca", &ca, "--ca-key", key, "--now", MADE_AT,
+            ];
+            args.extend(&extra);
+            let run = iot(&args);
+            assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+            let cert = issued(&format!("{prefix}.cert.pem"));
+            assert_eq!(cert.0, ca_subject, "{args:?}: issued by --ca");
+            made.push((made_text(&run.stdout, &prefix), cert));
+        }
+        assert_eq!(made[0], made[1], "{cmd}: clean and odd --ca-key");
+        // The CLI refuses a --ca-key that is not the key of --ca, so the odd file was read as
+        // the CA's key; the device and verification certificates it signed check out.
+        let made_cert = dir
+            .join(format!("{cmd}-odd.cert.pem"))
+            .display()
+            .to_string();
+        let check = match cmd {
+            "new-device" => vec!["x509", "verify", "-c", &made_cert, "--trust", &ca],
+            "new-verification" => vec![
+                "x509",
+                "verify-pop",
+                "--ca",
+                &ca,
+                "-c",
+                &made_cert,
+                "--code",
+                POP_CODE,
+            ],
+            _ => continue,
+        };
+        let mut check = check;
+        check.extend(["--now", "1767226000"]);
+        let run = iot(&check);
+        assert_eq!(run.code, 0, "{check:?}: {}", run.stdout);
+        assert!(
+            run.stdout.starts_with("accepted: "),
+            "{check:?}: {}",
+            run.stdout
+        );
     }
 }

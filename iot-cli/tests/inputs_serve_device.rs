@@ -692,3 +692,95 @@ fn serve_and_device_values_that_cannot_work_are_refused_with_the_rule() {
     ])));
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
 }
+
+/// A PEM private key with a byte-order mark, text before its block and after it, and CRLF
+/// line ends (as editors and `openssl pkey -text` leave it).
+fn odd_key(clean: &str) -> String {
+    format!(
+        "\u{feff}Private-Key: (256 bit)\r\nnotes before the block\r\n{}notes written after \
+         it\r\n",
+        clean.replace('\n', "\r\n")
+    )
+}
+
+/// The device's `--key` and the server's `--tls-key` read such a key like the clean one.
+#[test]
+fn a_private_key_with_a_bom_and_text_around_its_block_is_read_like_the_clean_key() {
+    let served = Served::start("odd_keys");
+    let clean = std::fs::read_to_string(&served.x509_key).unwrap();
+    let odd_path = served.dir.join("odd.key.pem");
+    std::fs::write(&odd_path, odd_key(&clean)).unwrap();
+    let cert = served.x509_cert.display().to_string();
+    let mut outcomes = Vec::new();
+    for key in [served.x509_key.clone(), odd_path.clone()] {
+        let key = key.display().to_string();
+        let mut args = send(&served, &["--cert", &cert, "--key", &key]);
+        let at = args.iter().position(|a| a == served::DEVICE).unwrap();
+        args[at] = X509_DEVICE.to_owned();
+        let run = iot(&strs(&args));
+        assert!(accepted(&run), "--key {key}: {}{}", run.stdout, run.stderr);
+        assert_eq!(run.stderr, "", "--key {key}");
+        let v = run.json();
+        outcomes.push((v["accepted"].clone(), v["deviceId"].clone()));
+    }
+    assert_eq!(outcomes[0], outcomes[1]);
+    assert_eq!(outcomes[0].1, X509_DEVICE);
+
+    // --tls-key: the server presents the certificate, so a device trusting it is served.
+    use rcgen::{CertificateParams, KeyPair};
+    let dir = served::fresh_dir("odd_tls_key");
+    let (hub, _) = served::write_imports(&dir);
+    let key = KeyPair::generate().unwrap();
+    let tls = CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let (cert_path, key_path) = (dir.join("server.pem"), dir.join("server.key"));
+    std::fs::write(&cert_path, tls.pem()).unwrap();
+    std::fs::write(&key_path, odd_key(&key.serialize_pem())).unwrap();
+    let state = dir.join("state").display().to_string();
+    let (summary, mut child) = serve_once(
+        &[
+            "--state",
+            &state,
+            "--import",
+            hub.to_str().unwrap(),
+            "--tls-cert",
+            cert_path.to_str().unwrap(),
+            "--tls-key",
+            key_path.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(summary["event"], "listening", "{summary}");
+    let port = summary["mqtt"]
+        .as_str()
+        .unwrap()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_owned();
+    let run = iot(&[
+        "device",
+        "send",
+        "--hub",
+        HUB,
+        "-d",
+        served::DEVICE,
+        "--symmetric-key",
+        DEVICE_KEY,
+        "--gateway",
+        "localhost",
+        "--port",
+        &port,
+        "--ca",
+        cert_path.to_str().unwrap(),
+        "--message",
+        "m",
+        "--json",
+    ]);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(accepted(&run), "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.json()["deviceId"], served::DEVICE);
+}

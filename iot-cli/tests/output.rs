@@ -142,6 +142,56 @@ fn pkcs12_and_truncated_der_get_readable_errors() {
     }
 }
 
+/// `x509 inspect` (the command issue 14 names) on a DER file cut short: status 2 (bad input)
+/// and a sentence with both lengths, by path and on stdin, in text and in JSON.
+#[test]
+fn inspect_words_a_truncated_der_file_for_a_person() {
+    let dir = temp_dir("output_inspect_truncated");
+    let der = std::fs::read(fixture("device-ec.der")).unwrap();
+    let cut = dir.join("cut.der");
+    std::fs::write(&cut, &der[..200]).unwrap();
+    let cut = cut.display().to_string();
+    let problem = format!(
+        "truncated DER: the certificate says {} bytes, the file has 200",
+        der.len()
+    );
+    for (file, stdin) in [(cut.as_str(), None), ("-", Some(&der[..200]))] {
+        for args in [
+            vec!["x509", "inspect", file],
+            vec!["x509", "inspect", "-c", file],
+        ] {
+            let mut run = cli::Iot::new(&args);
+            if let Some(bytes) = stdin {
+                run = run.stdin(bytes);
+            }
+            let run = run.run();
+            assert_eq!(run.code, 2, "{args:?}: {}", run.stdout);
+            assert_eq!(run.stdout, "", "{args:?}");
+            assert_eq!(
+                run.stderr,
+                format!("error: --cert {file}: {problem}\n"),
+                "{args:?}"
+            );
+            let mut json_args = args.clone();
+            json_args.push("--json");
+            let mut run = cli::Iot::new(&json_args);
+            if let Some(bytes) = stdin {
+                run = run.stdin(bytes);
+            }
+            let run = run.run();
+            assert_eq!(run.code, 2, "{json_args:?}");
+            assert_eq!(
+                run.json(),
+                serde_json::json!({"error": {
+                    "reason": "truncated_der",
+                    "message": format!("--cert {file}: {problem}"),
+                }}),
+                "{json_args:?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn a_resource_mismatch_names_the_differing_segment_as_a_person_counts() {
     let run = iot(&[
@@ -296,6 +346,57 @@ fn serve_events_and_device_run_print_times_as_rfc3339_with_unix_beside() {
         run.stdout
     );
     for line in run.stdout.lines() {
+        leading_time(line);
+    }
+}
+
+/// The live lines of `iot serve` without `--json`: each event line starts with the time as
+/// RFC 3339 with the Unix value beside it, the clock's time while the test ran.
+#[test]
+fn serve_text_lines_print_times_as_rfc3339_with_unix_beside() {
+    let unix_now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    };
+    let before = unix_now();
+    let (served, summary) = served::Served::start_text("output_serve_text");
+    assert!(
+        summary[0].starts_with("iot serve: MQTT over TLS on 127.0.0.1:"),
+        "{summary:#?}"
+    );
+    let mut send = served.send_args();
+    send.extend(["--symmetric-key", served::DEVICE_KEY].map(str::to_owned));
+    let run = iot(&served::strs(&send));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut seen = Vec::new();
+    let telemetry = served.wait_for_text(" telemetry ", &mut seen);
+    let after = unix_now();
+    let connect = seen
+        .iter()
+        .find(|l| l.contains(" connect ALLOWED "))
+        .unwrap_or_else(|| panic!("no connect line before the telemetry: {seen:#?}"));
+    assert!(
+        telemetry.ends_with(&format!(
+            " telemetry {} {}: 5 bytes stored",
+            served::HUB,
+            served::DEVICE
+        )),
+        "{telemetry}"
+    );
+    for line in [connect, &telemetry] {
+        let (rfc3339, unix) = leading_time(line);
+        assert!(
+            (before..=after).contains(&unix),
+            "{line}: {before}..={after}"
+        );
+        assert!(
+            line.starts_with(&format!("{rfc3339} ({unix}) ")),
+            "the time, then the event: {line}"
+        );
+    }
+    for line in &seen {
         leading_time(line);
     }
 }

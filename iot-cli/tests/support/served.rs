@@ -31,7 +31,7 @@ pub fn bin() -> std::ffi::OsString {
     std::env::var_os("IOT_TEST_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_iot").into())
 }
 
-/// A running `iot serve --json`.
+/// A running `iot serve` (`--json` unless started with [`Served::start_text`]).
 pub struct Served {
     child: Child,
     pub dir: PathBuf,
@@ -172,12 +172,82 @@ impl Served {
         served
     }
 
+    /// `iot serve` without `--json` (the text a person reads), on ephemeral ports: the
+    /// summary's lines up to `stop with Ctrl-C ...` are read (within 30 s) and returned; the
+    /// lines after them are read with [`Self::wait_for_text`].
+    pub fn start_text(name: &str) -> (Self, Vec<String>) {
+        let mut served = Self::spawn_as(name, &[], Stdio::piped(), false);
+        let stdout = served.child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
+                if tx.send(std::mem::take(&mut line)).is_err() {
+                    break;
+                }
+            }
+        });
+        served.lines = Some(rx);
+        let mut summary = Vec::new();
+        while !summary
+            .last()
+            .is_some_and(|l: &String| l.starts_with("stop with Ctrl-C"))
+        {
+            summary.push(served.next_text_line(Duration::from_secs(30), &summary));
+        }
+        let after = |prefix: &str| -> String {
+            summary
+                .iter()
+                .find_map(|l| l.strip_prefix(prefix))
+                .unwrap_or_else(|| panic!("no {prefix:?} in {summary:#?}"))
+                .to_owned()
+        };
+        let port = |addr: String| -> u16 { addr.rsplit(':').next().unwrap().parse().unwrap() };
+        served.mqtt_port = port(after("iot serve: MQTT over TLS on "));
+        served.https_port = port(after("  HTTPS (MQTT over WebSockets, service APIs) on "));
+        served.ca = PathBuf::from(after("  devices trust the local CA "));
+        (served, summary)
+    }
+
+    /// The next stdout line (without its line end) within `wait`.
+    fn next_text_line(&self, wait: Duration, seen: &[String]) -> String {
+        let lines = self.lines.as_ref().expect("stdout is read");
+        match lines.recv_timeout(wait) {
+            Ok(line) => line.trim_end_matches('\n').to_owned(),
+            Err(RecvTimeoutError::Timeout) => panic!("no line in {wait:?}: {seen:#?}"),
+            Err(RecvTimeoutError::Disconnected) => panic!("iot serve ended: {seen:#?}"),
+        }
+    }
+
+    /// The next stdout line of a [`Self::start_text`] server that contains `needle`, within
+    /// 20 s; every line seen on the way is appended to `seen`.
+    pub fn wait_for_text(&self, needle: &str, seen: &mut Vec<String>) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = self.next_text_line(left, seen);
+            seen.push(line.clone());
+            if line.contains(needle) {
+                return line;
+            }
+        }
+    }
+
     fn spawn(name: &str, extra: &[&str], stdout: Stdio) -> Self {
+        Self::spawn_as(name, extra, stdout, true)
+    }
+
+    fn spawn_as(name: &str, extra: &[&str], stdout: Stdio, json: bool) -> Self {
         let dir = fresh_dir(name);
         let (hub, dps) = write_imports(&dir);
         let state = dir.join("state");
         let mut cmd = Command::new(bin());
-        cmd.args(["serve", "--json", "--state"]).arg(&state);
+        cmd.arg("serve");
+        if json {
+            cmd.arg("--json");
+        }
+        cmd.arg("--state").arg(&state);
         cmd.arg("--import").arg(&hub).arg("--import").arg(&dps);
         if !extra.contains(&"--mqtt-port") {
             cmd.args(["--mqtt-port", "0", "--https-port", "0"]);
