@@ -24,7 +24,7 @@ pub(crate) struct CertFile {
     /// Certificate file, PEM (a bundle too) or DER; - for stdin.
     #[arg(value_name = "FILE")]
     file: Option<PathBuf>,
-    /// Certificate file (the same as the positional FILE, as in `verify` and `hub authorize`).
+    /// Certificate file (the positional FILE, as in `verify` and `hub authorize`); - for stdin.
     #[arg(short, long, value_name = "FILE")]
     cert: Option<PathBuf>,
 }
@@ -64,16 +64,18 @@ pub(crate) enum Command {
     },
     /// Verify a device chain against trusted CAs (exit 0 accepted, 1 rejected, 2 bad input).
     Verify {
-        /// Device certificate; a bundle's further certificates count as presented intermediates.
+        /// Device certificate (a bundle's further certificates are presented intermediates); - for
+        /// stdin.
         #[arg(short, long, value_name = "FILE")]
         cert: PathBuf,
-        /// Registered, verified CA certificates (PEM bundle or DER); repeatable.
+        /// Registered, verified CA certificates (PEM bundle or DER); repeatable; - for stdin.
         #[arg(long, required = true, value_name = "FILE")]
         trust: Vec<PathBuf>,
-        /// CA certificates registered but not verified (proof of possession pending); repeatable.
+        /// CA certificates registered but not verified (proof of possession pending); repeatable;
+        /// - for stdin.
         #[arg(long, value_name = "FILE")]
         unverified: Vec<PathBuf>,
-        /// Intermediates the device presents (PEM bundle or DER); repeatable.
+        /// Intermediates the device presents (PEM bundle or DER); repeatable; - for stdin.
         #[arg(long, value_name = "FILE")]
         chain: Vec<PathBuf>,
         /// Verification time: Unix seconds or RFC 3339 (default: the clock).
@@ -89,10 +91,10 @@ pub(crate) enum Command {
     /// Check a proof-of-possession verification certificate for a CA (exit 0 proven,
     /// 1 rejected, 2 bad input).
     VerifyPop {
-        /// The CA certificate being verified.
+        /// The CA certificate being verified; - for stdin.
         #[arg(long, value_name = "FILE")]
         ca: PathBuf,
-        /// The verification certificate (CN = code, signed by the CA key).
+        /// The verification certificate (CN = code, signed by the CA key); - for stdin.
         #[arg(short, long, value_name = "FILE")]
         cert: PathBuf,
         /// The verification code the service issued.
@@ -132,7 +134,8 @@ pub(crate) enum Command {
         /// Device ID (becomes the CN; `deviceId/moduleId` for a module).
         #[arg(short, long)]
         device_id: String,
-        /// Issuing CA certificate (PEM); omit both --ca and --ca-key for a self-signed device.
+        /// Issuing CA certificate (PEM; - for stdin); omit both --ca and --ca-key for a self-signed
+        /// device.
         #[arg(long, requires = "ca_key", value_name = "FILE")]
         ca: Option<PathBuf>,
         /// Issuing CA private key (PEM file; - for stdin).
@@ -169,7 +172,7 @@ pub(crate) struct OutArgs {
 /// The issuing CA of a generated certificate.
 #[derive(Debug, clap::Args)]
 pub(crate) struct IssuerArgs {
-    /// Issuing CA certificate (PEM).
+    /// Issuing CA certificate (PEM; - for stdin).
     #[arg(long, value_name = "FILE")]
     ca: PathBuf,
     /// Issuing CA private key (PEM file; - for stdin).

@@ -1,6 +1,7 @@
 //! `iot hub authorize` against examples/hub.json: exit 0 allowed, 1 denied with the reason,
 //! 2 bad input. Tokens were signed with Python's stdlib hmac (see examples/README.md); the
-//! certificates are the copies of iot-x509's OpenSSL fixtures in examples/certs.
+//! certificates are in examples/certs (made by iot-x509's fixture script at an earlier run,
+//! so they differ from today's iot-x509/tests/data/openssl; see examples/README.md).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::process::{Command, Output};
