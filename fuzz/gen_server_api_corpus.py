@@ -8,8 +8,12 @@ telemetry, WebSocket and refusals.
 
 Run from the repository root: python3 fuzz/gen_server_api_corpus.py
 """
+import base64
+import hashlib
+import hmac
 import json
 import os
+from urllib.parse import quote, unquote
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
 CAPTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "iot-server", "tests",
@@ -39,6 +43,30 @@ requests += [
     ("if_match_weak", "DELETE", "/enrollmentGroups/g1",
      {"Host": "acme-dps.azure-devices-provisioning.net", "If-Match": 'W/"abc"'}, b""),
     ("no_token_put", "PUT", "/devices/x", {"Host": "acme-test.azure-devices.net"},
+     b'{"deviceId":"x","authentication":{"type":"sas"}}'),
+]
+
+
+
+def hub_token(skn, key=b"k" * 32, sr="acme-test.azure-devices.net", se="1796177054"):
+    """A token of the fuzz realm's hub (fuzz/logic/server_api_decide.rs: iothubowner and
+    registryRead both have the key 32 x `k`), signed here with stdlib hmac."""
+    mac = hmac.new(key, f"{sr}\n{se}".encode(), hashlib.sha256).digest()
+    sig = quote(base64.b64encode(mac).decode(), safe="")
+    return f"SharedAccessSignature sr={sr}&sig={sig}&se={se}&skn={skn}"
+
+
+OWNER = hub_token("iothubowner")
+OWNER_SIG = OWNER.split("sig=")[1].split("&")[0]
+requests += [
+    # Issue 15 (fuzz/mutation_check.py M41): the caller's signature, percent-decoded once, as
+    # a device ID of the path; the report must redact the decoded form too.
+    ("regression_decoded_signature_in_path", "GET", "/devices/" + unquote(OWNER_SIG),
+     {"Host": "acme-test.azure-devices.net", "Authorization": OWNER}, b""),
+    # Issue 15 (M42): a valid token of policy registryRead for a registry write: 403, whose
+    # body names no policy.
+    ("forbidden_registry_write", "PUT", "/devices/x",
+     {"Host": "acme-test.azure-devices.net", "Authorization": hub_token("registryRead")},
      b'{"deviceId":"x","authentication":{"type":"sas"}}'),
 ]
 

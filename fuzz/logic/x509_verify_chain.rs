@@ -6,7 +6,9 @@
 // (tests/data/generate.py): the EC root (verified), the EC intermediate (unverified), and
 // anchors with their own constraints, all verified: a root with pathLenConstraint 0, an
 // intermediate with pathLenConstraint 0, a root whose EKU is serverAuth only, a root whose EKU
-// is clientAuth, a root whose keyUsage lacks keyCertSign. Mutated real chains reach deep code.
+// is clientAuth, a root whose keyUsage lacks keyCertSign. A certificate that is not a CA is also
+// offered as a verified CA (`NOT_A_CA`), which `CaSet::add` must refuse. Mutated real chains
+// reach deep code.
 //
 // Invariants (the path checked with x509-parser here, not with iot-x509's own view): never
 // panics; an accepted path starts with the leaf and ends with a registered, verified CA; each
@@ -57,6 +59,11 @@ const CAS: [(&str, &[u8], bool); 7] = [
     ),
 ];
 
+/// A certificate that is not a CA (CA:FALSE, no keyUsage), offered to `CaSet::add` as a
+/// verified CA, which must refuse it; seed `leaf-under-not-ca-anchor` is a leaf signed by its
+/// key (iot-x509/tests/data/generate.py `write_non_ca_anchor`, issue 15).
+const NOT_A_CA: &[u8] = include_bytes!("../../iot-x509/tests/data/openssl/not-ca-anchor.pem");
+
 /// The registered CA set (built once).
 pub fn cas() -> &'static iot_x509::CaSet {
     static CAS_SET: std::sync::OnceLock<iot_x509::CaSet> = std::sync::OnceLock::new();
@@ -74,6 +81,17 @@ pub fn cas() -> &'static iot_x509::CaSet {
             })
             .expect("fixture is a CA");
         }
+        // Refused today; were it taken, the path check below (every issuer has CA=true)
+        // catches the leaf that chains to it, not this line.
+        let der = iot_x509::parse_certificates(NOT_A_CA)
+            .expect("fixture parses")
+            .remove(0)
+            .to_vec();
+        let _refused = cas.add(iot_x509::RegisteredCa {
+            name: "not-a-ca".into(),
+            der,
+            verified: true,
+        });
         cas
     })
 }

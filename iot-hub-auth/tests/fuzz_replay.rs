@@ -86,6 +86,16 @@ const EXPECTED: &[(&str, Expected)] = &[
     ("ca_cert_wrong_cn", Err("cn_mismatch")),
     ("device_key_devices_wide", Err("token_scope")),
     ("policy_lacks_device_connect", Err("policy_lacks_rights")),
+    // Issue 15: the SASL user name's policy and the token's `skn` must agree; an MQTT user
+    // name naming a module of the client ID's device is another identity.
+    (
+        "amqp_sasl_policy_other_than_skn",
+        Err("policy_name_mismatch"),
+    ),
+    (
+        "mqtt_user_name_names_a_module_of_the_client",
+        Err("client_id_mismatch"),
+    ),
     ("expired", Err("token_expired")),
     ("wrong_host", Err("host_name_mismatch")),
     ("client_id_mismatch", Err("client_id_mismatch")),

@@ -80,6 +80,8 @@ const CHAIN_EXPECTED: &[(&str, Result<(), &str>)] = &[
     ("pathlen-0-intermediate-below-root", Err("path_too_long")),
     ("anchor-eku-server-auth-only", Err("not_client_auth")),
     ("anchor-key-usage-without-keycertsign", Err("ca_key_usage")),
+    // Issue 15: its issuer is not a CA, offered as one and refused by `CaSet::add`.
+    ("leaf-under-not-ca-anchor", Err("unknown_issuer")),
 ];
 
 #[test]

@@ -217,6 +217,16 @@ def main():
         "ca_cert_unknown_issuer": request("amqp", device="ca1", cert=example("device-ec.pem")),
         "ca_over_websockets": request("mqtt-ws", "ca1", user("ca1"), cert=pki("ca1.pem")),
         "no_credential": request("mqtt", "dev1", user("dev1")),
+        # Issue 15 (fuzz/mutation_check.py M12): the SASL user name names policy `service`,
+        # the token is signed by policy `device`: they must agree.
+        "amqp_sasl_policy_other_than_skn": request("amqp", username="service@sas.root.contoso",
+                                                   password=token(DEVICE_P, f"{HOST}/devices",
+                                                                  exp, "device"),
+                                                   device="dev1"),
+        # Issue 15 (M14): the user name names module dev1/mod1, the client ID device dev1; the
+        # user name's path must be the client ID followed by nothing, `/` or `/?`.
+        "mqtt_user_name_names_a_module_of_the_client": request("mqtt", "dev1", user("dev1/mod1"),
+                                                               dev),
         "policy_lacks_device_connect": request("mqtt", "dev1", user("dev1"),
                                                token(REGISTRY_P, HOST, exp, "registryRead")),
         "device_key_of_other_identity": request("mqtt", "dev1/mod1", user("dev1/mod1"),
@@ -262,6 +272,8 @@ def main():
         "special_ids": "a-b.c+d%e_f#g*h?i!j(k)l,m:n=o@p$q'r;s\nh.net/a-b.c+d%e_f#g*h?i!j(k)l,m:n=o@p$q'r;s/?api-version=1",
         "device_id_inside_host": "dev\ndev.net/other/?api-version=1",
         "device_id_inside_query": "h.net/x/?api-version=1&d=dev",
+        # Issue 15 (M17): the client ID's device ID inside another device ID's segment.
+        "device_id_inside_another_segment": "dev1\nh.net/xxdev1/?api-version=1",
     }
     for name, data in usernames.items():
         write("hub_parse_mqtt_username", name, data)

@@ -12,7 +12,8 @@ bytes, thumbprints and signatures) differ on each run. Re-run and commit all out
     python3 iot-x509/tests/data/generate.py
 
 Writes iot-x509/tests/data/openssl/*.pem|*.der and manifest.json there, and the seed corpora
-fuzz/corpus/x509_* (keeping `regression-*` seeds).
+fuzz/corpus/x509_* (keeping `regression-*` seeds). `generate.py --non-ca-anchor` writes only
+the non-CA anchor case (see `write_non_ca_anchor`).
 """
 
 import datetime as dt
@@ -422,6 +423,7 @@ def main():
         json.dump(manifest, f, indent=2)
         f.write("\n")
     write_fuzz_corpora(manifest)
+    write_non_ca_anchor()
     for c in cases:
         print(f'{c["name"]:40} openssl={"ok" if c["openssl_ok"] else "REJECT"} expect={c["expect"]}')
     for p in pops:
@@ -501,5 +503,35 @@ def write_fuzz_corpora(manifest):
     put(d, "rsa-leaf-foreign", records("device-rsa.pem"))
 
 
+def write_non_ca_anchor():
+    """Issue 15: a certificate that is not a CA (CA:FALSE, no keyUsage, EKU clientAuth) and a
+    leaf signed by its key, plus the x509_verify_chain seed `leaf-under-not-ca-anchor` (the
+    leaf alone).
+
+    fuzz/logic/x509_verify_chain.rs offers `not-ca-anchor.pem` to `CaSet::add`, which must
+    refuse it. Were it registered, the leaf would chain to it: webpki reads an anchor as a bare
+    name and key, and without keyUsage the anchor's own constraints (anchor.rs) pass; so only
+    a `CaSet` that takes non-CA certificates accepts the seed, and the replay's path check
+    (every issuer has CA=true) catches it. Writes only these files, so it can run alone
+    (`generate.py --non-ca-anchor`) without renewing the other fixtures; main() calls it last.
+    """
+    key, leaf_key = ec_key(), ec_key()
+    subject = name("iot-x509 not a CA, offered as one")
+    anchor = make(subject, key, subject, key, CA_VALID, False, ku=False)
+    write_cert("not-ca-anchor.pem", anchor)
+    leaf = make(name("device-under-not-ca-anchor"), leaf_key, subject, key, LEAF_VALID, False)
+    write_cert("device-under-not-ca-anchor.pem", leaf)
+    der = leaf.public_bytes(serialization.Encoding.DER)
+    corpus = os.path.join(os.path.dirname(OUT), "..", "..", "..", "fuzz", "corpus",
+                          "x509_verify_chain")
+    with open(os.path.join(corpus, "leaf-under-not-ca-anchor"), "wb") as f:
+        f.write(len(der).to_bytes(2, "big") + der)
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+
+    if sys.argv[1:] == ["--non-ca-anchor"]:
+        write_non_ca_anchor()
+    else:
+        main()
