@@ -12,9 +12,10 @@ use std::error::Error as _;
 use std::path::{Path, PathBuf};
 
 use iot_server::engine::import::read_import;
-use iot_server::store::{SqliteStore, StoreError};
+use iot_server::engine::realm::Realm;
+use iot_server::store::{HubState, Snapshot, SqliteStore, StoreError};
 use iot_server::tls::TlsSetup;
-use iot_server::{Error, ImportProblem, TlsProblem, TlsSource};
+use iot_server::{Error, ImportProblem, StateProblem, TlsProblem, TlsSource};
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
@@ -153,4 +154,58 @@ fn a_missing_state_directory_and_a_database_failure_are_told_apart() {
         .expect("rusqlite's error is the source");
     assert_eq!(err.to_string(), format!("database: {sqlite}"));
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_dps_file_breaking_a_dps_rule_leads_to_iot_dps_services_error() {
+    let mut dps: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(examples().join("dps.json")).unwrap())
+            .unwrap();
+    // The same individual enrollment twice: a rule of the provisioning service.
+    let first = dps["enrollments"][0].clone();
+    dps["enrollments"].as_array_mut().unwrap().push(first);
+    let dir = temp_dir("dps-rule");
+    let path = dir.join("dps.json");
+    std::fs::write(&path, dps.to_string()).unwrap();
+    let err = read_import(&path).unwrap_err();
+    let Error::Import { reason, .. } = &err else {
+        panic!("not an import error: {err:?}")
+    };
+    assert!(matches!(**reason, ImportProblem::DpsRule(_)), "{reason:?}");
+    assert!(err.to_string().contains(": dps file: "), "{err}");
+    assert!(
+        chain(&err)
+            .into_iter()
+            .any(|e| e.downcast_ref::<iot_dps_service::Error>().is_some()),
+        "iot-dps-service's error is in the chain: {err}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn stored_state_breaking_a_hub_rule_leads_to_iot_hub_auths_error() {
+    let doc: iot_hub_auth::HubDocument =
+        serde_json::from_str(&std::fs::read_to_string(examples().join("hub.json")).unwrap())
+            .unwrap();
+    let mut identities = doc.identities.clone();
+    identities.push(identities[0].clone());
+    let snapshot = Snapshot {
+        hubs: vec![(HubState::from_document(&doc), identities)],
+        ..Snapshot::default()
+    };
+    let err = Realm::from_snapshot(snapshot).unwrap_err();
+    let Error::State(StateProblem::Hub { host, reason }) = &err else {
+        panic!("not a hub state problem: {err:?}")
+    };
+    assert_eq!(host, &doc.host_name);
+    assert_eq!(
+        err.to_string(),
+        format!("invalid state: hub {host}: {reason}")
+    );
+    let found = err
+        .source()
+        .and_then(|e| e.source())
+        .and_then(|e| e.downcast_ref::<iot_hub_auth::Error>())
+        .expect("iot-hub-auth's error two steps down");
+    assert_eq!(found.to_string(), reason.to_string());
 }
