@@ -5,8 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::Error;
 use crate::engine::import::DpsFile;
+use crate::error::{Error, StateProblem};
 use crate::store::{SqliteStore, Store as _};
 
 /// Writes the import files of the state in `state_dir` into `out_dir` (created); returns the
@@ -20,14 +20,14 @@ pub fn export(state_dir: &Path, out_dir: &Path) -> Result<Vec<PathBuf>, Error> {
     let mut written = Vec::new();
     let write = |name: String, value: serde_json::Value| -> Result<PathBuf, Error> {
         let path = out_dir.join(name);
-        let text = serde_json::to_string_pretty(&value).map_err(|e| Error::State(e.to_string()))?;
+        let text = serde_json::to_string_pretty(&value).map_err(StateProblem::Export)?;
         std::fs::write(&path, text + "\n").map_err(|e| Error::io(&path, e))?;
         Ok(path)
     };
     for (state, identities) in snapshot.hubs {
         let name = format!("{}.hub.json", state.host_name.to_ascii_lowercase());
         let doc = state.to_document(identities);
-        let value = serde_json::to_value(&doc).map_err(|e| Error::State(e.to_string()))?;
+        let value = serde_json::to_value(&doc).map_err(StateProblem::Export)?;
         written.push(write(name, value)?);
     }
     if let Some(state) = snapshot.dps {
@@ -36,7 +36,7 @@ pub fn export(state_dir: &Path, out_dir: &Path) -> Result<Vec<PathBuf>, Error> {
             enrollments: snapshot.enrollments,
             enrollment_groups: snapshot.groups,
         };
-        let value = serde_json::to_value(&file).map_err(|e| Error::State(e.to_string()))?;
+        let value = serde_json::to_value(&file).map_err(StateProblem::Export)?;
         written.push(write("dps.json".into(), value)?);
     }
     Ok(written)

@@ -14,7 +14,7 @@ pub mod tls;
 
 pub use config::{Limits, MAX_MESSAGE_SIZE, ServerConfig, TlsSource};
 pub use engine::summary::{DpsSummary, HubSummary};
-pub use error::Error;
+pub use error::{Error, ImportProblem, StateProblem, TlsProblem};
 pub use event::ServerEvent;
 pub use export::export;
 pub use server::{RunningServer, Server, Summary};

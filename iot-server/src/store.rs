@@ -20,14 +20,21 @@ use iot_hub_auth::DeviceIdentity;
 pub enum StoreError {
     /// The database reported an error.
     #[error("database: {0}")]
-    Database(String),
-    /// A stored value does not decode.
+    Database(#[source] rusqlite::Error),
+    /// The state directory given to [`SqliteStore::open_existing`] has no database.
+    #[error("database: {} does not exist (not a state directory)", path.display())]
+    NotAStateDirectory {
+        /// The database file that was looked for.
+        path: std::path::PathBuf,
+    },
+    /// A stored value does not decode, or a value to store does not encode.
     #[error("corrupt {what}: {reason}")]
     Corrupt {
-        /// What was being read.
+        /// What was being read or written.
         what: &'static str,
-        /// Why it does not decode.
-        reason: String,
+        /// serde_json's error.
+        #[source]
+        reason: serde_json::Error,
     },
     /// The store's writer is gone (the server is stopping).
     #[error("store closed")]

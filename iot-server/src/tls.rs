@@ -16,8 +16,8 @@ pub use crate::engine::summary::{GLOBAL_DPS_HOST, server_names};
 pub use local_ca::LocalCa;
 pub use verifier::AnyClientCertificate;
 
-use crate::Error;
 use crate::config::TlsSource;
+use crate::error::{Error, TlsProblem};
 
 /// The server's TLS configuration and where its trust anchor is.
 #[derive(Clone, Debug)]
@@ -37,12 +37,15 @@ impl TlsSetup {
     pub fn prepare(state_dir: &Path, source: &TlsSource, names: &[String]) -> Result<Self, Error> {
         match source {
             TlsSource::Files { cert, key } => {
+                let pem = |file: &Path| {
+                    let file = file.to_owned();
+                    move |source| TlsProblem::Pem { file, source }
+                };
                 let chain = CertificateDer::pem_file_iter(cert)
-                    .map_err(|e| Error::Tls(format!("{}: {e}", cert.display())))?
+                    .map_err(pem(cert))?
                     .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| Error::Tls(format!("{}: {e}", cert.display())))?;
-                let key = PrivateKeyDer::from_pem_file(key)
-                    .map_err(|e| Error::Tls(format!("{}: {e}", key.display())))?;
+                    .map_err(pem(cert))?;
+                let key = PrivateKeyDer::from_pem_file(key).map_err(pem(key))?;
                 Ok(Self {
                     config: server_config(chain, key)?,
                     ca_path: None,
@@ -73,9 +76,9 @@ pub fn server_config(
     let verifier = Arc::new(AnyClientCertificate::new(&provider));
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-        .map_err(|e| Error::Tls(e.to_string()))?
+        .map_err(TlsProblem::Rustls)?
         .with_client_cert_verifier(verifier)
         .with_single_cert(chain, key)
-        .map_err(|e| Error::Tls(e.to_string()))?;
+        .map_err(TlsProblem::Rustls)?;
     Ok(Arc::new(config))
 }

@@ -4,24 +4,49 @@
 
 use crate::store::{DPS_RIGHTS, DpsState};
 
+/// Which rule of the DPS service policies a file breaks ([`check_policies`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PolicyProblem {
+    /// The policy name breaks iot-hub-auth's policy-name rule.
+    #[error("{0}")]
+    Name(#[source] iot_hub_auth::Error),
+    /// A right that is not one of [`DPS_RIGHTS`].
+    #[error("policy {policy}: unknown right {right} (expected {})", DPS_RIGHTS.join(", "))]
+    UnknownRight {
+        /// The policy name.
+        policy: String,
+        /// The right as written.
+        right: String,
+    },
+    /// A key that is not base64 of 16..=64 bytes (the key itself is not kept).
+    #[error("policy {policy}: keys must be base64 of 16..=64 bytes")]
+    KeyLength {
+        /// The policy name.
+        policy: String,
+    },
+    /// `serviceHostName` is empty.
+    #[error("serviceHostName is empty")]
+    NoServiceHost,
+}
+
 /// Checks every policy: a name, known rights, keys that decode to 16..=64 bytes.
 ///
 /// # Errors
-/// The first broken rule, in words.
-pub fn check_policies(state: &DpsState) -> Result<(), String> {
+/// The first broken rule.
+pub fn check_policies(state: &DpsState) -> Result<(), PolicyProblem> {
     use base64::Engine as _;
     for policy in &state.authorization_policies {
-        iot_hub_auth::validate_policy_name(&policy.key_name).map_err(|e| e.to_string())?;
+        iot_hub_auth::validate_policy_name(&policy.key_name).map_err(PolicyProblem::Name)?;
         for right in policy.rights.split([',', ' ']).filter(|r| !r.is_empty()) {
             if !DPS_RIGHTS
                 .iter()
                 .any(|known| known.eq_ignore_ascii_case(right))
             {
-                return Err(format!(
-                    "policy {}: unknown right {right} (expected {})",
-                    policy.key_name,
-                    DPS_RIGHTS.join(", ")
-                ));
+                return Err(PolicyProblem::UnknownRight {
+                    policy: policy.key_name.clone(),
+                    right: right.to_owned(),
+                });
             }
         }
         for key in [&policy.primary_key, &policy.secondary_key] {
@@ -30,15 +55,14 @@ pub fn check_policies(state: &DpsState) -> Result<(), String> {
                 .map(|k| k.len())
                 .unwrap_or(0);
             if !(16..=64).contains(&len) {
-                return Err(format!(
-                    "policy {}: keys must be base64 of 16..=64 bytes",
-                    policy.key_name
-                ));
+                return Err(PolicyProblem::KeyLength {
+                    policy: policy.key_name.clone(),
+                });
             }
         }
     }
     if state.service_host_name.is_empty() {
-        return Err("serviceHostName is empty".into());
+        return Err(PolicyProblem::NoServiceHost);
     }
     Ok(())
 }

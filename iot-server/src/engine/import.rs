@@ -9,7 +9,7 @@ use iot_dps_service::{EnrollmentGroup, IndividualEnrollment, ProvisioningService
 use iot_hub_auth::HubDocument;
 use serde::{Deserialize, Serialize};
 
-use crate::Error;
+use crate::error::{Error, ImportProblem};
 use crate::store::{DpsState, HubState, Write};
 
 /// Largest import file read (64 MiB).
@@ -44,29 +44,28 @@ impl ImportFile {
     /// Parses and validates import text.
     ///
     /// # Errors
-    /// The reason, in words.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    /// What is wrong, with serde_json's or the decision crate's error as its source.
+    pub fn parse(text: &str) -> Result<Self, ImportProblem> {
         let value: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+            serde_json::from_str(text).map_err(ImportProblem::NotJson)?;
         if value.get("hostName").is_some() {
             let doc: HubDocument =
-                serde_json::from_value(value).map_err(|e| format!("hub file: {e}"))?;
-            doc.build().map_err(|e| format!("hub file: {e}"))?;
+                serde_json::from_value(value).map_err(ImportProblem::HubShape)?;
+            doc.build().map_err(ImportProblem::HubRule)?;
             Ok(Self::Hub(doc))
         } else if value.get("idScope").is_some() {
-            let file: DpsFile =
-                serde_json::from_value(value).map_err(|e| format!("dps file: {e}"))?;
+            let file: DpsFile = serde_json::from_value(value).map_err(ImportProblem::DpsShape)?;
             ProvisioningService::load(
                 file.state.instance.clone(),
                 file.enrollments.clone(),
                 file.enrollment_groups.clone(),
             )
-            .map_err(|e| format!("dps file: {e}"))?;
+            .map_err(ImportProblem::DpsRule)?;
             crate::engine::dps_api::check_policies(&file.state)
-                .map_err(|e| format!("dps file: {e}"))?;
+                .map_err(ImportProblem::DpsPolicy)?;
             Ok(Self::Dps(file))
         } else {
-            Err("neither a hub file (hostName) nor a DPS file (idScope)".into())
+            Err(ImportProblem::UnknownKind)
         }
     }
 
@@ -104,17 +103,20 @@ impl ImportFile {
 pub fn read_import(path: &Path) -> Result<Vec<Write>, Error> {
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
     if meta.len() > MAX_IMPORT_SIZE {
-        return Err(import_error(path, "file larger than 64 MiB".into()));
+        return Err(import_error(
+            path,
+            ImportProblem::TooLarge { size: meta.len() },
+        ));
     }
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let file = ImportFile::parse(&text).map_err(|reason| import_error(path, reason))?;
     Ok(file.writes())
 }
 
-fn import_error(path: &Path, reason: String) -> Error {
+fn import_error(path: &Path, reason: ImportProblem) -> Error {
     Error::Import {
         path: PathBuf::from(path),
-        reason,
+        reason: Box::new(reason),
     }
 }
 
@@ -174,7 +176,7 @@ mod tests {
             ),
         ];
         for (text, needle) in cases {
-            let err = ImportFile::parse(text).unwrap_err();
+            let err = ImportFile::parse(text).unwrap_err().to_string();
             assert!(err.contains(needle), "{text}: {err}");
         }
     }

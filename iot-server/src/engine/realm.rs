@@ -4,10 +4,10 @@
 
 use iot_hub_auth::AccessRights;
 
-use crate::Error;
 use crate::engine::dps::DpsFrontEnd;
 use crate::engine::hubs::Hubs;
 use crate::engine::summary::{self, DpsSummary, HubSummary};
+use crate::error::{Error, StateProblem};
 use crate::store::{DpsState, Snapshot};
 
 /// The DPS instance.
@@ -42,7 +42,7 @@ impl Realm {
             realm
                 .hubs
                 .insert(state, identities)
-                .map_err(|e| Error::State(format!("hub {host}: {e}")))?;
+                .map_err(|reason| StateProblem::Hub { host, reason })?;
         }
         for twin in snapshot.twins {
             realm.hubs.set_twin(twin);
@@ -53,7 +53,7 @@ impl Realm {
                 snapshot.enrollments,
                 snapshot.groups,
             )
-            .map_err(|e| Error::State(format!("dps: {e}")))?;
+            .map_err(StateProblem::Dps)?;
             let mut front = DpsFrontEnd::new();
             front.restore(snapshot.records, snapshot.operations);
             realm.dps = Some(DpsEntry {

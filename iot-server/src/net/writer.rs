@@ -28,19 +28,23 @@ fn commit_group<S: Store>(store: &mut S, mut jobs: Vec<Job>) {
         all.append(&mut job.writes);
         spans.push(start..all.len());
     }
-    let result = store.apply(&all);
-    if result.is_ok() || jobs.len() == 1 {
-        for job in jobs {
-            let answer = match &result {
-                Ok(()) => Ok(()),
-                Err(e) => Err(StoreError::Database(e.to_string())),
-            };
-            let _ = job.done.send(answer);
+    match store.apply(&all) {
+        Ok(()) => {
+            for job in jobs {
+                let _ = job.done.send(Ok(()));
+            }
         }
-    } else {
-        for (job, span) in jobs.into_iter().zip(spans) {
-            let answer = all.get(span).map_or(Ok(()), |writes| store.apply(writes));
-            let _ = job.done.send(answer);
+        // A group of one: its job gets the store's error itself, cause and all.
+        Err(e) if jobs.len() == 1 => {
+            if let Some(job) = jobs.pop() {
+                let _ = job.done.send(Err(e));
+            }
+        }
+        Err(_) => {
+            for (job, span) in jobs.into_iter().zip(spans) {
+                let answer = all.get(span).map_or(Ok(()), |writes| store.apply(writes));
+                let _ = job.done.send(answer);
+            }
         }
     }
 }
@@ -141,7 +145,10 @@ mod tests {
             let ids: Vec<String> = writes.iter().map(device).collect();
             self.calls.push(ids.clone());
             if ids.iter().any(|d| d == "poison") {
-                return Err(StoreError::Database("poisoned batch".into()));
+                return Err(StoreError::Database(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT),
+                    Some("poisoned batch".into()),
+                )));
             }
             self.committed.extend(ids);
             Ok(())

@@ -47,21 +47,18 @@ pub struct SqliteStore {
 }
 
 fn db(err: rusqlite::Error) -> StoreError {
-    StoreError::Database(err.to_string())
+    StoreError::Database(err)
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| StoreError::Corrupt {
         what: "value to store",
-        reason: e.to_string(),
+        reason: e,
     })
 }
 
 fn from_json<T: DeserializeOwned>(what: &'static str, text: &str) -> Result<T, StoreError> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
-        what,
-        reason: e.to_string(),
-    })
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt { what, reason: e })
 }
 
 impl SqliteStore {
@@ -76,14 +73,12 @@ impl SqliteStore {
     /// Opens the database of an existing state directory (never creates one).
     ///
     /// # Errors
-    /// [`StoreError::Database`] when `DIR/iot-server.sqlite3` does not exist or fails.
+    /// [`StoreError::NotAStateDirectory`] when `DIR/iot-server.sqlite3` does not exist,
+    /// [`StoreError::Database`] when it fails.
     pub fn open_existing(dir: &Path) -> Result<Self, StoreError> {
         let path = dir.join(DATABASE_FILE);
         if !path.is_file() {
-            return Err(StoreError::Database(format!(
-                "{} does not exist (not a state directory)",
-                path.display()
-            )));
+            return Err(StoreError::NotAStateDirectory { path });
         }
         Self::open_file(&path)
     }

@@ -12,7 +12,7 @@ use rcgen::{
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
-use crate::Error;
+use crate::error::{Error, TlsProblem};
 
 /// The local root CA (P-256, ten years) kept in a directory.
 #[derive(Debug)]
@@ -66,12 +66,12 @@ impl LocalCa {
         let (cert_path, key_path) = (dir.join("ca.pem"), dir.join("ca.key"));
         let ca = match (read(&cert_path)?, read(&key_path)?) {
             (Some(cert), Some(key)) => {
-                GeneratedCert::from_pem(&cert, &key).map_err(|e| Error::Tls(e.to_string()))?
+                GeneratedCert::from_pem(&cert, &key).map_err(TlsProblem::LocalCa)?
             }
             _ => {
                 let validity = Validity::days(now() - 3600, 3650);
                 let ca = new_root_ca("iot-server local root CA", validity)
-                    .map_err(|e| Error::Tls(e.to_string()))?;
+                    .map_err(TlsProblem::LocalCa)?;
                 write(&key_path, &ca.key_pem, true)?;
                 write(&cert_path, &ca.cert_pem, false)?;
                 ca
@@ -119,16 +119,24 @@ impl LocalCa {
                 (c, k)
             }
         };
-        let leaf = CertificateDer::from_pem_slice(cert_pem.as_bytes())
-            .map_err(|e| Error::Tls(format!("server.pem: {e}")))?;
+        let leaf = CertificateDer::from_pem_slice(cert_pem.as_bytes()).map_err(|source| {
+            TlsProblem::Pem {
+                file: "server.pem".into(),
+                source,
+            }
+        })?;
         let ca = CertificateDer::from(self.ca.der.clone());
-        let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes())
-            .map_err(|e| Error::Tls(format!("server.key: {e}")))?;
+        let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).map_err(|source| {
+            TlsProblem::Pem {
+                file: "server.key".into(),
+                source,
+            }
+        })?;
         Ok((vec![leaf, ca], key))
     }
 
     fn issue(&self, names: &[String]) -> Result<(String, String), Error> {
-        let tls = |e: rcgen::Error| Error::Tls(e.to_string());
+        let tls = TlsProblem::ServerCertificate;
         let ca_key = KeyPair::from_pem(&self.ca.key_pem).map_err(tls)?;
         let issuer =
             Issuer::from_ca_cert_der(&self.ca.der.as_slice().into(), ca_key).map_err(tls)?;
