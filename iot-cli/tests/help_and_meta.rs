@@ -159,36 +159,14 @@ fn version_names_the_crate_versions_and_features() {
 /// `(command, flag, variable, help text)` for every flag whose help names an environment
 /// variable; the text is the flag's own entry up to its `[env: ...]`, whitespace collapsed.
 fn env_flags() -> Vec<(String, String, String, String)> {
-    let mut found = Vec::new();
-    for path in every_command() {
-        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
-        args.push("--help");
-        let help = iot(&args).stdout;
-        let (mut flag, mut entry) = (String::new(), String::new());
-        for line in help.lines() {
-            let named = line
-                .split_whitespace()
-                .take(2)
-                .find(|w| w.starts_with("--"))
-                .map(|w| w.trim_end_matches(','));
-            if line.starts_with("  ")
-                && line.trim_start().starts_with('-')
-                && let Some(name) = named
-            {
-                flag = name.to_owned();
-                entry.clear();
-            }
-            let (text, env) = line.split_once("[env: ").unwrap_or((line, ""));
-            entry.push(' ');
-            entry.push_str(text);
-            if !env.is_empty() {
-                let var = env.split(']').next().unwrap_or_default().to_owned();
-                let text = entry.split_whitespace().collect::<Vec<_>>().join(" ");
-                found.push((path.join(" "), flag.clone(), var, text));
-            }
-        }
-    }
-    found
+    flag_entries(&every_long_help())
+        .into_iter()
+        .filter_map(|entry| {
+            let (text, env) = entry.text.split_once("[env: ")?;
+            let var = env.split(']').next().unwrap_or_default().to_owned();
+            Some((entry.command, entry.flag, var, text.trim_end().to_owned()))
+        })
+        .collect()
 }
 
 #[test]
