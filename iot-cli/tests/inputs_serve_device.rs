@@ -325,13 +325,7 @@ fn serve_reads_imports_and_tls_material_from_stdin() {
             stdin.as_bytes(),
         );
         assert!(summary.get("caPath").is_none(), "no local CA: {summary}");
-        let port = summary["mqtt"]
-            .as_str()
-            .unwrap()
-            .rsplit(':')
-            .next()
-            .unwrap()
-            .to_owned();
+        let port = served::port_of(summary["mqtt"].as_str().unwrap()).to_string();
         let run = iot(&[
             "device",
             "send",
@@ -753,13 +747,7 @@ fn a_private_key_with_a_bom_and_text_around_its_block_is_read_like_the_clean_key
         b"",
     );
     assert_eq!(summary["event"], "listening", "{summary}");
-    let port = summary["mqtt"]
-        .as_str()
-        .unwrap()
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .to_owned();
+    let port = served::port_of(summary["mqtt"].as_str().unwrap()).to_string();
     let run = iot(&[
         "device",
         "send",

@@ -203,9 +203,8 @@ impl Served {
                 .unwrap_or_else(|| panic!("no {prefix:?} in {summary:#?}"))
                 .to_owned()
         };
-        let port = |addr: String| -> u16 { addr.rsplit(':').next().unwrap().parse().unwrap() };
-        served.mqtt_port = port(after("iot serve: MQTT over TLS on "));
-        served.https_port = port(after("  HTTPS (MQTT over WebSockets, service APIs) on "));
+        served.mqtt_port = port_of(&after("iot serve: MQTT over TLS on "));
+        served.https_port = port_of(&after("  HTTPS (MQTT over WebSockets, service APIs) on "));
         served.ca = PathBuf::from(after("  devices trust the local CA "));
         (served, summary)
     }
@@ -277,10 +276,11 @@ impl Served {
         let summary: Value =
             serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: summary line {line:?}"));
         let port = |key: &str| -> u16 {
-            let addr = summary[key]
-                .as_str()
-                .unwrap_or_else(|| panic!("{key}: {summary}"));
-            addr.rsplit(':').next().unwrap().parse().unwrap()
+            port_of(
+                summary[key]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{key}: {summary}")),
+            )
         };
         self.mqtt_port = port("mqtt");
         self.https_port = port("https");
@@ -425,6 +425,14 @@ impl Drop for Served {
             let _ = self.child.wait();
         }
     }
+}
+
+/// The port of a listening address as `iot serve` prints it (`127.0.0.1:8883`, `[::1]:443`).
+pub fn port_of(addr: &str) -> u16 {
+    addr.rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {addr:?}"))
 }
 
 /// Two ports that were free a moment ago (for a server whose stdout cannot be read).
